@@ -1,0 +1,1 @@
+//! client-pool: see the issue; being written.

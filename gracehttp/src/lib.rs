@@ -1,0 +1,1 @@
+//! gracehttp: see the issue; being written.

@@ -1,0 +1,1 @@
+//! mux: see the issue; being written.

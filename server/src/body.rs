@@ -1,0 +1,192 @@
+//! The request body: streamed from the connection on demand, with a
+//! read-all helper that enforces a size limit (Go: `Request.Body` and
+//! `http.MaxBytesReader`).
+
+use crate::conn_io::ConnReader;
+use crate::wire::{BodyDecoder, Decoded, WireError};
+use bytes::{Bytes, BytesMut};
+use std::fmt;
+use std::io;
+
+/// A request body.
+///
+/// Bytes are read from the socket only when the handler asks for them
+/// ([`Body::chunk`] or [`Body::read_all`]). A body the handler leaves
+/// unread is drained by the server after the handler returns, so the next
+/// request on the connection can be found.
+#[derive(Debug)]
+pub struct Body {
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Empty,
+    /// A body held in memory (tests, or a handler calling another).
+    Memory(Option<Bytes>),
+    /// A body still on the connection.
+    Conn(ConnBody),
+}
+
+/// The body of a request read from a connection.
+#[derive(Debug)]
+pub(crate) struct ConnBody {
+    pub reader: ConnReader,
+    pub decoder: BodyDecoder,
+    /// `Expect: 100-continue` was asked and `100 Continue` is not sent yet.
+    pub continue_pending: bool,
+    /// A framing error already met; the connection cannot be reused.
+    pub error: Option<WireError>,
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The socket failed or timed out.
+    Io(io::Error),
+    /// The body's framing is broken (bad chunk, truncated...).
+    Wire(WireError),
+    /// The body is longer than the limit given to [`Body::read_all`]
+    /// (Go: `MaxBytesError`); answer 413.
+    TooLarge { limit: usize },
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::Io(e) => write!(f, "reading body: {e}"),
+            BodyError::Wire(e) => write!(f, "reading body: {e}"),
+            BodyError::TooLarge { limit } => write!(f, "http: request body too large (limit {limit} bytes)"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+impl Body {
+    /// A body with no bytes.
+    pub fn empty() -> Body {
+        Body {
+            source: Source::Empty,
+        }
+    }
+
+    /// A body held in memory.
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Body {
+        Body {
+            source: Source::Memory(Some(bytes.into())),
+        }
+    }
+
+    pub(crate) fn from_conn(body: ConnBody) -> Body {
+        Body {
+            source: Source::Conn(body),
+        }
+    }
+
+    /// Takes the connection back from a body read off it (the server does
+    /// this when the handler returns).
+    pub(crate) fn take_conn(&mut self) -> Option<ConnBody> {
+        match std::mem::replace(&mut self.source, Source::Empty) {
+            Source::Conn(body) => Some(body),
+            other => {
+                self.source = other;
+                None
+            }
+        }
+    }
+
+    /// The next piece of the body, or `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
+        match &mut self.source {
+            Source::Empty => Ok(None),
+            Source::Memory(bytes) => Ok(bytes.take().filter(|b| !b.is_empty())),
+            Source::Conn(body) => body.chunk().await,
+        }
+    }
+
+    /// Reads the whole body, refusing one longer than `limit` bytes.
+    pub async fn read_all(&mut self, limit: usize) -> Result<Bytes, BodyError> {
+        if let Source::Conn(body) = &self.source {
+            if body.decoder.remaining().is_some_and(|n| n > limit as u64) {
+                return Err(BodyError::TooLarge { limit });
+            }
+        }
+        let mut all = BytesMut::new();
+        while let Some(piece) = self.chunk().await? {
+            if all.len() + piece.len() > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            if all.is_empty() && self.is_finished() {
+                return Ok(piece);
+            }
+            all.extend_from_slice(&piece);
+        }
+        Ok(all.freeze())
+    }
+
+    /// True when no more bytes will come.
+    pub fn is_finished(&self) -> bool {
+        match &self.source {
+            Source::Empty => true,
+            Source::Memory(bytes) => bytes.is_none(),
+            Source::Conn(body) => body.decoder.is_done(),
+        }
+    }
+}
+
+impl ConnBody {
+    async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
+        if let Some(e) = &self.error {
+            return Err(BodyError::Wire(e.clone()));
+        }
+        loop {
+            match self.decoder.decode(&mut self.reader.buf) {
+                Ok(Decoded::Data(bytes)) => return Ok(Some(bytes)),
+                Ok(Decoded::End) => return Ok(None),
+                Ok(Decoded::NeedMore) => {}
+                Err(e) => {
+                    self.error = Some(e.clone());
+                    return Err(BodyError::Wire(e));
+                }
+            }
+            if self.continue_pending {
+                self.continue_pending = false;
+                self.reader
+                    .write_interim(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .await
+                    .map_err(BodyError::Io)?;
+            }
+            if self.reader.fill().await.map_err(BodyError::Io)? == 0 {
+                let e = self.decoder.decode_eof().err().unwrap_or(WireError::Truncated);
+                self.error = Some(e.clone());
+                return Err(BodyError::Wire(e));
+            }
+        }
+    }
+
+    /// Reads and throws away what the handler left unread, up to `limit`
+    /// bytes (Go: `maxPostHandlerReadBytes`, 256 KiB). True when the body
+    /// ended cleanly within the limit, so the connection can be reused.
+    pub async fn discard_rest(&mut self, limit: u64) -> bool {
+        if self.continue_pending {
+            // The client is still waiting for our go-ahead: it never sent the
+            // body, so there is nothing to skip, but we cannot tell for sure.
+            return self.decoder.is_done();
+        }
+        let mut discarded = 0u64;
+        while !self.decoder.is_done() {
+            match self.chunk().await {
+                Ok(Some(piece)) => {
+                    discarded += piece.len() as u64;
+                    if discarded > limit {
+                        return false;
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}

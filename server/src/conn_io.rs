@@ -1,0 +1,102 @@
+//! The two halves of an accepted connection, as the request body and the
+//! response writer borrow them.
+//!
+//! A connection is split once: [`ConnReader`] owns the read half and the
+//! read buffer (bytes of the next request may already be in it, which is how
+//! pipelining works), [`ConnWriter`] owns the write half. While a handler
+//! runs, the reader lives inside the request [`Body`](crate::Body) and the
+//! writer inside the [`ResponseWriter`](crate::ResponseWriter); the
+//! connection loop takes them back when the handler returns. This ownership
+//! hand-off replaces the mutex-guarded `bufio.Reader`/`Writer` pair of Go's
+//! `conn`.
+
+use bytes::BytesMut;
+use std::io;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::time::Instant;
+
+/// How much we read from the socket at a time (Go's `bufio.Reader` uses 4 KiB).
+pub(crate) const READ_CHUNK: usize = 8 * 1024;
+
+/// The read side of a connection plus its buffer.
+#[derive(Debug)]
+pub(crate) struct ConnReader {
+    pub stream: OwnedReadHalf,
+    pub buf: BytesMut,
+    /// Go's `ReadTimeout`: no byte of the current request may arrive after this.
+    pub deadline: Option<Instant>,
+}
+
+impl ConnReader {
+    pub fn new(stream: OwnedReadHalf) -> Self {
+        ConnReader {
+            stream,
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            deadline: None,
+        }
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` means the peer closed.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 1024 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        match self.deadline {
+            None => self.stream.read_buf(&mut self.buf).await,
+            Some(deadline) => tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+        }
+    }
+
+    /// Writes a few bytes on the connection from the reading side: this is
+    /// how `100 Continue` goes out when a handler first reads the body
+    /// (Go: `expectContinueReader`). The write half is busy in the
+    /// response writer, so we write through the shared socket directly.
+    pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
+        let socket = self.stream.as_ref();
+        let mut written = 0;
+        while written < bytes.len() {
+            socket.writable().await?;
+            match socket.try_write(&bytes[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The write side of a connection.
+#[derive(Debug)]
+pub(crate) struct ConnWriter {
+    pub stream: OwnedWriteHalf,
+    /// Go's `WriteTimeout`: the response must be written before this.
+    pub deadline: Option<Instant>,
+}
+
+impl ConnWriter {
+    pub fn new(stream: OwnedWriteHalf) -> Self {
+        ConnWriter {
+            stream,
+            deadline: None,
+        }
+    }
+
+    pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self.deadline {
+            None => self.stream.write_all(bytes).await,
+            Some(deadline) => tokio::time::timeout_at(deadline, self.stream.write_all(bytes))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+        }
+    }
+
+    /// Starts the deadline for writing one response, if a timeout is set.
+    pub fn start_deadline(&mut self, timeout: Option<Duration>) {
+        self.deadline = timeout.map(|t| Instant::now() + t);
+    }
+}

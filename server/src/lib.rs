@@ -1,0 +1,57 @@
+//! # server: Go's `net/http` server core, by hand
+//!
+//! The pieces, in the order a request meets them:
+//!
+//! - [`Server`] accepts connections ([`Server::serve`], with Go's
+//!   exponential backoff on temporary accept errors) and starts one task
+//!   per connection.
+//! - `conn` (private) is Go's `conn.serve`: the keep-alive loop that reads a
+//!   request head with [`wire`], builds a [`Request`] whose [`Body`] streams
+//!   from the socket, calls the [`Handler`], and finishes the response.
+//! - [`ResponseWriter`] buffers the first 2 KiB of body to decide between
+//!   `Content-Length` and chunked, like Go's `chunkWriter`.
+//! - [`wire`] is the HTTP/1.1 wire format with no I/O, shared with the
+//!   client in `client-pool`.
+//!
+//! ```no_run
+//! use server::{handler_fn, Config, Server};
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let hello = handler_fn(|w, _r| Box::pin(async move {
+//!         let _ = w.write(b"Hello, World!").await;
+//!     }));
+//!     let config = Config { addr: "127.0.0.1:8010".into(), ..Config::default() };
+//!     let _ = Server::new(config, hello).listen_and_serve().await;
+//! }
+//! ```
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod body;
+mod conn;
+mod conn_header;
+mod conn_io;
+mod date;
+mod error;
+mod handler;
+pub mod redirect;
+mod request;
+mod response;
+mod server;
+pub mod sniff;
+pub mod url;
+pub mod wire;
+
+pub use body::{Body, BodyError};
+pub use conn::MAX_POST_HANDLER_READ_BYTES;
+pub use conn_header::{connection_tokens, ConnectionTokens};
+pub use error::Error;
+pub use handler::{error, handler_fn, not_found, BoxFuture, Handler, HandlerFunc, NotFound};
+pub use redirect::redirect;
+pub use request::Request;
+pub use response::{ResponseWriter, BUFFER_SIZE};
+pub use server::{
+    is_temporary_accept_error, Config, ConnInfo, ConnState, ConnStateHook, Listener, Server,
+    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
+};

@@ -1,0 +1,80 @@
+//! The request a handler reads: method, target, URL, headers, and a body
+//! that streams from the connection (Go: `http.Request`).
+
+use crate::body::Body;
+use crate::url::{parse_request_target, Url, UrlError};
+use http::{HeaderMap, HeaderValue, Method, Version};
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// An HTTP request as a handler sees it (Go: `http.Request`).
+#[derive(Debug)]
+pub struct Request {
+    pub method: Method,
+    /// The request-target exactly as the client sent it (Go: `RequestURI`).
+    pub target: String,
+    /// The target parsed as a URL (Go: `URL`); `url.path` is decoded.
+    pub url: Url,
+    pub version: Version,
+    pub headers: HeaderMap,
+    /// The host the request is for: the authority of an absolute-form
+    /// target, else the Host header (Go: `Host`).
+    pub host: String,
+    /// The peer's address (Go: `RemoteAddr`).
+    pub remote_addr: SocketAddr,
+    /// The body, read on demand.
+    pub body: Body,
+}
+
+impl Request {
+    /// Builds a request in memory, for tests and for calling a handler
+    /// directly (Go: `httptest.NewRequest`). The Host header, if given in
+    /// `headers`, sets `host`.
+    ///
+    /// ```
+    /// use server::Request;
+    /// let r = Request::new(http::Method::GET, "/a%20b?x=1").unwrap();
+    /// assert_eq!(r.url.path, "/a b");
+    /// assert_eq!(r.url.raw_query, "x=1");
+    /// ```
+    pub fn new(method: Method, target: &str) -> Result<Request, UrlError> {
+        let url = parse_request_target(&method, target)?;
+        Ok(Request {
+            host: url.host.clone(),
+            method,
+            target: target.to_owned(),
+            url,
+            version: Version::HTTP_11,
+            headers: HeaderMap::new(),
+            remote_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            body: Body::empty(),
+        })
+    }
+
+    /// Sets a header, and `host` too when the header is Host (builder style, for tests).
+    pub fn with_header(mut self, name: http::header::HeaderName, value: &str) -> Request {
+        if name == http::header::HOST && self.url.host.is_empty() {
+            self.host = value.to_owned();
+        }
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.insert(name, value);
+        }
+        self
+    }
+
+    /// Replaces the body (builder style, for tests).
+    pub fn with_body(mut self, body: Body) -> Request {
+        self.body = body;
+        self
+    }
+
+    /// True when the client asked for the connection to be closed after
+    /// this request, or speaks HTTP/1.0 without asking to keep it.
+    pub fn wants_close(&self) -> bool {
+        let tokens = crate::conn_header::connection_tokens(&self.headers);
+        if self.version == Version::HTTP_10 {
+            !tokens.keep_alive
+        } else {
+            tokens.close
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The Server: configuration, the accept loop with its backoff, and
+//! graceful shutdown (Go: `http.Server`, `Serve`, `Shutdown`, `Close`).
+
+use crate::conn::serve_conn;
+use crate::error::Error;
+use crate::handler::Handler;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+
+/// The states a connection goes through (Go: `http.ConnState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Just accepted; no request byte read yet.
+    New,
+    /// Reading a request or writing its response.
+    Active,
+    /// Between requests, waiting for the next one.
+    Idle,
+    /// Closed; the last state.
+    Closed,
+}
+
+/// Who a connection-state event is about.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    /// A number unique to this connection within the server.
+    pub id: u64,
+    pub remote_addr: SocketAddr,
+}
+
+/// A callback told of every connection-state change (Go: `Server.ConnState`).
+pub type ConnStateHook = Arc<dyn Fn(&ConnInfo, ConnState) + Send + Sync>;
+
+/// The server's settings, named as Go's `http.Server` fields are.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = server::Config {
+///     addr: "127.0.0.1:8010".into(),
+///     read_header_timeout: Some(Duration::from_secs(5)),
+///     ..server::Config::default()
+/// };
+/// assert_eq!(config.max_header_bytes, 1 << 20);
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    /// Where `listen_and_serve` listens (Go: `Addr`).
+    pub addr: String,
+    /// Time allowed to read a whole request, head and body (Go: `ReadTimeout`).
+    pub read_timeout: Option<Duration>,
+    /// Time allowed to read a request head (Go: `ReadHeaderTimeout`);
+    /// `read_timeout` when unset.
+    pub read_header_timeout: Option<Duration>,
+    /// Time allowed to write a response (Go: `WriteTimeout`).
+    pub write_timeout: Option<Duration>,
+    /// How long a keep-alive connection may wait for its next request
+    /// (Go: `IdleTimeout`); `read_timeout` when unset.
+    pub idle_timeout: Option<Duration>,
+    /// Largest request head (Go: `MaxHeaderBytes`, default 1 MiB).
+    pub max_header_bytes: usize,
+    /// Most header fields in one request head.
+    pub max_headers: usize,
+    /// TCP keep-alive period on accepted connections (Go: 15 s).
+    pub tcp_keepalive: Option<Duration>,
+    /// Set TCP_NODELAY on accepted connections (Go always does).
+    pub tcp_nodelay: bool,
+    /// Told of every connection-state change (Go: `ConnState`).
+    pub conn_state: Option<ConnStateHook>,
+    /// During a graceful shutdown, an idle keep-alive connection is closed
+    /// only after it stayed idle this long. Go closes it at once (zero),
+    /// which loses a request the client may already be sending; a few
+    /// hundred milliseconds avoids that (see gracehttp).
+    pub shutdown_idle_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: "127.0.0.1:8080".to_owned(),
+            read_timeout: None,
+            read_header_timeout: None,
+            write_timeout: None,
+            idle_timeout: None,
+            max_header_bytes: 1 << 20,
+            max_headers: 100,
+            tcp_keepalive: Some(Duration::from_secs(15)),
+            tcp_nodelay: true,
+            conn_state: None,
+            shutdown_idle_grace: Duration::ZERO,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("read_timeout", &self.read_timeout)
+            .field("read_header_timeout", &self.read_header_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the server is in its life; every connection watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Serving,
+    /// `shutdown` was called: finish current requests, then close.
+    Draining,
+    /// `close` was called: drop everything now.
+    Closed,
+}
+
+/// What the server and its connections share.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub handler: Arc<dyn Handler>,
+    pub phase: watch::Sender<Phase>,
+    /// Live connections, and a wake-up for when the count reaches zero.
+    live_conns: AtomicUsize,
+    all_closed: Notify,
+    next_conn_id: AtomicU64,
+    on_shutdown: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+}
+
+/// Keeps a connection counted as live until it is dropped.
+pub(crate) struct ConnGuard {
+    shared: Arc<Shared>,
+    pub info: ConnInfo,
+}
+
+impl ConnGuard {
+    pub fn set_state(&self, state: ConnState) {
+        if let Some(hook) = &self.shared.config.conn_state {
+            hook(&self.info, state);
+        }
+    }
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.set_state(ConnState::Closed);
+        if self.shared.live_conns.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.all_closed.notify_waiters();
+        }
+    }
+}
+
+/// Something that accepts connections. `TcpListener` is one; tests use a
+/// scripted one that fails on cue to exercise the accept backoff.
+pub trait Listener: Send {
+    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+}
+
+impl Listener for TcpListener {
+    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send {
+        TcpListener::accept(self)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        TcpListener::local_addr(self)
+    }
+}
+
+/// An HTTP/1.1 server (Go: `http.Server`). Cheap to clone: clones share
+/// one server, so one task can `serve` while another calls `shutdown`.
+#[derive(Clone)]
+pub struct Server {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first delay after a temporary accept error, and the cap of its
+/// doubling (Go: `tempDelay` in `Server.Serve`).
+pub const ACCEPT_BACKOFF_START: Duration = Duration::from_millis(5);
+pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+impl Server {
+    pub fn new(config: Config, handler: impl Handler) -> Server {
+        Server::from_arc(config, Arc::new(handler))
+    }
+
+    /// Like [`Server::new`], for a handler already shared.
+    pub fn from_arc(config: Config, handler: Arc<dyn Handler>) -> Server {
+        let (phase, _) = watch::channel(Phase::Serving);
+        Server {
+            shared: Arc::new(Shared {
+                config,
+                handler,
+                phase,
+                live_conns: AtomicUsize::new(0),
+                all_closed: Notify::new(),
+                next_conn_id: AtomicU64::new(1),
+                on_shutdown: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Binds `config.addr` and serves on it (Go: `ListenAndServe`).
+    pub async fn listen_and_serve(&self) -> Result<(), Error> {
+        let listener = TcpListener::bind(&self.shared.config.addr)
+            .await
+            .map_err(Error::Listen)?;
+        self.serve(listener).await
+    }
+
+    /// Accepts connections on `listener` until shutdown (Go: `Serve`).
+    ///
+    /// A temporary accept error (too many open files, a connection aborted
+    /// before we took it...) is logged and retried after a delay that starts
+    /// at 5 ms and doubles up to 1 s; a successful accept resets it. Any
+    /// other error ends `serve` with that error. After `shutdown` or `close`
+    /// it returns [`Error::ServerClosed`].
+    pub async fn serve(&self, mut listener: impl Listener) -> Result<(), Error> {
+        let mut phase = self.shared.phase.subscribe();
+        let mut accept_backoff: Option<Duration> = None;
+        loop {
+            if *phase.borrow_and_update() != Phase::Serving {
+                return Err(Error::ServerClosed);
+            }
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = phase.changed() => continue,
+            };
+            match accepted {
+                Ok((stream, remote_addr)) => {
+                    accept_backoff = None;
+                    self.start_conn(stream, remote_addr);
+                }
+                Err(e) if is_temporary_accept_error(&e) => {
+                    let delay = match accept_backoff {
+                        None => ACCEPT_BACKOFF_START,
+                        Some(previous) => (previous * 2).min(ACCEPT_BACKOFF_MAX),
+                    };
+                    accept_backoff = Some(delay);
+                    tracing::error!("http: Accept error: {e}; retrying in {delay:?}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = phase.changed() => {}
+                    }
+                }
+                Err(e) => return Err(Error::Accept(e)),
+            }
+        }
+    }
+
+    /// One task per connection (Go: `go c.serve(connCtx)`).
+    fn start_conn(&self, stream: TcpStream, remote_addr: SocketAddr) {
+        let config = &self.shared.config;
+        if config.tcp_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
+        if let Some(period) = config.tcp_keepalive {
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(period)
+                .with_interval(period);
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        }
+        self.shared.live_conns.fetch_add(1, Ordering::AcqRel);
+        let guard = ConnGuard {
+            info: ConnInfo {
+                id: self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed),
+                remote_addr,
+            },
+            shared: self.shared.clone(),
+        };
+        guard.set_state(ConnState::New);
+        let shared = self.shared.clone();
+        tokio::spawn(serve_conn(shared, stream, guard));
+    }
+
+    /// Number of connections currently open.
+    pub fn open_connections(&self) -> usize {
+        self.shared.live_conns.load(Ordering::Acquire)
+    }
+
+    /// Registers a function to run when shutdown begins (Go: `RegisterOnShutdown`).
+    pub fn register_on_shutdown(&self, hook: impl FnOnce() + Send + 'static) {
+        if let Ok(mut hooks) = self.shared.on_shutdown.lock() {
+            hooks.push(Box::new(hook));
+        }
+    }
+
+    /// Graceful shutdown (Go: `Shutdown`): stops accepting, closes idle
+    /// connections, lets active ones finish their current response and then
+    /// closes them. Returns when every connection is gone, or
+    /// [`Error::ShutdownTimeout`] if `timeout` passes first (the remaining
+    /// connections are then left running; call [`Server::close`] to drop them).
+    pub async fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        self.begin(Phase::Draining);
+        tokio::time::timeout(timeout, self.wait_all_closed())
+            .await
+            .map_err(|_| Error::ShutdownTimeout {
+                open: self.open_connections(),
+            })
+    }
+
+    /// Closes the listener and every connection now (Go: `Close`).
+    pub fn close(&self) {
+        self.begin(Phase::Closed);
+    }
+
+    fn begin(&self, next: Phase) {
+        let previous = self.shared.phase.send_replace(next);
+        if previous == Phase::Serving {
+            let hooks = self
+                .shared
+                .on_shutdown
+                .lock()
+                .map(|mut h| std::mem::take(&mut *h))
+                .unwrap_or_default();
+            for hook in hooks {
+                hook();
+            }
+        }
+    }
+
+    async fn wait_all_closed(&self) {
+        loop {
+            let notified = self.shared.all_closed.notified();
+            if self.open_connections() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Accept errors that say "try again later" rather than "this listener is
+/// broken" (Go checks `ne.Temporary()`). Out of descriptors or memory, or a
+/// connection that died in the backlog, all pass with time.
+pub fn is_temporary_accept_error(e: &io::Error) -> bool {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const ENOBUFS: i32 = 105;
+    const ENOMEM: i32 = 12;
+    const ECONNABORTED: i32 = 103;
+    const ECONNRESET: i32 = 104;
+    const EINTR: i32 = 4;
+    const EAGAIN: i32 = 11;
+    const EPROTO: i32 = 71;
+    const EPERM: i32 = 1;
+    matches!(
+        e.raw_os_error(),
+        Some(
+            EMFILE | ENFILE | ENOBUFS | ENOMEM | ECONNABORTED | ECONNRESET | EINTR | EAGAIN | EPROTO | EPERM
+        )
+    ) || matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    )
+}

@@ -1,0 +1,77 @@
+//! Serialising heads and chunks into an output buffer.
+//!
+//! Header names are written in Go's canonical form (`Content-Type`, not
+//! `content-type`): the `http` crate stores them lower-cased, and Go's
+//! `CanonicalMIMEHeaderKey` is what the course's transcripts show.
+
+use http::{HeaderMap, HeaderName, Method, StatusCode, Version};
+
+/// Appends `HTTP/1.1 200 OK\r\n` and the header lines (not the final CRLF).
+pub fn write_response_head(out: &mut Vec<u8>, version: Version, status: StatusCode, headers: &HeaderMap) {
+    out.extend_from_slice(if version == Version::HTTP_10 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("status code").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    write_headers(out, headers);
+}
+
+/// Appends `GET /path HTTP/1.1\r\n` and the header lines (not the final CRLF).
+pub fn write_request_head(
+    out: &mut Vec<u8>,
+    method: &Method,
+    target: &str,
+    version: Version,
+    headers: &HeaderMap,
+) {
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(if version == Version::HTTP_10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
+    write_headers(out, headers);
+}
+
+/// Appends one `Name: value\r\n` line per field, names in canonical case.
+pub fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
+    for (name, value) in headers {
+        write_canonical_name(out, name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `content-type` -> `Content-Type` (Go: `CanonicalMIMEHeaderKey`).
+fn write_canonical_name(out: &mut Vec<u8>, name: &HeaderName) {
+    let mut upper = true;
+    for &b in name.as_str().as_bytes() {
+        out.push(if upper { b.to_ascii_uppercase() } else { b });
+        upper = b == b'-';
+    }
+}
+
+/// Appends one chunk: size in hex, CRLF, data, CRLF. An empty `data` writes
+/// nothing, since a zero-size chunk would end the body.
+pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends the last chunk, the trailer fields and the final CRLF.
+pub fn encode_last_chunk(out: &mut Vec<u8>, trailers: &HeaderMap) {
+    out.extend_from_slice(b"0\r\n");
+    write_headers(out, trailers);
+    out.extend_from_slice(b"\r\n");
+}
