@@ -1,1 +1,1 @@
-//! Benchmarks live in benches/; this library holds their shared helpers.
+//! Shared helpers for the benchmarks (written by the benches work).

@@ -1,1 +1,3 @@
-//! client-pool: see the issue; being written.
+//! client-pool: Go's Transport and Client (being written).
+
+pub mod reverse_proxy;

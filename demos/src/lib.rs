@@ -1,10 +1,13 @@
-//! Shared helpers for the demo binaries: command-line flags and logging.
+//! Shared pieces of the demo binaries: command-line flags, logging, the
+//! course's example application, and the live-reload tool's parts.
 //!
-//! Each binary in `src/bin` is one lesson; this library holds only what
-//! several of them need, so each binary stays short enough to read at once.
+//! Each binary in `src/bin` is one lesson; this library holds only what a
+//! binary and its tests both need, so each binary stays short.
 
 pub mod cli;
+pub mod example_app;
 pub mod logging;
+pub mod reload;
 
 /// Resolves on SIGINT (Ctrl+C) or SIGTERM, so demos stop cleanly.
 pub async fn shutdown_signal() {

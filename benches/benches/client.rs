@@ -1,0 +1,2 @@
+//! Placeholder: the client benchmark is being written.
+fn main() {}

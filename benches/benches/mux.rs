@@ -1,0 +1,2 @@
+//! Placeholder: the mux benchmark is being written.
+fn main() {}

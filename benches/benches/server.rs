@@ -1,0 +1,2 @@
+//! Placeholder: the server benchmark is being written.
+fn main() {}

@@ -1,0 +1,1 @@
+//! ReverseProxy (placeholder until the reload work lands).

@@ -1,0 +1,1 @@
+//! The live-reload tool (placeholder until the reload work lands).
