@@ -151,11 +151,17 @@ impl ConnBody {
                 }
             }
             if self.continue_pending {
+                // The handler wants the body: give the client its go-ahead
+                // (Go: `expectContinueReader`), unless a final response
+                // head already went out, after which an interim one would
+                // be a protocol error.
                 self.continue_pending = false;
-                self.reader
-                    .write_interim(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    .await
-                    .map_err(BodyError::Io)?;
+                if self.reader.may_send_interim() {
+                    self.reader
+                        .write_interim(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .await
+                        .map_err(BodyError::Io)?;
+                }
             }
             if self.reader.fill().await.map_err(BodyError::Io)? == 0 {
                 let e = self.decoder.decode_eof().err().unwrap_or(WireError::Truncated);
@@ -166,27 +172,50 @@ impl ConnBody {
     }
 
     /// Reads and throws away what the handler left unread, up to `limit`
-    /// bytes (Go: `maxPostHandlerReadBytes`, 256 KiB). True when the body
-    /// ended cleanly within the limit, so the connection can be reused.
-    pub async fn discard_rest(&mut self, limit: u64) -> bool {
+    /// bytes (Go: `maxPostHandlerReadBytes`, 256 KiB), checking its
+    /// framing on the way (issue 8: a bad body must not hide behind the
+    /// handler's answer).
+    pub async fn finish_reading(&mut self, limit: u64) -> Drained {
+        if let Some(e) = &self.error {
+            return Drained::Malformed(e.clone());
+        }
+        if self.decoder.is_done() {
+            return Drained::Clean;
+        }
         if self.continue_pending {
-            // The client is still waiting for our go-ahead: it never sent the
-            // body, so there is nothing to skip, but we cannot tell for sure.
-            return self.decoder.is_done();
+            // The client is waiting for our go-ahead and may or may not send
+            // the body later: we cannot tell where the next request starts.
+            return Drained::Abandoned;
+        }
+        if self.decoder.remaining().is_some_and(|n| n > limit) {
+            // Known to be too big to be worth reading.
+            return Drained::Abandoned;
         }
         let mut discarded = 0u64;
-        while !self.decoder.is_done() {
+        loop {
             match self.chunk().await {
                 Ok(Some(piece)) => {
                     discarded += piece.len() as u64;
                     if discarded > limit {
-                        return false;
+                        return Drained::Abandoned;
                     }
                 }
-                Ok(None) => break,
-                Err(_) => return false,
+                Ok(None) => return Drained::Clean,
+                Err(BodyError::Wire(e)) => return Drained::Malformed(e),
+                Err(_) => return Drained::Abandoned,
             }
         }
-        true
     }
+}
+
+/// What reading the rest of a body after the handler found.
+#[derive(Debug)]
+pub(crate) enum Drained {
+    /// The body ended cleanly: the next request can be read.
+    Clean,
+    /// Not read to its end (too long, a timeout, a client still waiting
+    /// for `100 Continue`): the connection must close.
+    Abandoned,
+    /// The body's framing is broken: answer 400 if still possible, close.
+    Malformed(WireError),
 }

@@ -1,20 +1,21 @@
 //! One connection's life: read a request, run the handler, write the
 //! response, and again while keep-alive allows (Go: `conn.serve`).
 
-use crate::body::{Body, ConnBody};
+use crate::body::{Body, ConnBody, Drained};
 use crate::conn_io::{ConnReader, ConnWriter};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
 use crate::url::parse_request_target;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
-use http::header::EXPECT;
-use http::{StatusCode, Version};
+use http::header::{CONTENT_LENGTH, EXPECT};
+use http::{HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,65 +34,108 @@ pub const MAX_POST_HANDLER_READ_BYTES: u64 = 256 << 10;
 const LINGER: Duration = Duration::from_millis(500);
 
 /// Serves one connection until it closes (Go: `conn.serve`).
+///
+/// [`Server::close`](crate::Server::close) drops the connection wherever it
+/// is, handler included: that is the `select!` around the request loop.
 pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: ConnGuard) {
-    let (read_half, write_half) = stream.into_split();
-    let mut reader = ConnReader::new(read_half);
-    let mut writer = ConnWriter::new(write_half);
     let mut phase = shared.phase.subscribe();
+    tokio::select! {
+        biased;
+        () = serve_requests(&shared, stream, &guard) => {}
+        _ = phase.wait_for(|phase| *phase == Phase::Closed) => {}
+    }
+    // Dropping `guard` reports `Closed` and updates the live count.
+}
+
+/// The keep-alive loop: one request and its response per turn.
+async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
+    let accepted_at = Instant::now();
+    let (read_half, write_half) = stream.into_split();
+    let final_head_sent = Arc::new(AtomicBool::new(false));
+    let mut reader = ConnReader::new(read_half, final_head_sent.clone());
+    let mut phase = shared.phase.subscribe();
+    let mut writer = ConnWriter::new(write_half, final_head_sent.clone(), phase.clone());
     let config = &shared.config;
     let limits = Limits {
         max_header_bytes: config.max_header_bytes,
         max_headers: config.max_headers,
     };
+    let header_timeout = config.read_header_timeout.or(config.read_timeout);
     let idle_timeout = config.idle_timeout.or(config.read_timeout);
     let mut first_request = true;
 
     loop {
-        // Between requests: wait for the first byte of the next one, unless
-        // it is already buffered (pipelining).
-        if !first_request && reader.buf.is_empty() {
-            guard.set_state(ConnState::Idle);
-            if !wait_for_next_request(&mut reader, &mut phase, idle_timeout, config.shutdown_idle_grace).await
-            {
+        // Wait for the first byte of the next request, unless it is already
+        // buffered (pipelining). A new connection waits under the header
+        // timeout, counted from the accept; a kept-alive one under the idle
+        // timeout (Go: the `Peek` in `conn.serve`).
+        let head_started = if reader.buf.is_empty() {
+            let deadline = if first_request {
+                header_timeout.map(|t| accepted_at + t)
+            } else {
+                guard.set_state(ConnState::Idle);
+                idle_timeout.map(|t| Instant::now() + t)
+            };
+            if !wait_for_bytes(&mut reader, &mut phase, deadline, config.shutdown_idle_grace).await {
                 break;
             }
-        }
+            if first_request {
+                accepted_at
+            } else {
+                Instant::now()
+            }
+        } else {
+            Instant::now()
+        };
         first_request = false;
+        guard.set_state(ConnState::Active);
 
         // Read the head under ReadHeaderTimeout (or ReadTimeout).
-        let started = Instant::now();
-        reader.deadline = config
-            .read_header_timeout
-            .or(config.read_timeout)
-            .map(|t| started + t);
-        let head = match read_head(&mut reader, &limits, &guard).await {
+        reader.deadline = header_timeout.map(|t| head_started + t);
+        let head = match read_head(&mut reader, &limits).await {
             Ok(Some(head)) => head,
-            Ok(None) => break, // the client closed, or timed out while sending its head
+            Ok(None) => break, // the client closed, or was too slow sending its head
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
-                respond_error(&mut writer, e.status(), go_reason(&e)).await;
+                respond_error(&mut writer, &e).await;
                 linger_close(reader, writer).await;
                 return;
             }
         };
-        reader.deadline = config.read_timeout.map(|t| started + t);
+        // ReadTimeout covers head and body; WriteTimeout starts once the
+        // head is read (Go: `readRequest` sets both deadlines).
+        reader.deadline = config.read_timeout.map(|t| head_started + t);
         writer.start_deadline(config.write_timeout);
 
         let (mut request, framing) = match build_request(head, guard.info.remote_addr) {
             Ok(built) => built,
             Err(e) => {
-                respond_error(&mut writer, e.status(), go_reason(&e)).await;
+                tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
+                respond_error(&mut writer, &e).await;
                 linger_close(reader, writer).await;
                 return;
             }
         };
-        let continue_pending = expects_continue(&request, framing);
-        if request.headers.contains_key(EXPECT) && !continue_pending && framing != BodyFraming::Empty {
-            respond_error(&mut writer, StatusCode::EXPECTATION_FAILED, None).await;
-            linger_close(reader, writer).await;
+        let close_after = request.wants_close() || *phase.borrow() != Phase::Serving;
+        final_head_sent.store(false, Ordering::Relaxed);
+
+        // `Expect` other than `100-continue` is refused with 417 (Go:
+        // `sendExpectationFailed`); 100-continue matters only in HTTP/1.1
+        // with a body.
+        let expect = request.headers.get(EXPECT);
+        if expect.is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"100-continue")) {
+            let mut w = ResponseWriter::for_conn(writer, &request.method, request.version, true);
+            w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            w.write_header(StatusCode::EXPECTATION_FAILED);
+            let _ = w.finish().await;
+            if let Some(writer) = w.into_conn() {
+                linger_close(reader, writer).await;
+            }
             return;
         }
-        let close_after = request.wants_close() || *phase.borrow() != Phase::Serving;
+        let continue_pending =
+            expect.is_some() && request.version == Version::HTTP_11 && framing != BodyFraming::Empty;
+
         request.body = Body::from_conn(ConnBody {
             reader,
             decoder: BodyDecoder::new(framing),
@@ -100,28 +144,46 @@ pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: Co
         });
         let mut w = ResponseWriter::for_conn(writer, &request.method, request.version, close_after);
 
-        // Run the handler. A panic is caught here: it is logged and this
-        // connection closes, and the server goes on serving the others.
-        let handler = shared.handler.clone();
-        if let Err(panic) = CatchUnwind(handler.serve_http(&mut w, &mut request)).await {
-            tracing::error!(
-                "http: panic serving {}: {}",
-                guard.info.remote_addr,
-                panic_message(&panic)
-            );
-            return;
+        if request.method == Method::OPTIONS && request.target == "*" {
+            // `OPTIONS *` asks about the server, not a resource: answered
+            // here, before any handler (Go: `serverHandler`, `globalOptionsHandler`).
+            w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            w.write_header(StatusCode::OK);
+        } else {
+            // Run the handler. A panic is caught here: it is logged and this
+            // connection closes, and the server goes on serving the others.
+            let served = CatchUnwind(shared.handler.serve_http(&mut w, &mut request)).await;
+            if let Err(panic) = served {
+                tracing::error!(
+                    "http: panic serving {}: {}",
+                    guard.info.remote_addr,
+                    panic_message(&panic)
+                );
+                return;
+            }
         }
 
-        // Take the connection back from the body, reading what the handler
-        // left unread, up to a limit.
+        // Take the connection back from the body and read what the handler
+        // left unread: it must end where its framing says, or the bytes
+        // after it could be taken for a request (issue 8).
         let Some(mut body) = request.body.take_conn() else {
-            // The handler swapped the body out; we lost our place in the stream.
+            // The handler moved the body away: we lost our place in the stream.
+            w.set_close_after();
             let _ = w.finish().await;
             return;
         };
-        let body_clean = body.decoder.is_done() || body.discard_rest(MAX_POST_HANDLER_READ_BYTES).await;
-        if !body_clean || *phase.borrow() != Phase::Serving {
-            w.set_close_after();
+        match body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await {
+            Drained::Clean => {}
+            Drained::Abandoned => w.set_close_after(),
+            Drained::Malformed(e) => {
+                tracing::debug!(remote = %guard.info.remote_addr, "bad request body: {e}");
+                // While the response is still held back it can be replaced,
+                // unless the handler already answered with an error itself.
+                if w.status().as_u16() < 400 && w.replace_with_error(e.status()) {
+                    tracing::debug!("replaced the handler's response with {}", e.status());
+                }
+                w.set_close_after();
+            }
         }
         if w.finish().await.is_err() {
             return;
@@ -137,23 +199,23 @@ pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: Co
     }
 }
 
-/// Waits for bytes of the next request on an idle keep-alive connection.
-/// False when the connection should close instead: the client closed, the
-/// idle timeout passed, or the server is shutting down.
-async fn wait_for_next_request(
+/// Waits until the next request's first bytes are in the buffer. False
+/// when the connection should close instead: the client closed, the
+/// deadline passed, or the server is shutting down (then, after
+/// `shutdown_idle_grace`; Go: `closeIdleConns`).
+async fn wait_for_bytes(
     reader: &mut ConnReader,
     phase: &mut watch::Receiver<Phase>,
-    idle_timeout: Option<Duration>,
+    deadline: Option<Instant>,
     shutdown_idle_grace: Duration,
 ) -> bool {
     reader.deadline = None;
-    let idle_deadline = idle_timeout.map(|t| Instant::now() + t);
     loop {
         let deadline = match *phase.borrow_and_update() {
-            Phase::Serving => idle_deadline,
+            Phase::Serving => deadline,
             Phase::Draining => {
                 let grace_end = Instant::now() + shutdown_idle_grace;
-                Some(idle_deadline.map_or(grace_end, |d| d.min(grace_end)))
+                Some(deadline.map_or(grace_end, |d| d.min(grace_end)))
             }
             Phase::Closed => return false,
         };
@@ -161,9 +223,10 @@ async fn wait_for_next_request(
             return false;
         }
         tokio::select! {
+            biased;
             read = reader.fill() => return matches!(read, Ok(n) if n > 0),
-            _ = sleep_until_or_forever(deadline) => return false,
             changed = phase.changed() => if changed.is_err() { return false },
+            () = sleep_until_or_forever(deadline) => return false,
         }
     }
 }
@@ -177,19 +240,12 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 
 /// Reads until a whole head is parsed. `Ok(None)` means close quietly:
 /// the client went away or was too slow (Go answers neither).
-async fn read_head(
-    reader: &mut ConnReader,
-    limits: &Limits,
-    guard: &ConnGuard,
-) -> Result<Option<RequestHead>, WireError> {
-    let mut active = false;
+async fn read_head(reader: &mut ConnReader, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
     loop {
-        if !reader.buf.is_empty() && !active {
-            guard.set_state(ConnState::Active);
-            active = true;
-        }
-        if let Some(head) = wire::parse_request_head(&mut reader.buf, limits)? {
-            return Ok(Some(head));
+        if !reader.buf.is_empty() {
+            if let Some(head) = wire::parse_request_head(&mut reader.buf, limits)? {
+                return Ok(Some(head));
+            }
         }
         match reader.fill().await {
             Ok(0) | Err(_) => return Ok(None),
@@ -223,16 +279,6 @@ fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request,
     Ok((request, framing))
 }
 
-/// `Expect: 100-continue` on an HTTP/1.1 request with a body.
-fn expects_continue(request: &Request, framing: BodyFraming) -> bool {
-    request.version == Version::HTTP_11
-        && framing != BodyFraming::Empty
-        && request
-            .headers
-            .get(EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
-}
-
 /// The words Go puts after the status for some errors
 /// (`400 Bad Request: missing required Host header`).
 fn go_reason(e: &WireError) -> Option<&'static str> {
@@ -240,24 +286,29 @@ fn go_reason(e: &WireError) -> Option<&'static str> {
         WireError::BadHost(why) if *why == "missing required Host header" => Some(why),
         WireError::BadHost(why) if *why != "more than one Host header" => Some("malformed Host header"),
         WireError::UnsupportedVersion => Some("unsupported protocol version"),
-        WireError::UnknownTransferCoding => Some("Unsupported transfer encoding"),
         _ => None,
     }
 }
 
 /// Writes the plain-text error response Go's `conn.serve` writes for a
-/// request it could not parse, then the connection closes.
-async fn respond_error(writer: &mut ConnWriter, status: StatusCode, reason: Option<&str>) {
-    let mut public = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
-    if let Some(reason) = reason {
-        public.push_str(": ");
-        public.push_str(reason);
-    }
-    let response = format!(
-        "HTTP/1.1 {public}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{public}"
-    );
+/// request it could not parse (no Date, `Connection: close`); then the
+/// connection closes.
+async fn respond_error(writer: &mut ConnWriter, e: &WireError) {
+    let status = e.status();
+    let status_line = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
+    let response = match (e, go_reason(e)) {
+        // Go words this one differently: the reason goes in the body only.
+        (WireError::UnknownTransferCoding, _) => format!(
+            "HTTP/1.1 {status_line}{ERROR_HEADERS}Unsupported transfer encoding"
+        ),
+        (_, Some(reason)) => format!("HTTP/1.1 {status_line}: {reason}{ERROR_HEADERS}{status_line}: {reason}"),
+        (_, None) => format!("HTTP/1.1 {status_line}{ERROR_HEADERS}{status_line}"),
+    };
     let _ = writer.write_all(response.as_bytes()).await;
 }
+
+/// The headers of [`respond_error`]'s responses (Go: `errorHeaders`).
+const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
 
 /// Closes politely: send FIN, then read and discard whatever the client
 /// still sends for a short while, so the kernel does not answer those bytes

@@ -10,11 +10,15 @@
 //! hand-off replaces the mutex-guarded `bufio.Reader`/`Writer` pair of Go's
 //! `conn`.
 
+use crate::server::Phase;
 use bytes::BytesMut;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// How much we read from the socket at a time (Go's `bufio.Reader` uses 4 KiB).
@@ -27,15 +31,25 @@ pub(crate) struct ConnReader {
     pub buf: BytesMut,
     /// Go's `ReadTimeout`: no byte of the current request may arrive after this.
     pub deadline: Option<Instant>,
+    /// Shared with the [`ConnWriter`]: true once the current response's
+    /// head has gone out. A `100 Continue` must not follow a final head
+    /// (Go: `response.canWriteContinue`).
+    pub final_head_sent: Arc<AtomicBool>,
 }
 
 impl ConnReader {
-    pub fn new(stream: OwnedReadHalf) -> Self {
+    pub fn new(stream: OwnedReadHalf, final_head_sent: Arc<AtomicBool>) -> Self {
         ConnReader {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
             deadline: None,
+            final_head_sent,
         }
+    }
+
+    /// True while an interim `100 Continue` may still be sent.
+    pub fn may_send_interim(&self) -> bool {
+        !self.final_head_sent.load(Ordering::Relaxed)
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` means the peer closed.
@@ -71,19 +85,40 @@ impl ConnReader {
 }
 
 /// The write side of a connection.
+///
+/// It also keeps, for the whole life of the connection, the two buffers a
+/// [`ResponseWriter`](crate::ResponseWriter) works in, so that a keep-alive
+/// connection allocates them once rather than once per response.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
     pub stream: OwnedWriteHalf,
     /// Go's `WriteTimeout`: the response must be written before this.
     pub deadline: Option<Instant>,
+    /// See [`ConnReader::final_head_sent`].
+    pub final_head_sent: Arc<AtomicBool>,
+    /// The server's phase: a response started while draining says
+    /// `Connection: close`.
+    pub phase: watch::Receiver<Phase>,
+    /// Reused response buffers: body held back, and bytes to send.
+    pub body_buf: Vec<u8>,
+    pub out: Vec<u8>,
 }
 
 impl ConnWriter {
-    pub fn new(stream: OwnedWriteHalf) -> Self {
+    pub fn new(stream: OwnedWriteHalf, final_head_sent: Arc<AtomicBool>, phase: watch::Receiver<Phase>) -> Self {
         ConnWriter {
             stream,
             deadline: None,
+            final_head_sent,
+            phase,
+            body_buf: Vec::new(),
+            out: Vec::new(),
         }
+    }
+
+    /// True when the server is shutting down.
+    pub fn draining(&self) -> bool {
+        *self.phase.borrow() != Phase::Serving
     }
 
     pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {

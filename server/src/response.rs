@@ -8,14 +8,21 @@
 //! writes more (or calls [`ResponseWriter::flush`]), the head must go out
 //! before the length is known: HTTP/1.1 then streams the body chunked, and
 //! HTTP/1.0, which has no chunking, sends it until the connection closes.
+//!
+//! Holding the response back has a second use (issue 8): while nothing has
+//! been sent, the server can still replace the handler's answer with a
+//! `400 Bad Request` when it finds, after the handler, that the request
+//! body was malformed. See `conn.rs`.
 
+use crate::conn_header::connection_tokens;
 use crate::conn_io::ConnWriter;
 use crate::date;
 use crate::sniff::detect_content_type;
 use crate::wire::{encode_chunk, encode_last_chunk, write_response_head};
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use std::io;
+use std::sync::atomic::Ordering;
 
 /// Bytes of body held back before the head is committed (Go: the 2048-byte
 /// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`).
@@ -35,18 +42,26 @@ enum Sink {
 struct RequestFacts {
     is_head: bool,
     version: Version,
+    /// An HTTP/1.0 request that asked for `Connection: keep-alive`.
+    wants_10_keep_alive: bool,
 }
 
 /// Writes one response (Go: `http.ResponseWriter`).
+///
+/// A [`ResponseWriter::recorder`] keeps what a handler did in memory, so a
+/// handler can be tested without a socket (Go: `httptest.ResponseRecorder`):
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use server::ResponseWriter;
 /// let mut w = ResponseWriter::recorder();
 /// w.header().insert("x-answer", "42".parse().unwrap());
-/// w.write(b"hello").await.unwrap();
+/// w.write(b"<p>hello</p>").await.unwrap();
 /// assert_eq!(w.status(), http::StatusCode::OK);
-/// assert_eq!(w.recorded_body(), b"hello");
+/// assert_eq!(w.recorded_body(), b"<p>hello</p>");
+/// assert_eq!(w.headers()["x-answer"], "42");
+/// // No Content-Type was set, so it was sniffed from the first bytes, as Go does.
+/// assert_eq!(w.headers()["content-type"], "text/html; charset=utf-8");
 /// # });
 /// ```
 #[derive(Debug)]
@@ -73,18 +88,20 @@ pub struct ResponseWriter {
 }
 
 impl ResponseWriter {
-    pub(crate) fn for_conn(conn: ConnWriter, method: &Method, version: Version, close_after: bool) -> Self {
-        ResponseWriter::new(Sink::Conn(conn), method, version, close_after)
+    /// A writer for a response on a connection. `close_after` is true when
+    /// the request asked to close (or is HTTP/1.0 without keep-alive).
+    pub(crate) fn for_conn(mut conn: ConnWriter, method: &Method, version: Version, close_after: bool) -> Self {
+        let body_buf = std::mem::take(&mut conn.body_buf);
+        let out = std::mem::take(&mut conn.out);
+        let mut w = ResponseWriter::new(Sink::Conn(conn), method, version, close_after);
+        w.body_buf = body_buf;
+        w.out = out;
+        w
     }
 
     /// A writer that records into memory, for tests and examples.
     pub fn recorder() -> Self {
-        ResponseWriter::new(
-            Sink::Recorder { body: Vec::new() },
-            &Method::GET,
-            Version::HTTP_11,
-            false,
-        )
+        ResponseWriter::recorder_for(&Method::GET)
     }
 
     /// A recorder for a request with this method (HEAD responses have no body).
@@ -103,6 +120,7 @@ impl ResponseWriter {
             request: RequestFacts {
                 is_head: method == Method::HEAD,
                 version,
+                wants_10_keep_alive: version == Version::HTTP_10 && !close_after,
             },
             headers: HeaderMap::new(),
             status: None,
@@ -137,7 +155,8 @@ impl ResponseWriter {
         self.status.is_some()
     }
 
-    /// Body bytes recorded by a [`ResponseWriter::recorder`] (empty on a connection).
+    /// Body bytes recorded by a [`ResponseWriter::recorder`], as the handler
+    /// wrote them (no chunk framing); empty on a connection.
     pub fn recorded_body(&self) -> &[u8] {
         match &self.sink {
             Sink::Recorder { body } => body,
@@ -156,13 +175,16 @@ impl ResponseWriter {
             return;
         }
         self.status = Some(status);
-        // A Content-Length set by the handler is a promise we hold it to.
-        if let Some(len) = self
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok())
-        {
-            self.declared_len = Some(len);
+        // A Content-Length set by the handler is a promise we hold it to;
+        // one that is not a number is dropped, as Go does.
+        if let Some(value) = self.headers.get(CONTENT_LENGTH) {
+            match parse_content_length(value) {
+                Some(len) => self.declared_len = Some(len),
+                None => {
+                    tracing::warn!(value = ?value, "http: invalid Content-Length set by handler, ignored");
+                    self.headers.remove(CONTENT_LENGTH);
+                }
+            }
         }
     }
 
@@ -185,17 +207,29 @@ impl ResponseWriter {
             .declared_len
             .is_some_and(|len| self.written + data.len() as u64 > len)
         {
-            return Err(io::Error::other(
-                "http: wrote more than the declared Content-Length",
-            ));
+            return Err(io::Error::other("http: wrote more than the declared Content-Length"));
         }
         self.written += data.len() as u64;
-        if self.request.is_head {
-            // HEAD: count the bytes (they may set Content-Length) but send none.
-            if self.body_buf.len() < BUFFER_SIZE {
-                self.body_buf
-                    .extend_from_slice(&data[..data.len().min(BUFFER_SIZE)]);
+        if let Sink::Recorder { body } = &mut self.sink {
+            // A recorder has no socket to protect: keep the bytes at once, so
+            // a test sees them as soon as they are written.
+            if !self.head_sent {
+                self.head_sent = true;
+                if !self.headers.contains_key(CONTENT_TYPE) {
+                    let sniffed = detect_content_type(data);
+                    self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
+                }
             }
+            if !self.request.is_head {
+                body.extend_from_slice(data);
+            }
+            return Ok(data.len());
+        }
+        if self.request.is_head {
+            // HEAD: count the bytes (they may set Content-Length) and keep
+            // the first ones for sniffing, but send none.
+            let room = BUFFER_SIZE.saturating_sub(self.body_buf.len());
+            self.body_buf.extend_from_slice(&data[..data.len().min(room)]);
             return Ok(data.len());
         }
         self.body_buf.extend_from_slice(data);
@@ -214,6 +248,12 @@ impl ResponseWriter {
         self.send_buffered(false).await
     }
 
+    /// True once the head has left (on a connection: been written to the
+    /// socket), after which the response can no longer be replaced.
+    pub fn head_committed(&self) -> bool {
+        self.head_sent
+    }
+
     /// True when the connection must close after this response.
     pub(crate) fn must_close(&self) -> bool {
         self.close_after
@@ -222,6 +262,33 @@ impl ResponseWriter {
     /// Asks for the connection to close after this response.
     pub(crate) fn set_close_after(&mut self) {
         self.close_after = true;
+    }
+
+    /// Throws away the handler's response, still held back in the buffer,
+    /// and puts a plain-text error with `Connection: close` in its place.
+    /// False when the head was already sent: too late to take it back.
+    pub(crate) fn replace_with_error(&mut self, status: StatusCode) -> bool {
+        if self.head_sent {
+            return false;
+        }
+        self.headers.clear();
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        self.headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        self.status = Some(status);
+        self.declared_len = None;
+        self.close_after = true;
+        self.body_buf.clear();
+        if !self.request.is_head {
+            self.body_buf.extend_from_slice(status.as_str().as_bytes());
+            self.body_buf.push(b' ');
+            self.body_buf
+                .extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        }
+        self.written = self.body_buf.len() as u64;
+        true
     }
 
     /// Ends the response after the handler returned: sends what is left,
@@ -234,42 +301,59 @@ impl ResponseWriter {
         if self.declared_len.is_some_and(|len| self.written < len) && !self.request.is_head {
             // The handler promised more than it wrote: the client would wait
             // for the missing bytes, so the connection cannot be reused.
+            tracing::warn!(
+                declared = self.declared_len,
+                written = self.written,
+                "http: handler wrote less than its Content-Length"
+            );
             self.close_after = true;
         }
         Ok(())
     }
 
-    /// Takes the connection's write half back.
+    /// Takes the connection's write half back, with its buffers for the
+    /// next response.
     pub(crate) fn into_conn(self) -> Option<ConnWriter> {
         match self.sink {
-            Sink::Conn(conn) => Some(conn),
+            Sink::Conn(mut conn) => {
+                let (mut body_buf, mut out) = (self.body_buf, self.out);
+                body_buf.clear();
+                out.clear();
+                // Do not keep a huge buffer alive on an idle connection.
+                if out.capacity() <= 64 * 1024 {
+                    conn.out = out;
+                }
+                if body_buf.capacity() <= 64 * 1024 {
+                    conn.body_buf = body_buf;
+                }
+                Some(conn)
+            }
             Sink::Recorder { .. } => None,
         }
     }
 
     fn body_allowed(&self) -> bool {
-        let code = self.status().as_u16();
-        !((100..200).contains(&code) || code == 204 || code == 304)
+        body_allowed_for_status(self.status())
     }
 
-    /// Commits the head if needed, then hands the buffered body to the sink.
-    /// `done` is true when the handler has returned: only then may we compute
-    /// Content-Length ourselves.
+    /// Commits the head if needed, then hands the buffered body to the
+    /// socket in one write. `done` is true when the handler has returned:
+    /// only then may we compute Content-Length ourselves.
     async fn send_buffered(&mut self, done: bool) -> io::Result<()> {
+        let Sink::Conn(conn) = &mut self.sink else {
+            // A recorder keeps bytes as they are written; only the head
+            // remains to commit.
+            self.head_sent = true;
+            return Ok(());
+        };
         self.out.clear();
         if !self.head_sent {
-            self.serialize_head(done);
+            let draining = conn.draining();
+            conn.final_head_sent.store(true, Ordering::Relaxed);
+            self.serialize_head(done, draining);
             self.head_sent = true;
         }
         let send_body = !self.request.is_head && self.body_allowed();
-        if let Sink::Recorder { body } = &mut self.sink {
-            // Keep the body as written, without any framing.
-            if send_body {
-                body.extend_from_slice(&self.body_buf);
-            }
-            self.body_buf.clear();
-            return Ok(());
-        }
         if send_body && self.chunked {
             encode_chunk(&mut self.out, &self.body_buf);
             if done {
@@ -279,62 +363,189 @@ impl ResponseWriter {
             self.out.extend_from_slice(&self.body_buf);
         }
         self.body_buf.clear();
-        if let Sink::Conn(conn) = &mut self.sink {
-            if !self.out.is_empty() {
-                conn.write_all(&self.out).await?;
-            }
+        if self.out.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let Sink::Conn(conn) = &mut self.sink else {
+            return Ok(());
+        };
+        conn.write_all(&self.out).await
     }
 
     /// Decides the framing and writes the head into `out`
-    /// (Go: `chunkWriter.writeHeader`).
-    fn serialize_head(&mut self, done: bool) {
+    /// (Go: `chunkWriter.writeHeader`). The headers the server adds (Date,
+    /// Content-Length, Transfer-Encoding, Connection) are written straight
+    /// after the handler's, without going through the header map.
+    fn serialize_head(&mut self, done: bool, draining: bool) {
         let status = self.status();
-        if !self.headers.contains_key(DATE) {
-            self.headers.insert(DATE, date::now());
-        }
         let body_allowed = self.body_allowed();
-        if body_allowed && !self.body_buf.is_empty() && !self.headers.contains_key(CONTENT_TYPE) {
-            self.headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static(detect_content_type(&self.body_buf)),
-            );
-        }
-        let asked_close = crate::conn_header::connection_tokens(&self.headers).close;
-        if asked_close {
-            self.close_after = true;
-        }
-        if !body_allowed {
-            // 1xx, 204 and 304 carry no body and no framing headers of ours.
-        } else if self.declared_len.is_some() {
-            // The handler set Content-Length itself.
-        } else if done
-            && !self.headers.contains_key(TRANSFER_ENCODING)
-            && (!self.request.is_head || self.written > 0)
-        {
-            self.declared_len = Some(self.written);
-            self.headers
-                .insert(CONTENT_LENGTH, HeaderValue::from(self.written));
-        } else if self.request.is_head {
-            // A HEAD response that wrote nothing: no length to announce.
-        } else if self.request.version == Version::HTTP_11 {
-            self.chunked = true;
-            self.headers
-                .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        let is_head = self.request.is_head;
+
+        if body_allowed {
+            let sniff = !self.body_buf.is_empty()
+                && !self.headers.contains_key(CONTENT_TYPE)
+                && !self.headers.contains_key(CONTENT_ENCODING)
+                && !self.headers.contains_key(TRANSFER_ENCODING);
+            if sniff {
+                let sniffed = detect_content_type(&self.body_buf);
+                self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
+            }
         } else {
-            // HTTP/1.0 has no chunking: the end of the body is the close.
+            // 1xx, 204 and 304 have no body, hence no framing headers
+            // (Go: `suppressedHeaders`).
+            self.headers.remove(CONTENT_LENGTH);
+            self.headers.remove(TRANSFER_ENCODING);
+            if status == StatusCode::NOT_MODIFIED {
+                self.headers.remove(CONTENT_TYPE);
+            }
+            self.declared_len = None;
+        }
+
+        let te_identity = self
+            .headers
+            .get(TRANSFER_ENCODING)
+            .is_some_and(|te| te.as_bytes().eq_ignore_ascii_case(b"identity"));
+        let has_te = self.headers.contains_key(TRANSFER_ENCODING);
+        if self.declared_len.is_some() && has_te && !te_identity {
+            tracing::warn!("http: WriteHeader called with both Transfer-Encoding and a Content-Length");
+            self.headers.remove(CONTENT_LENGTH);
+            self.declared_len = None;
+        }
+
+        // The handler returned within the buffer: we know the length.
+        let mut computed_len = None;
+        if done && !has_te && body_allowed && self.declared_len.is_none() && (!is_head || self.written > 0) {
+            self.declared_len = Some(self.written);
+            computed_len = Some(self.written);
+        }
+
+        // Framing of the body.
+        let mut chunked = false;
+        if is_head || !body_allowed || self.declared_len.is_some() {
+            // No body, or its length is known: no transfer coding.
+            self.headers.remove(TRANSFER_ENCODING);
+        } else if self.request.version == Version::HTTP_11 && !te_identity {
+            self.headers.remove(TRANSFER_ENCODING);
+            chunked = true;
+        } else {
+            // HTTP/1.0 has no chunking, and `identity` asks for none: the
+            // end of the body is the close of the connection.
+            self.headers.remove(TRANSFER_ENCODING);
             self.close_after = true;
         }
-        if self.close_after && !asked_close && self.request.version == Version::HTTP_11 {
-            self.headers.insert(CONNECTION, HeaderValue::from_static("close"));
-        } else if !self.close_after && self.request.version == Version::HTTP_10 {
-            self.headers
-                .insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        self.chunked = chunked;
+
+        // Keep-alive or close (Go: `wants10KeepAlive`, `closeAfterReply`).
+        let handler_connection = connection_tokens(&self.headers);
+        let mut keep_alive_10 = false;
+        if self.request.wants_10_keep_alive && (is_head || self.declared_len.is_some() || !body_allowed) {
+            keep_alive_10 = !self.headers.contains_key(CONNECTION);
+        } else if self.request.version == Version::HTTP_10 {
+            self.close_after = true;
         }
-        if let Sink::Conn(_) = self.sink {
-            write_response_head(&mut self.out, self.request.version, status, &self.headers);
+        if handler_connection.close || draining {
+            self.close_after = true;
+        }
+        let mut say_close = false;
+        if self.close_after && !handler_connection.close {
+            self.headers.remove(CONNECTION);
+            say_close = self.request.version == Version::HTTP_11;
+            keep_alive_10 = false;
+        }
+
+        write_response_head(&mut self.out, self.request.version, status, &self.headers);
+        if !self.headers.contains_key(DATE) {
+            self.out.extend_from_slice(b"Date: ");
+            self.out.extend_from_slice(date::now().as_bytes());
             self.out.extend_from_slice(b"\r\n");
         }
+        if let Some(len) = computed_len {
+            self.out.extend_from_slice(b"Content-Length: ");
+            self.out.extend_from_slice(itoa(len, &mut [0; 20]));
+            self.out.extend_from_slice(b"\r\n");
+        }
+        if chunked {
+            self.out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
+        if say_close {
+            self.out.extend_from_slice(b"Connection: close\r\n");
+        } else if keep_alive_10 {
+            self.out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// 1xx, 204 and 304 responses never have a body (Go: `bodyAllowedForStatus`).
+fn body_allowed_for_status(status: StatusCode) -> bool {
+    let code = status.as_u16();
+    !((100..200).contains(&code) || code == 204 || code == 304)
+}
+
+/// A Content-Length value: 1*DIGIT that fits in a u64.
+fn parse_content_length(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes().trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Formats `n` in decimal into `buf`, returning the digits.
+fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn itoa_formats_decimal() {
+        assert_eq!(itoa(0, &mut [0; 20]), b"0");
+        assert_eq!(itoa(13, &mut [0; 20]), b"13");
+        assert_eq!(itoa(u64::MAX, &mut [0; 20]), u64::MAX.to_string().as_bytes());
+    }
+
+    #[tokio::test]
+    async fn recorder_shows_status_headers_and_body_as_written() {
+        let mut w = ResponseWriter::recorder();
+        w.header().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        w.write_header(StatusCode::CREATED);
+        w.write_header(StatusCode::OK); // superfluous: ignored
+        w.write(b"ab").await.unwrap();
+        assert_eq!(w.recorded_body(), b"ab");
+        w.write(&[b'x'; 3000]).await.unwrap();
+        assert_eq!(w.recorded_body().len(), 3002);
+        assert_eq!(w.status(), StatusCode::CREATED);
+        assert_eq!(w.headers()[CONTENT_TYPE], "text/plain");
+    }
+
+    #[tokio::test]
+    async fn recorder_for_head_keeps_no_body_and_refuses_over_declared_length() {
+        let mut w = ResponseWriter::recorder_for(&Method::HEAD);
+        w.write(b"hello").await.unwrap();
+        assert!(w.recorded_body().is_empty());
+
+        let mut w = ResponseWriter::recorder();
+        w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("3"));
+        w.write(b"abc").await.unwrap();
+        assert!(w.write(b"d").await.is_err());
+        assert_eq!(w.recorded_body(), b"abc");
+    }
+
+    #[tokio::test]
+    async fn no_body_for_204() {
+        let mut w = ResponseWriter::recorder();
+        w.write_header(StatusCode::NO_CONTENT);
+        assert!(w.write(b"x").await.is_err());
     }
 }

@@ -125,8 +125,10 @@ pub(crate) struct Shared {
     pub config: Config,
     pub handler: Arc<dyn Handler>,
     pub phase: watch::Sender<Phase>,
-    /// Live connections, and a wake-up for when the count reaches zero.
+    /// Live connections and running accept loops, and a wake-up for when
+    /// a count reaches zero.
     live_conns: AtomicUsize,
+    live_listeners: AtomicUsize,
     all_closed: Notify,
     next_conn_id: AtomicU64,
     on_shutdown: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
@@ -150,6 +152,26 @@ impl Drop for ConnGuard {
     fn drop(&mut self) {
         self.set_state(ConnState::Closed);
         if self.shared.live_conns.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.all_closed.notify_waiters();
+        }
+    }
+}
+
+/// Keeps an accept loop counted while it runs.
+struct ListenerGuard {
+    shared: Arc<Shared>,
+}
+
+impl ListenerGuard {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared.live_listeners.fetch_add(1, Ordering::AcqRel);
+        ListenerGuard { shared }
+    }
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        if self.shared.live_listeners.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.all_closed.notify_waiters();
         }
     }
@@ -205,6 +227,7 @@ impl Server {
                 handler,
                 phase,
                 live_conns: AtomicUsize::new(0),
+                live_listeners: AtomicUsize::new(0),
                 all_closed: Notify::new(),
                 next_conn_id: AtomicU64::new(1),
                 on_shutdown: Mutex::new(Vec::new()),
@@ -232,6 +255,9 @@ impl Server {
     /// other error ends `serve` with that error. After `shutdown` or `close`
     /// it returns [`Error::ServerClosed`].
     pub async fn serve(&self, mut listener: impl Listener) -> Result<(), Error> {
+        // Counted until this function returns and drops the listener, so
+        // that `shutdown` returns only once new connections are refused.
+        let _listening = ListenerGuard::new(self.shared.clone());
         let mut phase = self.shared.phase.subscribe();
         let mut accept_backoff: Option<Duration> = None;
         loop {
@@ -301,13 +327,19 @@ impl Server {
         }
     }
 
-    /// Graceful shutdown (Go: `Shutdown`): stops accepting, closes idle
-    /// connections, lets active ones finish their current response and then
-    /// closes them. Returns when every connection is gone, or
+    /// Graceful shutdown (Go: `Shutdown`): runs the hooks registered with
+    /// [`Server::register_on_shutdown`], stops accepting (every `serve`
+    /// returns [`Error::ServerClosed`] and drops its listener), closes idle
+    /// connections (at once, or once they have been idle for
+    /// `Config::shutdown_idle_grace`), and lets active ones finish their
+    /// current response, sent with `Connection: close`, then closes them.
+    /// Returns when every listener and connection is gone, or
     /// [`Error::ShutdownTimeout`] if `timeout` passes first (the remaining
     /// connections are then left running; call [`Server::close`] to drop them).
     pub async fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        self.begin(Phase::Draining);
+        if self.begin(Phase::Draining) {
+            self.run_shutdown_hooks();
+        }
         tokio::time::timeout(timeout, self.wait_all_closed())
             .await
             .map_err(|_| Error::ShutdownTimeout {
@@ -315,30 +347,45 @@ impl Server {
             })
     }
 
-    /// Closes the listener and every connection now (Go: `Close`).
+    /// Closes the listeners and every connection now, whatever they are
+    /// doing (Go: `Close`). Handlers still running are dropped at their next
+    /// `.await`. As in Go, the on-shutdown hooks do not run.
     pub fn close(&self) {
         self.begin(Phase::Closed);
     }
 
-    fn begin(&self, next: Phase) {
-        let previous = self.shared.phase.send_replace(next);
-        if previous == Phase::Serving {
-            let hooks = self
-                .shared
-                .on_shutdown
-                .lock()
-                .map(|mut h| std::mem::take(&mut *h))
-                .unwrap_or_default();
-            for hook in hooks {
-                hook();
+    /// Moves the server to `next` (never back). True when it was serving.
+    fn begin(&self, next: Phase) -> bool {
+        let mut was_serving = false;
+        self.shared.phase.send_if_modified(|phase| {
+            was_serving = *phase == Phase::Serving;
+            if *phase == Phase::Closed || *phase == next {
+                return false;
             }
+            *phase = next;
+            true
+        });
+        was_serving
+    }
+
+    /// Go runs each hook in its own goroutine; ours run in turn, here, and
+    /// should be quick (they usually just signal something).
+    fn run_shutdown_hooks(&self) {
+        let hooks = self
+            .shared
+            .on_shutdown
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default();
+        for hook in hooks {
+            hook();
         }
     }
 
     async fn wait_all_closed(&self) {
         loop {
             let notified = self.shared.all_closed.notified();
-            if self.open_connections() == 0 {
+            if self.open_connections() == 0 && self.shared.live_listeners.load(Ordering::Acquire) == 0 {
                 return;
             }
             notified.await;
