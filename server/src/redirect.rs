@@ -1,20 +1,48 @@
-//! Redirects, as Go's `http.Redirect` writes them, and Go's `path.Clean`
+//! Redirects, as Go's `http.Redirect` writes them, and Go's `path.Clean`,
 //! which both the redirect and the ServeMux use.
+//!
+//! Both work on bytes: the path they start from is a decoded URL path
+//! ([`crate::url::UrlPath`]), which may hold bytes that are not UTF-8.
 
+use crate::url::parse_reference;
 use crate::{Request, ResponseWriter};
 use http::header::{CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 
 /// Replies with a redirect to `url` (Go: `http.Redirect`).
 ///
-/// A relative `url` is resolved against the request's path and cleaned
-/// (a trailing slash is kept). Non-ASCII bytes in the Location are
-/// percent-escaped. GET and HEAD get `Content-Type: text/html`, and GET a
-/// short HTML body with a link, unless the handler set a Content-Type.
+/// A `url` without scheme and host is made absolute against the request's
+/// path (`other` from `/a/b` goes to `/a/other`) and cleaned, keeping a
+/// trailing slash; a `url` that does not parse is sent as it is. Bytes
+/// above 0x7F in the `Location` are escaped as `%xx` in lower-case hex.
+/// Unless the handler already set a Content-Type, GET and HEAD get
+/// `Content-Type: text/html; charset=utf-8`, and GET a short HTML body with
+/// a link; other methods get no body.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use server::{redirect, Request, ResponseWriter};
+/// let r = Request::new(http::Method::GET, "/a/b").unwrap();
+/// let mut w = ResponseWriter::recorder();
+/// redirect(&mut w, &r, "../c/", http::StatusCode::FOUND).await;
+/// assert_eq!(w.headers()["location"], "/c/");
+/// assert_eq!(w.recorded_body(), b"<a href=\"/c/\">Found</a>.\n\n");
+/// # });
+/// ```
 pub async fn redirect(w: &mut ResponseWriter, r: &Request, url: &str, code: StatusCode) {
-    let target = resolve_relative(&r.url.path, url);
+    let target: Vec<u8> = match parse_reference(url) {
+        Ok(parsed) if parsed.scheme.is_empty() && parsed.host.is_empty() => {
+            resolve_relative(r.url.path.as_bytes(), url)
+        }
+        _ => url.as_bytes().to_vec(),
+    };
     let had_content_type = w.headers().contains_key(CONTENT_TYPE);
-    if let Ok(location) = HeaderValue::from_str(&hex_escape_non_ascii(&target)) {
+    // Go replaces CR and LF by spaces when it writes a header value.
+    let location: Vec<u8> = hex_escape_non_ascii(&target)
+        .into_iter()
+        .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect();
+    if let Ok(location) = HeaderValue::from_bytes(&location) {
         w.header().insert(LOCATION, location);
     }
     let get_or_head = r.method == Method::GET || r.method == Method::HEAD;
@@ -25,77 +53,85 @@ pub async fn redirect(w: &mut ResponseWriter, r: &Request, url: &str, code: Stat
     w.write_header(code);
     if !had_content_type && r.method == Method::GET {
         let reason = code.canonical_reason().unwrap_or("");
-        let body = format!("<a href=\"{}\">{}</a>.\n\n", html_escape(&target), reason);
-        let _ = w.write(body.as_bytes()).await;
+        let mut body = b"<a href=\"".to_vec();
+        body.extend_from_slice(&html_escape_bytes(&target));
+        body.extend_from_slice(b"\">");
+        body.extend_from_slice(reason.as_bytes());
+        body.extend_from_slice(b"</a>.\n\n");
+        let _ = w.write(&body).await;
     }
 }
 
-/// Go resolves a redirect target without scheme and host against the
-/// current path, so `redirect(w, r, "other", ...)` from `/a/b` goes to `/a/other`.
-fn resolve_relative(current_path: &str, url: &str) -> String {
-    let has_scheme = url.split_once(':').is_some_and(|(scheme, _)| {
-        scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-            && scheme
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-    });
-    if has_scheme || url.starts_with("//") {
-        return url.to_owned();
-    }
-    let mut target = url.to_owned();
-    if !target.starts_with('/') {
-        let old_path = if current_path.is_empty() {
-            "/"
+/// Go's relative-redirect resolution in `Redirect`: prefix the directory of
+/// the current path, then clean everything before the `?`, keeping a
+/// trailing slash.
+fn resolve_relative(current_path: &[u8], url: &str) -> Vec<u8> {
+    let mut target = Vec::with_capacity(current_path.len() + url.len());
+    if !url.starts_with('/') {
+        let old_path: &[u8] = if current_path.is_empty() {
+            b"/"
         } else {
             current_path
         };
-        let dir_end = old_path.rfind('/').map_or(0, |i| i + 1);
-        target = format!("{}{}", &old_path[..dir_end], target);
+        let dir_end = old_path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        target.extend_from_slice(&old_path[..dir_end]);
     }
-    let (path, query) = match target.find('?') {
-        Some(i) => target.split_at(i),
-        None => (target.as_str(), ""),
-    };
-    let mut cleaned = clean(path);
-    if path.ends_with('/') && !cleaned.ends_with('/') {
-        cleaned.push('/');
+    target.extend_from_slice(url.as_bytes());
+    let query_start = target.iter().position(|&b| b == b'?').unwrap_or(target.len());
+    let (path, query) = target.split_at(query_start);
+    let mut cleaned = clean_bytes(path);
+    if path.ends_with(b"/") && !cleaned.ends_with(b"/") {
+        cleaned.push(b'/');
     }
-    cleaned + query
+    cleaned.extend_from_slice(query);
+    cleaned
 }
 
 /// Go's `path.Clean`: one slash between names, no `.` elements, `..`
-/// elements removed together with the name before them; `""` becomes `.`.
+/// elements removed together with the name before them, and no `..` above
+/// the root; `""` becomes `.`.
 ///
 /// ```
 /// assert_eq!(server::redirect::clean("/a/./b/../../c//d/"), "/c/d");
 /// assert_eq!(server::redirect::clean("/.."), "/");
+/// assert_eq!(server::redirect::clean("a/../.."), "..");
 /// ```
 pub fn clean(path: &str) -> String {
+    let cleaned = clean_bytes(path.as_bytes());
+    // Only whole ASCII elements and slashes were removed, so UTF-8 stays UTF-8.
+    String::from_utf8(cleaned).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`clean`] for a byte path (a decoded URL path may hold any byte).
+pub fn clean_bytes(path: &[u8]) -> Vec<u8> {
     if path.is_empty() {
-        return ".".to_owned();
+        return b".".to_vec();
     }
-    let bytes = path.as_bytes();
-    let rooted = bytes[0] == b'/';
-    let n = bytes.len();
+    let n = path.len();
+    let rooted = path[0] == b'/';
     let mut out: Vec<u8> = Vec::with_capacity(n);
+    // `r` reads `path`; `dotdot` is where `..` may no longer back up to.
     let (mut r, mut dotdot) = (0, 0);
     if rooted {
         out.push(b'/');
         r = 1;
         dotdot = 1;
     }
+    let element_ends = |i: usize| i == n || path[i] == b'/';
     while r < n {
-        let empty_element = bytes[r] == b'/';
-        let dot_element = bytes[r] == b'.' && (r + 1 == n || bytes[r + 1] == b'/');
-        if empty_element || dot_element {
+        if path[r] == b'/' || (path[r] == b'.' && element_ends(r + 1)) {
+            // An empty or `.` element: skip it.
             r += 1;
-        } else if bytes[r] == b'.' && bytes[r + 1] == b'.' && (r + 2 == n || bytes[r + 2] == b'/') {
+        } else if path[r] == b'.' && path[r + 1] == b'.' && element_ends(r + 2) {
+            // A `..` element: back up to the previous slash, if we may.
             r += 2;
             if out.len() > dotdot {
-                out.pop();
-                while out.len() > dotdot && out[out.len() - 1] != b'/' {
-                    out.pop();
+                // Drop the last name and the slash before it (not the root's).
+                let mut w = out.len() - 1;
+                while w > dotdot && out[w] != b'/' {
+                    w -= 1;
                 }
+                out.truncate(w);
             } else if !rooted {
                 if !out.is_empty() {
                     out.push(b'/');
@@ -104,47 +140,116 @@ pub fn clean(path: &str) -> String {
                 dotdot = out.len();
             }
         } else {
+            // A real name: copy it, after a slash when needed.
             if (rooted && out.len() != 1) || (!rooted && !out.is_empty()) {
                 out.push(b'/');
             }
-            while r < n && bytes[r] != b'/' {
-                out.push(bytes[r]);
+            while r < n && path[r] != b'/' {
+                out.push(path[r]);
                 r += 1;
             }
         }
     }
     if out.is_empty() {
-        return ".".to_owned();
+        out.push(b'.');
     }
-    // Only whole ASCII elements were removed, so `out` is still UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
-/// Escapes bytes >= 0x80 as `%xx` in lower-case hex (Go: `hexEscapeNonASCII`).
-pub fn hex_escape_non_ascii(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
+/// Escapes bytes >= 0x80 as `%xx` in lower-case hex, as Go's
+/// `hexEscapeNonASCII` does (`strconv.AppendInt(b, int64(c), 16)`).
+pub fn hex_escape_non_ascii(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for &b in s {
         if b < 0x80 {
-            out.push(b as char);
+            out.push(b);
         } else {
-            out.push_str(&format!("%{b:x}"));
+            out.extend_from_slice(format!("%{b:x}").as_bytes());
         }
     }
     out
 }
 
-/// Go's `htmlEscape` for the redirect body.
+/// Go's `htmlEscape` for the redirect body (`& < > " '`).
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+    let escaped = html_escape_bytes(s.as_bytes());
+    String::from_utf8(escaped).unwrap_or_default()
+}
+
+fn html_escape_bytes(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for &b in s {
+        match b {
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'"' => out.extend_from_slice(b"&#34;"),
+            b'\'' => out.extend_from_slice(b"&#39;"),
+            _ => out.push(b),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_matches_go_path_clean() {
+        // Cases from Go's path/path_test.go (cleantests), written out.
+        let cases = [
+            ("", "."),
+            ("abc", "abc"),
+            ("abc/def", "abc/def"),
+            ("a/b/c", "a/b/c"),
+            (".", "."),
+            ("..", ".."),
+            ("../..", "../.."),
+            ("../../abc", "../../abc"),
+            ("/abc", "/abc"),
+            ("/", "/"),
+            ("abc/", "abc"),
+            ("abc/def/", "abc/def"),
+            ("./", "."),
+            ("../", ".."),
+            ("/abc/", "/abc"),
+            ("abc//def//ghi", "abc/def/ghi"),
+            ("//abc", "/abc"),
+            ("///abc", "/abc"),
+            ("//abc//", "/abc"),
+            ("abc//", "abc"),
+            ("abc/./def", "abc/def"),
+            ("/./abc/def", "/abc/def"),
+            ("abc/.", "abc"),
+            ("abc/def/ghi/../jkl", "abc/def/jkl"),
+            ("abc/def/../ghi/../jkl", "abc/jkl"),
+            ("abc/def/..", "abc"),
+            ("abc/def/../..", "."),
+            ("/abc/def/../..", "/"),
+            ("abc/def/../../..", ".."),
+            ("/abc/def/../../..", "/"),
+            ("abc/def/../../../ghi/jkl/../../../mno", "../../mno"),
+            ("abc/./../def", "def"),
+            ("abc//./../def", "def"),
+            ("abc/../../././../def", "../../def"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(clean(input), want, "clean({input:?})");
+        }
+        assert_eq!(clean_bytes(b"/\xff/./x/.."), b"/\xff");
+    }
+
+    #[test]
+    fn relative_resolution() {
+        assert_eq!(resolve_relative(b"/a/b", "c?x=/../"), b"/a/c?x=/../");
+        assert_eq!(resolve_relative(b"/a/b", "../d/"), b"/d/");
+        assert_eq!(resolve_relative(b"", "x"), b"/x");
+        assert_eq!(resolve_relative(b"/a/", "/x/../y"), b"/y");
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_lower_case() {
+        assert_eq!(hex_escape_non_ascii("/ü?q=ü".as_bytes()), b"/%c3%bc?q=%c3%bc");
+    }
 }

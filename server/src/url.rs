@@ -2,38 +2,160 @@
 //!
 //! Go's server turns the request-target into a `*url.URL` with
 //! `url.ParseRequestURI` (request.go `readRequest`), and the ServeMux then
-//! matches on the *decoded* path (`URL.Path`) and builds redirects from it.
-//! This module is the small part of `net/url` that the server and the mux
-//! need: parsing a request-target, and escaping a path back for a
-//! `Location` header.
+//! matches on the *decoded* path (`URL.Path`) and builds its redirects from
+//! it with `url.URL.String`. This module is the part of `net/url` that the
+//! server, the mux and `http.Redirect` need: parsing a request-target (and,
+//! for `Redirect`, any URL reference), and escaping a path back.
+//!
+//! ## The decoded path is bytes, not text
+//!
+//! In Go a `string` is any sequence of bytes, so `%FF` decodes into
+//! `URL.Path` as the single byte `0xFF`, and a redirect escapes it back to
+//! `%FF`. A Rust `String` must be UTF-8, and turning `0xFF` into U+FFFD
+//! would send `%EF%BF%BD` back to the client. So the decoded path is a
+//! [`UrlPath`]: a byte string that keeps exactly what the client escaped,
+//! with [`UrlPath::as_str`] when it happens to be UTF-8 (almost always)
+//! and [`UrlPath::to_str_lossy`] for logs. Everything else (scheme, host,
+//! query) stays `String`: the query is never decoded here, and a host that
+//! decodes to invalid UTF-8 is kept lossily (it could not equal any host
+//! pattern, which is UTF-8, so matching is unchanged).
 
 use http::Method;
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
 
-/// A parsed request-target (Go: `url.URL`, the fields a server fills in).
+/// A parsed URL (Go: `url.URL`, without `Fragment`, which a
+/// request-target never has).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Url {
-    /// `http` for an absolute-form target, empty otherwise.
+    /// The scheme, lower-cased: `http` for an absolute-form target, empty
+    /// for an origin-form one.
     pub scheme: String,
-    /// The authority of an absolute-form or CONNECT target, empty otherwise.
+    /// What follows `scheme:` when it does not start with `/` (`mailto:x`).
+    pub opaque: String,
+    /// The userinfo before `@` in the authority, as sent (Go: `User`).
+    pub user: Option<String>,
+    /// The authority of an absolute-form or CONNECT target, decoded; empty otherwise.
     pub host: String,
-    /// The decoded path (`%2F` becomes `/`).
-    pub path: String,
+    /// The decoded path (`%2F` becomes `/`, `%FF` the byte 0xFF).
+    pub path: UrlPath,
     /// The path as sent, when it differs from the default escaping of `path`.
     pub raw_path: String,
-    /// Everything after the first `?`, not decoded.
+    /// Everything after the `?`, not decoded.
     pub raw_query: String,
-    /// The target ended in a `?` with nothing after it.
+    /// The target ended in a `?` with nothing after it (Go: `ForceQuery`).
     pub force_query: bool,
 }
 
-/// Why a request-target could not be parsed (the server answers 400).
+/// A decoded URL path: bytes, because `%FF` decodes to a byte that is not
+/// UTF-8 (Go's `URL.Path` is a byte string too). See the module docs.
+///
+/// ```
+/// use server::url::UrlPath;
+/// let p = UrlPath::from("/a b");
+/// assert_eq!(p, "/a b");
+/// assert_eq!(p.as_str(), Some("/a b"));
+/// let raw = UrlPath::from(b"/\xff".to_vec());
+/// assert_eq!(raw.as_str(), None);
+/// assert_eq!(server::url::escape_path(&raw), "/%FF");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UrlPath(Vec<u8>);
+
+impl UrlPath {
+    /// The path's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The path as text, when it is UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    /// The path as text, with invalid bytes shown as U+FFFD (for logs).
+    pub fn to_str_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// The bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl Deref for UrlPath {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for UrlPath {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&str> for UrlPath {
+    fn from(s: &str) -> Self {
+        UrlPath(s.as_bytes().to_vec())
+    }
+}
+
+impl From<String> for UrlPath {
+    fn from(s: String) -> Self {
+        UrlPath(s.into_bytes())
+    }
+}
+
+impl From<Vec<u8>> for UrlPath {
+    fn from(bytes: Vec<u8>) -> Self {
+        UrlPath(bytes)
+    }
+}
+
+impl PartialEq<str> for UrlPath {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for UrlPath {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<[u8]> for UrlPath {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.0 == other
+    }
+}
+
+impl fmt::Debug for UrlPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            Some(s) => fmt::Debug::fmt(s, f),
+            None => write!(f, "\"{}\"", self.0.escape_ascii()),
+        }
+    }
+}
+
+impl fmt::Display for UrlPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_str_lossy())
+    }
+}
+
+/// Why a URL could not be parsed (for a request-target, the server answers 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlError(pub &'static str);
 
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid request-target: {}", self.0)
+        write!(f, "invalid URL: {}", self.0)
     }
 }
 
@@ -42,127 +164,455 @@ impl std::error::Error for UrlError {}
 /// Parses a request-target (Go: `readRequest` + `url.ParseRequestURI`).
 ///
 /// A CONNECT target that does not start with `/` is an authority
-/// (`example.com:443`), parsed as if it were `http://example.com:443`, with
-/// the scheme cleared afterwards, as Go does.
+/// (`example.com:443`): Go parses it as `http://` + target and clears the
+/// scheme afterwards, and so do we. The method is compared as Go does,
+/// case-sensitively (`connect` is an ordinary extension method).
+///
+/// ```
+/// use http::Method;
+/// use server::url::parse_request_target;
+/// let u = parse_request_target(&Method::GET, "/a%2Fb/../c?x=1").unwrap();
+/// assert_eq!(u.path, "/a/b/../c");
+/// assert_eq!(u.raw_path, "/a%2Fb/../c");
+/// assert_eq!(u.raw_query, "x=1");
+/// let c = parse_request_target(&Method::CONNECT, "example.com:443").unwrap();
+/// assert_eq!((c.host.as_str(), c.path.as_bytes()), ("example.com:443", &b""[..]));
+/// assert!(parse_request_target(&Method::GET, "no-slash").is_err());
+/// ```
 pub fn parse_request_target(method: &Method, target: &str) -> Result<Url, UrlError> {
-    if target.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(UrlError("control byte"));
-    }
-    if target == "*" {
-        return Ok(Url {
-            path: "*".to_owned(),
-            ..Url::default()
-        });
-    }
     let just_authority = method == Method::CONNECT && !target.starts_with('/');
     if just_authority {
-        let mut url = parse_absolute(&format!("http://{target}"))?;
+        let mut url = parse(&format!("http://{target}"), true)?;
         url.scheme.clear();
         return Ok(url);
     }
-    if target.starts_with('/') {
-        return parse_origin(target);
-    }
-    parse_absolute(target)
+    parse(target, true)
 }
 
-fn parse_origin(target: &str) -> Result<Url, UrlError> {
-    let (raw_path, raw_query, force_query) = match target.split_once('?') {
-        Some((path, query)) => (path, query, query.is_empty()),
-        None => (target, "", false),
-    };
-    let path = unescape_path(raw_path)?;
-    Ok(Url {
-        raw_path: if escape_path(&path) == raw_path {
-            String::new()
-        } else {
-            raw_path.to_owned()
-        },
-        path,
-        raw_query: raw_query.to_owned(),
-        force_query,
-        ..Url::default()
-    })
-}
-
-fn parse_absolute(target: &str) -> Result<Url, UrlError> {
-    let colon = target.find(':').ok_or(UrlError("missing leading slash"))?;
-    let scheme = &target[..colon];
-    let valid_scheme = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
-    if !valid_scheme {
-        return Err(UrlError("missing leading slash"));
-    }
-    let rest = &target[colon + 1..];
-    let Some(after_slashes) = rest.strip_prefix("//") else {
-        return Err(UrlError("opaque URL in request"));
-    };
-    let authority_end = after_slashes.find(['/', '?']).unwrap_or(after_slashes.len());
-    let host = &after_slashes[..authority_end];
-    if host.contains('@') {
-        return Err(UrlError("userinfo in request-target"));
-    }
-    let mut url = parse_origin_or_empty(&after_slashes[authority_end..])?;
-    url.scheme = scheme.to_ascii_lowercase();
-    url.host = host.to_owned();
+/// Parses a URL reference such as the argument of `http.Redirect` (Go:
+/// `url.Parse`): a relative reference is allowed, and a `#fragment` is cut
+/// off (and only checked, not kept).
+pub fn parse_reference(raw: &str) -> Result<Url, UrlError> {
+    let (rest, fragment) = raw.split_once('#').unwrap_or((raw, ""));
+    let url = parse(rest, false)?;
+    unescape(fragment, Mode::Fragment)?;
     Ok(url)
 }
 
-fn parse_origin_or_empty(rest: &str) -> Result<Url, UrlError> {
-    if rest.is_empty() {
-        return Ok(Url::default());
+/// Go: `url.parse`. `via_request` is true for a request-target, which must
+/// be absolute or start with `/`.
+fn parse(raw: &str, via_request: bool) -> Result<Url, UrlError> {
+    if raw.bytes().any(|b| b < b' ' || b == 0x7f) {
+        return Err(UrlError("invalid control character in URL"));
     }
-    if let Some(query) = rest.strip_prefix('?') {
-        return Ok(Url {
-            raw_query: query.to_owned(),
-            force_query: query.is_empty(),
-            ..Url::default()
-        });
+    if raw.is_empty() && via_request {
+        return Err(UrlError("empty url"));
     }
-    parse_origin(rest)
+    let mut url = Url::default();
+    if raw == "*" {
+        url.path = UrlPath::from("*");
+        return Ok(url);
+    }
+    let (scheme, mut rest) = split_scheme(raw)?;
+    url.scheme = scheme.to_ascii_lowercase();
+
+    // The query is cut before the authority is looked at, as in Go.
+    if rest.ends_with('?') && rest.bytes().filter(|&b| b == b'?').count() == 1 {
+        url.force_query = true;
+        rest = &rest[..rest.len() - 1];
+    } else if let Some((before, query)) = rest.split_once('?') {
+        url.raw_query = query.to_owned();
+        rest = before;
+    }
+
+    if !rest.starts_with('/') {
+        if !url.scheme.is_empty() {
+            // A rootless path after a scheme is opaque (`mailto:x`).
+            url.opaque = rest.to_owned();
+            return Ok(url);
+        }
+        if via_request {
+            return Err(UrlError("invalid URI for request"));
+        }
+        let first_segment = rest.split('/').next().unwrap_or("");
+        if first_segment.contains(':') {
+            return Err(UrlError("first path segment in URL cannot contain colon"));
+        }
+    }
+
+    let has_authority =
+        (!url.scheme.is_empty() || !via_request && !rest.starts_with("///")) && rest.starts_with("//");
+    if has_authority {
+        let authority_and_path = &rest[2..];
+        let (authority, path) = match authority_and_path.find('/') {
+            Some(i) => authority_and_path.split_at(i),
+            None => (authority_and_path, ""),
+        };
+        let (user, host) = parse_authority(authority)?;
+        url.user = user;
+        url.host = host;
+        rest = path;
+    }
+    set_path(&mut url, rest)?;
+    Ok(url)
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits is an error.
-pub fn unescape_path(raw: &str) -> Result<String, UrlError> {
-    if !raw.contains('%') {
-        return Ok(raw.to_owned());
+/// Go: `getScheme`. Returns the scheme (maybe empty) and the rest.
+fn split_scheme(raw: &str) -> Result<(&str, &str), UrlError> {
+    for (i, b) in raw.bytes().enumerate() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' => {}
+            b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
+            b':' if i == 0 => return Err(UrlError("missing protocol scheme")),
+            b':' => return Ok((&raw[..i], &raw[i + 1..])),
+            // Anything else (including a leading digit) means there is no scheme.
+            _ => return Ok(("", raw)),
+        }
     }
-    let bytes = raw.as_bytes();
+    Ok(("", raw))
+}
+
+/// Go: `parseAuthority`. The userinfo is checked and kept as sent.
+fn parse_authority(authority: &str) -> Result<(Option<String>, String), UrlError> {
+    let Some(at) = authority.rfind('@') else {
+        return Ok((None, parse_host(authority)?));
+    };
+    let host = parse_host(&authority[at + 1..])?;
+    let userinfo = &authority[..at];
+    let valid = userinfo
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b));
+    if !valid {
+        return Err(UrlError("invalid userinfo"));
+    }
+    for part in userinfo.splitn(2, ':') {
+        unescape(part, Mode::UserPassword)?;
+    }
+    Ok((Some(userinfo.to_owned()), host))
+}
+
+/// Go: `parseHost`: `host[:port]` or `[ipv6%25zone]:port`, with the port
+/// all digits (or empty), and only the bytes a host may hold.
+fn parse_host(host: &str) -> Result<String, UrlError> {
+    if host.starts_with('[') {
+        let close = host.rfind(']').ok_or(UrlError("missing ']' in host"))?;
+        if !valid_optional_port(&host[close + 1..]) {
+            return Err(UrlError("invalid port after host"));
+        }
+        if let Some(zone) = host[..close].find("%25") {
+            let mut out = unescape(&host[..zone], Mode::Host)?;
+            out.extend(unescape(&host[zone..close], Mode::Zone)?);
+            out.extend(unescape(&host[close..], Mode::Host)?);
+            return Ok(String::from_utf8_lossy(&out).into_owned());
+        }
+    } else if let Some(colon) = host.rfind(':') {
+        if !valid_optional_port(&host[colon..]) {
+            return Err(UrlError("invalid port after host"));
+        }
+    }
+    let decoded = unescape(host, Mode::Host)?;
+    Ok(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// Go: `validOptionalPort`: empty, or `:` followed by digits only.
+fn valid_optional_port(port: &str) -> bool {
+    match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// Go: `URL.setPath`: decode, and keep the raw form only when it is not
+/// the default escaping of the decoded path.
+fn set_path(url: &mut Url, raw: &str) -> Result<(), UrlError> {
+    let path = unescape(raw, Mode::Path)?;
+    url.raw_path = if escape(&path, Mode::Path) == raw {
+        String::new()
+    } else {
+        raw.to_owned()
+    };
+    url.path = UrlPath(path);
+    Ok(())
+}
+
+/// Which part of a URL a string belongs to; each escapes differently
+/// (Go: `encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Path,
+    Host,
+    Zone,
+    UserPassword,
+    Fragment,
+}
+
+/// Go: `shouldEscape` for the modes we use.
+fn should_escape(b: u8, mode: Mode) -> bool {
+    if b.is_ascii_alphanumeric() {
+        return false;
+    }
+    if matches!(mode, Mode::Host | Mode::Zone) && b"!$&'()*+,;=:[]<>\"".contains(&b) {
+        return false;
+    }
+    match b {
+        b'-' | b'_' | b'.' | b'~' => false,
+        b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'?' | b'@' => match mode {
+            // Go escapes only `?` in a whole path: the others are legal there.
+            Mode::Path => b == b'?',
+            Mode::UserPassword => matches!(b, b'@' | b'/' | b'?' | b':'),
+            Mode::Fragment => false,
+            Mode::Host | Mode::Zone => true,
+        },
+        b'!' | b'(' | b')' | b'*' if mode == Mode::Fragment => false,
+        _ => true,
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Go: `unescape`: decodes `%XX`; a `%` without two hex digits is an
+/// error, and a host may only escape non-ASCII bytes (and `%25`).
+fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, UrlError> {
+    let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(UrlError("invalid URL escape"))?;
-            let high = (hex[0] as char)
-                .to_digit(16)
-                .ok_or(UrlError("invalid URL escape"))?;
-            let low = (hex[1] as char)
-                .to_digit(16)
-                .ok_or(UrlError("invalid URL escape"))?;
-            out.push((high * 16 + low) as u8);
+        let b = bytes[i];
+        if b == b'%' {
+            let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex_value),
+                bytes.get(i + 2).copied().and_then(hex_value),
+            ) else {
+                return Err(UrlError("invalid URL escape"));
+            };
+            let value = high << 4 | low;
+            let is_pct25 = &bytes[i..i + 3] == b"%25";
+            if mode == Mode::Host && high < 8 && !is_pct25 {
+                return Err(UrlError("invalid URL escape in host"));
+            }
+            if mode == Mode::Zone && !is_pct25 && value != b' ' && should_escape(value, Mode::Host) {
+                return Err(UrlError("invalid URL escape in zone"));
+            }
+            out.push(value);
             i += 3;
         } else {
-            out.push(bytes[i]);
+            if matches!(mode, Mode::Host | Mode::Zone) && b < 0x80 && should_escape(b, mode) {
+                return Err(UrlError("invalid character in host name"));
+            }
+            out.push(b);
             i += 1;
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(out)
 }
 
-/// Escapes a decoded path for use in a URL (Go: `url.PathEscape` rules for
-/// `EscapedPath`): unreserved characters and `/ : @ & = + $ , ; ~` stay as
-/// they are, everything else becomes `%XX` (upper-case hex).
-pub fn escape_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-_.~/:@&=+$,;!*'()".contains(&b) && !b"!*'()".contains(&b);
-        if keep {
-            out.push(b as char);
+/// Go: `escape`: every byte `should_escape` names becomes `%XX`, upper-case hex.
+fn escape(bytes: &[u8], mode: Mode) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if should_escape(b, mode) {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push(b as char);
         }
     }
     out
+}
+
+/// Escapes a decoded path for a URL (Go: `escape(path, encodePath)`, what
+/// `EscapedPath` computes): letters, digits, `- _ . ~` and
+/// `$ & + , / : ; = @` stay; everything else, `?` included, becomes `%XX`.
+///
+/// ```
+/// assert_eq!(server::url::escape_path(b"/it's a ~test?"), "/it%27s%20a%20~test%3F");
+/// ```
+pub fn escape_path(path: &[u8]) -> String {
+    escape(path, Mode::Path)
+}
+
+/// Decodes the `%XX` escapes of a path (Go: `url.PathUnescape`).
+pub fn unescape_path(raw: &str) -> Result<UrlPath, UrlError> {
+    unescape(raw, Mode::Path).map(UrlPath)
+}
+
+/// Go: `validEncoded(s, encodePath)`: `s` holds no byte that escaping would change.
+fn valid_encoded_path(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b"!$&'()*+,;=:@[]%".contains(&b) || !should_escape(b, Mode::Path))
+}
+
+impl Url {
+    /// A URL with just a path and a query, as the mux builds its redirects
+    /// (Go: `&url.URL{Path: path, RawQuery: query}`).
+    pub fn from_path(path: impl Into<UrlPath>, raw_query: &str) -> Url {
+        Url {
+            path: path.into(),
+            raw_query: raw_query.to_owned(),
+            ..Url::default()
+        }
+    }
+
+    /// The path escaped for the wire: `raw_path` when it is a valid
+    /// escaping of `path`, otherwise `path` escaped (Go: `EscapedPath`).
+    pub fn escaped_path(&self) -> Cow<'_, str> {
+        if !self.raw_path.is_empty() && valid_encoded_path(&self.raw_path) {
+            if let Ok(decoded) = unescape(&self.raw_path, Mode::Path) {
+                if decoded == self.path.as_bytes() {
+                    return Cow::Borrowed(&self.raw_path);
+                }
+            }
+        }
+        if self.path == "*" {
+            return Cow::Borrowed("*");
+        }
+        Cow::Owned(escape(&self.path, Mode::Path))
+    }
+}
+
+/// Go: `URL.String`, for the URLs a server builds (no fragment).
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        if !self.scheme.is_empty() {
+            out.push_str(&self.scheme);
+            out.push(':');
+        }
+        if !self.opaque.is_empty() {
+            out.push_str(&self.opaque);
+        } else {
+            if !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some() {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    out.push_str("//");
+                }
+                if let Some(user) = &self.user {
+                    out.push_str(user);
+                    out.push('@');
+                }
+                out.push_str(&escape(self.host.as_bytes(), Mode::Host));
+            }
+            let path = self.escaped_path();
+            if !path.is_empty() && !path.starts_with('/') && !self.host.is_empty() {
+                out.push('/');
+            }
+            if out.is_empty() {
+                // `a:b` would read as a scheme: write `./a:b` (RFC 3986 section 4.2).
+                let first_segment = path.split('/').next().unwrap_or("");
+                if first_segment.contains(':') {
+                    out.push_str("./");
+                }
+            }
+            out.push_str(&path);
+        }
+        if self.force_query || !self.raw_query.is_empty() {
+            out.push('?');
+            out.push_str(&self.raw_query);
+        }
+        f.write_str(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(target: &str) -> Result<Url, UrlError> {
+        parse_request_target(&Method::GET, target)
+    }
+
+    #[test]
+    fn origin_form_is_decoded_as_bytes() {
+        let u = get("/files/%FF/x%20y").unwrap();
+        assert_eq!(u.path.as_bytes(), b"/files/\xff/x y");
+        assert_eq!(u.raw_path, "");
+        assert_eq!(escape_path(&u.path), "/files/%FF/x%20y");
+        let u = get("/a%2fb").unwrap();
+        assert_eq!(u.path, "/a/b");
+        assert_eq!(u.raw_path, "/a%2fb");
+        assert_eq!(u.escaped_path(), "/a%2fb");
+    }
+
+    #[test]
+    fn query_rules_match_go() {
+        let u = get("/tree?").unwrap();
+        assert!(u.force_query && u.raw_query.is_empty());
+        let u = get("/tree??").unwrap();
+        assert!(!u.force_query);
+        assert_eq!(u.raw_query, "?");
+        let u = get("/a#b?c#d").unwrap();
+        assert_eq!(u.path, "/a#b");
+        assert_eq!(u.raw_query, "c#d");
+    }
+
+    #[test]
+    fn bad_targets_are_refused() {
+        for bad in [
+            "",
+            "test/",
+            "?x=1",
+            "**",
+            "/%",
+            "/%4",
+            "/%zz",
+            "/x\ty",
+            ":foo",
+            "http://a b/",
+        ] {
+            assert!(get(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn absolute_form_and_connect() {
+        let u = get("HTTP://Example.com:80/p?q").unwrap();
+        assert_eq!((u.scheme.as_str(), u.host.as_str()), ("http", "Example.com:80"));
+        assert_eq!(u.path, "/p");
+        let u = get("http://example.com").unwrap();
+        assert_eq!(u.path, "");
+        let u = get("http:opaque").unwrap();
+        assert_eq!(u.opaque, "opaque");
+        assert!(get("http://example.com:8a/").is_err());
+        let u = get("http://user:pw@example.com/").unwrap();
+        assert_eq!(u.user.as_deref(), Some("user:pw"));
+        let u = get("http://[::1]:8080/x").unwrap();
+        assert_eq!(u.host, "[::1]:8080");
+        let c = parse_request_target(&Method::CONNECT, "http://example.com/rpc").unwrap();
+        assert_eq!(c.host, "http:");
+        assert_eq!(c.path, "//example.com/rpc");
+        let c = parse_request_target(&Method::CONNECT, "/rpc").unwrap();
+        assert_eq!((c.host.as_str(), c.path.as_bytes()), ("", &b"/rpc"[..]));
+        let star = get("*").unwrap();
+        assert_eq!(star.path, "*");
+    }
+
+    #[test]
+    fn string_matches_go() {
+        assert_eq!(Url::from_path("/tree/", "a=1").to_string(), "/tree/?a=1");
+        assert_eq!(Url::from_path("/tree/", "").to_string(), "/tree/");
+        assert_eq!(Url::from_path("/a:b", "").to_string(), "/a:b");
+        assert_eq!(Url::from_path("a:b", "").to_string(), "./a:b");
+        assert_eq!(
+            Url::from_path(b"/q?/\xc3\xbc".to_vec(), "").to_string(),
+            "/q%3F/%C3%BC"
+        );
+        assert_eq!(
+            Url::from_path("/it's(1)!*", "").to_string(),
+            "/it%27s%281%29%21%2A"
+        );
+        assert_eq!(Url::from_path("/~:;+&=@$,", "").to_string(), "/~:;+&=@$,");
+    }
+
+    #[test]
+    fn reference_parsing_for_redirect() {
+        assert!(parse_reference("https://baidu.com").unwrap().host == "baidu.com");
+        assert!(parse_reference("//evil.com/x").unwrap().host == "evil.com");
+        assert!(parse_reference("///x").unwrap().host.is_empty());
+        assert!(parse_reference("a:b/c").unwrap().opaque == "b/c");
+        assert!(parse_reference("other#frag").is_ok());
+        assert!(parse_reference("/x#%zz").is_err());
+    }
 }
