@@ -5,8 +5,17 @@
 //! takes what belongs to the body and leaves the rest (the next pipelined
 //! message) in the buffer. Go splits the same job between `body` in
 //! transfer.go and `chunkedReader` in internal/chunked.go.
+//!
+//! The decoder never takes a byte past the end of its body: whatever
+//! follows (the next pipelined request) is left in the buffer for the
+//! connection to judge. Chunk lines are checked by `chunk_line.rs`, and the
+//! trailer section is parsed by the same code and rules as a head's header
+//! fields (`fields.rs`): CRLF line ends only, no obs-fold, no whitespace
+//! before a colon.
 
-use super::head::BodyFraming;
+use super::chunk_line::parse_chunk_line;
+use super::fields::parse_fields;
+use super::framing::BodyFraming;
 use super::WireError;
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
@@ -27,6 +36,8 @@ pub enum Decoded {
 pub struct BodyDecoder {
     state: State,
     trailers: HeaderMap,
+    /// Bytes of chunk extensions seen so far in this body.
+    extension_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +57,20 @@ enum State {
     Done,
 }
 
-/// Longest chunk-size line (with extensions) or trailer section we accept.
+/// Longest chunk line (size and extensions, without CRLF) we accept.
 const MAX_CHUNK_LINE: usize = 4096;
+/// Total chunk-extension bytes allowed in one body: extensions carry
+/// nothing we use, and a flood of tiny chunks with long extensions would
+/// only burn our time (hyper has the same bound).
+const MAX_EXTENSION_BYTES: usize = 16 * 1024;
+/// Largest trailer section, and most trailer fields.
 const MAX_TRAILER_BYTES: usize = 16 * 1024;
+const MAX_TRAILER_FIELDS: usize = 64;
 
 impl BodyDecoder {
+    /// A decoder for one body framed as `framing` (from
+    /// [`request_framing`](super::request_framing) or
+    /// [`response_framing`](super::response_framing)).
     pub fn new(framing: BodyFraming) -> Self {
         let state = match framing {
             BodyFraming::Empty | BodyFraming::Length(0) => State::Done,
@@ -61,6 +81,7 @@ impl BodyDecoder {
         BodyDecoder {
             state,
             trailers: HeaderMap::new(),
+            extension_bytes: 0,
         }
     }
 
@@ -83,7 +104,23 @@ impl BodyDecoder {
         &self.trailers
     }
 
-    /// Takes the next piece of the body out of `buf`.
+    /// Takes the next piece of the body out of `buf`, leaving anything
+    /// after the body's end where it is.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use server::wire::{BodyDecoder, BodyFraming, Decoded};
+    ///
+    /// let mut buf = BytesMut::from(&b"5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\nNEXT"[..]);
+    /// let mut body = BodyDecoder::new(BodyFraming::Chunked);
+    /// assert_eq!(body.decode(&mut buf).unwrap(), Decoded::Data("hello".into()));
+    /// assert_eq!(body.decode(&mut buf).unwrap(), Decoded::End);
+    /// assert_eq!(body.trailers()["x-sum"], "1");
+    /// assert_eq!(&buf[..], b"NEXT");
+    ///
+    /// let mut bad = BytesMut::from(&b"5 \r\nhello\r\n"[..]);
+    /// assert!(BodyDecoder::new(BodyFraming::Chunked).decode(&mut bad).is_err());
+    /// ```
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, WireError> {
         loop {
             match self.state {
@@ -112,7 +149,11 @@ impl BodyDecoder {
                     let Some(line) = take_line(buf, MAX_CHUNK_LINE)? else {
                         return Ok(Decoded::NeedMore);
                     };
-                    let size = parse_chunk_size(&line)?;
+                    let (size, extension_len) = parse_chunk_line(&line)?;
+                    self.extension_bytes += extension_len;
+                    if self.extension_bytes > MAX_EXTENSION_BYTES {
+                        return Err(WireError::BadChunk("too many chunk extension bytes"));
+                    }
                     self.state = if size == 0 {
                         State::Trailers
                     } else {
@@ -130,14 +171,20 @@ impl BodyDecoder {
                     self.state = State::ChunkSize;
                 }
                 State::Trailers => {
-                    let Some(line) = take_line(buf, MAX_TRAILER_BYTES)? else {
-                        return Ok(Decoded::NeedMore);
+                    let fields = match parse_fields(buf, 0, MAX_TRAILER_FIELDS) {
+                        Ok(Some(fields)) if fields.end <= MAX_TRAILER_BYTES => fields,
+                        Ok(None) if buf.len() <= MAX_TRAILER_BYTES => return Ok(Decoded::NeedMore),
+                        Ok(_) | Err(WireError::HeadTooLarge) => {
+                            return Err(WireError::BadChunk("trailer section too large"))
+                        }
+                        Err(_) => return Err(WireError::BadChunk("malformed trailer section")),
                     };
-                    if line.is_empty() {
-                        self.state = State::Done;
-                        return Ok(Decoded::End);
-                    }
-                    self.add_trailer(&line)?;
+                    let section = buf.split_to(fields.end).freeze();
+                    self.trailers = fields
+                        .to_header_map(&section)
+                        .map_err(|_| WireError::BadChunk("malformed trailer section"))?;
+                    self.state = State::Done;
+                    return Ok(Decoded::End);
                 }
             }
         }
@@ -155,28 +202,16 @@ impl BodyDecoder {
             _ => Err(WireError::Truncated),
         }
     }
-
-    fn add_trailer(&mut self, line: &[u8]) -> Result<(), WireError> {
-        if self.trailers.len() >= 100 {
-            return Err(WireError::BadChunk("too many trailer fields"));
-        }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(WireError::BadChunk("trailer without colon"))?;
-        let name = http::HeaderName::from_bytes(&line[..colon])
-            .map_err(|_| WireError::BadChunk("invalid trailer name"))?;
-        let value = http::HeaderValue::from_bytes(line[colon + 1..].trim_ascii())
-            .map_err(|_| WireError::BadChunk("invalid trailer value"))?;
-        self.trailers.append(name, value);
-        Ok(())
-    }
 }
 
 /// Removes one CRLF-terminated line from the front of `buf`, without its
 /// CRLF. `Ok(None)` when the line is not complete yet.
+/// `max` bytes at most, CRLF not counted. A bare LF ends nothing: it is an
+/// error, as in a head. (A bare CR inside the line is refused by the
+/// chunk-line grammar.)
 fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, WireError> {
-    match buf.iter().position(|&b| b == b'\n') {
+    let window = &buf[..buf.len().min(max + 2)];
+    match window.iter().position(|&b| b == b'\n') {
         Some(lf) => {
             if lf == 0 || buf[lf - 1] != b'\r' {
                 return Err(WireError::BadChunk("line not ended by CRLF"));
@@ -185,31 +220,7 @@ fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, WireErr
             line.truncate(lf - 1);
             Ok(Some(line))
         }
-        None if buf.len() > max => Err(WireError::BadChunk("line too long")),
+        None if window.len() > max + 1 => Err(WireError::BadChunk("chunk line too long")),
         None => Ok(None),
     }
-}
-
-/// `chunk-size [ chunk-ext ]`: hex digits, then optional `;name[=value]`s.
-fn parse_chunk_size(line: &[u8]) -> Result<u64, WireError> {
-    let digits_end = line
-        .iter()
-        .position(|b| !b.is_ascii_hexdigit())
-        .unwrap_or(line.len());
-    let (digits, rest) = line.split_at(digits_end);
-    if digits.is_empty() {
-        return Err(WireError::BadChunk("chunk size is not hex"));
-    }
-    if digits.len() > 15 {
-        return Err(WireError::BadChunk("chunk size too large"));
-    }
-    if !rest.is_empty() && rest[0] != b';' && rest[0] != b' ' && rest[0] != b'\t' {
-        return Err(WireError::BadChunk("chunk size is not hex"));
-    }
-    let mut size = 0u64;
-    for &d in digits {
-        let value = (d as char).to_digit(16).unwrap_or(0);
-        size = (size << 4) | u64::from(value);
-    }
-    Ok(size)
 }

@@ -64,9 +64,19 @@ pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    write_hex(out, data.len());
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `n` in lower-case hex without leading zeros, without going
+/// through `format!` (this runs once per chunk of every streamed response).
+fn write_hex(out: &mut Vec<u8>, n: usize) {
+    let digits = (usize::BITS - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        out.push(b"0123456789abcdef"[(n >> (shift * 4)) & 0xf]);
+    }
 }
 
 /// Appends the last chunk, the trailer fields and the final CRLF.

@@ -9,7 +9,21 @@
 //! are shared by `net/http`'s client and server.
 //!
 //! Keeping the parser free of sockets makes it easy to test (feed it bytes,
-//! look at what comes out) and to fuzz.
+//! look at what comes out) and to fuzz (`fuzz/`, `scripts/fuzz.sh`).
+//!
+//! It is strict: everything RFC 9112 says a recipient MUST refuse is
+//! refused, with the status Go would answer (mostly 400), and a few
+//! ambiguities Go and hyper let through (Content-Length with
+//! Transfer-Encoding, a bare LF as a line end, a malformed chunk
+//! extension) are refused too, because they are how request smuggling
+//! works. `notes/server-hardening.md` lists every rule, its RFC section,
+//! and what Go and hyper do instead.
+//!
+//! The files, one concept each: `start_line.rs` (request and status
+//! lines), `fields.rs` (header and trailer fields), `head.rs` (the two put
+//! together), `host.rs` (the Host rules), `framing.rs` (Content-Length and
+//! Transfer-Encoding), `body.rs` and `chunk_line.rs` (decoding bodies),
+//! `encode.rs` (writing).
 //!
 //! | here | Go |
 //! |---|---|
@@ -20,14 +34,18 @@
 //! | [`write_response_head`], [`encode_chunk`] | `response.WriteHeader`, `chunkWriter`, `internal.chunkedWriter` |
 
 mod body;
+mod chunk_line;
 mod encode;
 mod error;
+mod fields;
+mod framing;
 mod head;
+mod host;
+mod start_line;
 
 pub use body::{BodyDecoder, Decoded};
 pub use encode::{encode_chunk, encode_last_chunk, write_headers, write_request_head, write_response_head};
 pub use error::WireError;
-pub use head::{
-    host_of, parse_request_head, parse_response_head, request_framing, response_framing, BodyFraming, Limits,
-    RequestHead, ResponseHead,
-};
+pub use framing::{request_framing, response_framing, BodyFraming};
+pub use head::{parse_request_head, parse_response_head, Limits, RequestHead, ResponseHead};
+pub use host::host_of;

@@ -1,0 +1,199 @@
+//! Which host a request is for: the Host header, checked, or the authority
+//! of an absolute-form or CONNECT target (RFC 9112 section 3.2; Go: the
+//! Host checks in `conn.readRequest` and `httpguts.ValidHostHeader`).
+//!
+//! RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request
+//! without Host, to any request with more than one Host line (even with the
+//! same value twice), and to a Host whose value is invalid. The value must
+//! be `uri-host [ ":" port ]` of RFC 3986: we check that grammar, where Go
+//! only checks that each byte could appear somewhere in it.
+
+use super::head::RequestHead;
+use super::WireError;
+use http::header::HOST;
+use http::{Method, Version};
+
+/// Checks the Host rules and returns the host the request is for: the
+/// authority of an absolute-form target (`GET http://a.example/ HTTP/1.1`)
+/// or of a CONNECT target when there is one, since RFC 9112 section 3.2.2
+/// says it wins over Host; else the Host header; else (HTTP/1.0 without
+/// Host) the empty string.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use server::wire::{host_of, parse_request_head, Limits};
+///
+/// let parse = |text: &[u8]| parse_request_head(&mut BytesMut::from(text), &Limits::default()).unwrap().unwrap();
+/// assert_eq!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n")).unwrap(), "a.example:8080");
+/// assert_eq!(host_of(&parse(b"GET http://b.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n")).unwrap(), "b.example");
+/// assert!(host_of(&parse(b"GET / HTTP/1.1\r\n\r\n")).is_err());
+/// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")).is_err());
+/// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: user@a.example\r\n\r\n")).is_err());
+/// ```
+pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
+    let mut hosts = head.headers.get_all(HOST).iter();
+    let header = hosts.next();
+    if hosts.next().is_some() {
+        return Err(WireError::BadHost("more than one Host header"));
+    }
+    let header = match header {
+        None if head.version == Version::HTTP_11 => {
+            return Err(WireError::BadHost("missing required Host header"))
+        }
+        None => "",
+        Some(value) => {
+            let value = value.to_str().map_err(|_| WireError::BadHost("not ASCII"))?;
+            // An empty Host is what a client sends when the target URI has
+            // no authority (RFC 9112 section 3.2), so it is valid.
+            if !value.is_empty() && !is_valid_authority(value.as_bytes(), false) {
+                return Err(WireError::BadHost("malformed Host header"));
+            }
+            value
+        }
+    };
+    match target_authority(&head.method, &head.target)? {
+        Some(authority) => Ok(authority),
+        None => Ok(header),
+    }
+}
+
+/// The authority of an authority-form (CONNECT) or absolute-form target,
+/// checked; `None` for origin-form (`/path`) and asterisk-form (`*`).
+fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t str>, WireError> {
+    if method == Method::CONNECT && !target.starts_with('/') {
+        // authority-form = uri-host ":" port (RFC 9112 section 3.2.3).
+        if !is_valid_authority(target.as_bytes(), true) {
+            return Err(WireError::BadStartLine("invalid authority-form target"));
+        }
+        return Ok(Some(target));
+    }
+    if target.starts_with('/') || target == "*" {
+        return Ok(None);
+    }
+    // absolute-form: scheme "://" authority path-abempty [ "?" query ].
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return Ok(None); // a URI without an authority (`urn:x`); the URL parser judges it
+    };
+    let valid_scheme = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !valid_scheme {
+        return Err(WireError::BadStartLine("invalid scheme in absolute-form target"));
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    // RFC 9110 section 4.2.4: userinfo in an http(s) target is an error;
+    // section 4.2.1: an empty host MUST be rejected.
+    if authority.is_empty() || !is_valid_authority(authority.as_bytes(), false) {
+        return Err(WireError::BadStartLine(
+            "invalid authority in absolute-form target",
+        ));
+    }
+    Ok(Some(authority))
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986 section 3.2.2), with the port
+/// required when `need_port`. uri-host is an IP-literal in brackets, or a
+/// reg-name (which covers IPv4 addresses): unreserved characters,
+/// sub-delims and %-escapes. No userinfo (`@`), no path (`/`).
+pub(crate) fn is_valid_authority(text: &[u8], need_port: bool) -> bool {
+    let (host, port) = if text.first() == Some(&b'[') {
+        let Some(close) = text.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let literal = &text[1..close];
+        let literal_ok = !literal.is_empty()
+            && literal
+                .iter()
+                .all(|&b| b":%".contains(&b) || is_unreserved(b) || is_sub_delim(b));
+        if !literal_ok {
+            return false;
+        }
+        match &text[close + 1..] {
+            [] => (&text[..0], None),
+            [b':', port @ ..] => (&text[..0], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match text.iter().position(|&b| b == b':') {
+            Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
+            None => (text, None),
+        }
+    };
+    let port_ok = match port {
+        Some(port) => port.iter().all(u8::is_ascii_digit) && (!need_port || !port.is_empty()),
+        None => !need_port,
+    };
+    port_ok && is_reg_name(host)
+}
+
+/// `reg-name = *( unreserved / pct-encoded / sub-delims )`.
+fn is_reg_name(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i < name.len() {
+        let b = name[i];
+        if b == b'%' {
+            let escape_ok = name
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+            if !escape_ok {
+                return false;
+            }
+            i += 3;
+        } else if is_unreserved(b) || is_sub_delim(b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+}
+
+fn is_sub_delim(b: u8) -> bool {
+    b"!$&'()*+,;=".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_authority;
+
+    #[test]
+    fn authority_grammar() {
+        for good in [
+            "example.com",
+            "example.com:8080",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:8080",
+            "[fe80::1%25eth0]",
+            "xn--bcher-kva.example",
+            "a%41b",
+            "localhost:",
+        ] {
+            assert!(is_valid_authority(good.as_bytes(), false), "{good:?}");
+        }
+        for bad in [
+            "user@example.com",
+            "example.com/path",
+            "example.com:80:80",
+            "example.com:http",
+            "exa mple.com",
+            "[::1",
+            "[]",
+            "[::1]x",
+            "a%4",
+            "a%zz",
+            "ex\"ample",
+            "caf\u{e9}.example",
+        ] {
+            assert!(!is_valid_authority(bad.as_bytes(), false), "{bad:?}");
+        }
+        assert!(is_valid_authority(b"example.com:443", true));
+        assert!(!is_valid_authority(b"example.com", true));
+        assert!(!is_valid_authority(b"example.com:", true));
+    }
+}
