@@ -1,0 +1,70 @@
+//! The Transport's knobs, named and defaulted as Go's `http.Transport`
+//! fields and `DefaultTransport` are.
+
+use http::Uri;
+use std::time::Duration;
+
+/// Settings of a [`Transport`](crate::Transport).
+///
+/// ```
+/// use client_pool::TransportConfig;
+/// use std::time::Duration;
+/// let config = TransportConfig {
+///     max_idle_conns_per_host: 64,
+///     max_conns_per_host: 8,
+///     ..TransportConfig::default()
+/// };
+/// assert_eq!(config.max_idle_conns, 100);
+/// assert_eq!(config.idle_conn_timeout, Some(Duration::from_secs(90)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// Idle connections kept across all hosts (Go: `MaxIdleConns`, 100 in
+    /// `DefaultTransport`); the oldest is closed when one more comes back.
+    pub max_idle_conns: usize,
+    /// Idle connections kept per key (Go: `MaxIdleConnsPerHost`, default 2).
+    /// A connection coming back to a full list is closed.
+    pub max_idle_conns_per_host: usize,
+    /// Connections per key, idle + active + dialling (Go:
+    /// `MaxConnsPerHost`); 0 means no limit. Requests beyond it wait.
+    pub max_conns_per_host: usize,
+    /// An idle connection older than this is closed (Go: `IdleConnTimeout`,
+    /// 90 s); `None` keeps idle connections forever.
+    pub idle_conn_timeout: Option<Duration>,
+    /// Time allowed for a TCP connect (Go: `net.Dialer.Timeout`, 30 s).
+    pub dial_timeout: Duration,
+    /// TCP keep-alive period of dialled connections (Go: `net.Dialer.KeepAlive`, 30 s).
+    pub tcp_keepalive: Option<Duration>,
+    /// Time allowed from the end of writing a request to its response head
+    /// (Go: `ResponseHeaderTimeout`); `None` waits as long as it takes.
+    pub response_header_timeout: Option<Duration>,
+    /// Use each connection for one request only (Go: `DisableKeepAlives`).
+    pub disable_keep_alives: bool,
+    /// Largest response head accepted (Go: `MaxResponseHeaderBytes`, 10 MiB;
+    /// we use the server's 1 MiB).
+    pub max_response_header_bytes: usize,
+    /// Send every request through this HTTP proxy (absolute-form targets).
+    /// It becomes part of the pool key, as in Go's `connectMethodKey`.
+    pub proxy: Option<Uri>,
+    /// Sent as `User-Agent` when the request has none (Go sends
+    /// `Go-http-client/1.1`).
+    pub user_agent: Option<String>,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            max_idle_conns: 100,
+            max_idle_conns_per_host: 2,
+            max_conns_per_host: 0,
+            idle_conn_timeout: Some(Duration::from_secs(90)),
+            dial_timeout: Duration::from_secs(30),
+            tcp_keepalive: Some(Duration::from_secs(30)),
+            response_header_timeout: None,
+            disable_keep_alives: false,
+            max_response_header_bytes: 1 << 20,
+            proxy: None,
+            user_agent: Some(concat!("client-pool/", env!("CARGO_PKG_VERSION")).to_owned()),
+        }
+    }
+}
