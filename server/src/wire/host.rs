@@ -37,7 +37,9 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
         return Err(WireError::BadHost("more than one Host header"));
     }
     let header = match header {
-        None if head.version == Version::HTTP_11 => {
+        // Go (server.go readRequest) lets CONNECT go without Host: its
+        // target carries the authority.
+        None if head.version == Version::HTTP_11 && head.method != Method::CONNECT => {
             return Err(WireError::BadHost("missing required Host header"))
         }
         None => "",
@@ -61,11 +63,15 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
 /// checked; `None` for origin-form (`/path`) and asterisk-form (`*`).
 fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t str>, WireError> {
     if method == Method::CONNECT && !target.starts_with('/') {
-        // authority-form = uri-host ":" port (RFC 9112 section 3.2.3).
-        if !is_valid_authority(target.as_bytes(), true) {
+        // authority-form (RFC 9112 section 3.2.3). Go parses it as
+        // "http://" + target: the port may be missing and a path may follow
+        // (`CONNECT example.com/pkg/foo`, used by net/rpc), and the ServeMux
+        // routes on both (mux conformance corpus).
+        let authority = &target[..target.find(['/', '?']).unwrap_or(target.len())];
+        if authority.is_empty() || !is_valid_authority(authority.as_bytes(), false) {
             return Err(WireError::BadStartLine("invalid authority-form target"));
         }
-        return Ok(Some(target));
+        return Ok(Some(authority));
     }
     if target.starts_with('/') || target == "*" {
         return Ok(None);
