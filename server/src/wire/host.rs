@@ -29,6 +29,7 @@ use http::{Method, Version};
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\n\r\n")).is_err());
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")).is_err());
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: user@a.example\r\n\r\n")).is_err());
+/// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a.example/path\r\n\r\n")).is_err());
 /// ```
 pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
     let mut hosts = head.headers.get_all(HOST).iter();
