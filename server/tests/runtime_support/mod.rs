@@ -82,7 +82,7 @@ pub fn app() -> impl Handler {
 }
 
 async fn serve_app(w: &mut ResponseWriter, r: &mut Request) {
-    let path = r.url.path.clone();
+    let path = r.url.path.to_str_lossy().into_owned();
     let text = |w: &mut ResponseWriter| {
         w.header().insert(
             http::header::CONTENT_TYPE,
