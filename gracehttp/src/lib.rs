@@ -1,1 +1,54 @@
-//! gracehttp: see the issue; being written.
+//! # gracehttp: restart a server without dropping a request
+//!
+//! A server built on the `server` crate, watched by its signals:
+//!
+//! - **SIGUSR2**: graceful restart. The process fork-execs its own
+//!   executable (the path recorded at start-up, the original arguments
+//!   and working directory), handing over the listening socket as
+//!   descriptor 3 by the systemd convention (`LISTEN_FDS=1`,
+//!   `LISTEN_PID`), and a pipe as descriptor 4. The new process serves on
+//!   the same socket and writes one byte on the pipe; only then does the
+//!   old one drain and exit. A new process that dies or stays silent is
+//!   killed and reaped, and the old one keeps serving.
+//! - **SIGTERM, SIGINT**: graceful shutdown: stop accepting, finish what
+//!   is in flight, exit.
+//!
+//! Draining loses nothing on keep-alive connections: responses carry
+//! `Connection: close`, and an idle connection is closed only after a
+//! short grace, because its client may already be sending the next
+//! request (every Go restarter we measured loses those).
+//!
+//! The modules, in the order a restart meets them:
+//! [`grace`] (the supervising loop and the builder), `spawn` (fork and
+//! exec, async-signal-safe), `restart` (waiting for readiness), [`inherit`]
+//! (the child's side of the systemd convention), [`pidfile`], `hooks`
+//! (iris-style supervisor hooks).
+//!
+//! The same binary also starts under systemd socket activation or
+//! `systemfd --no-pid -s http::8010 -- cargo run ...`.
+//!
+//! ```no_run
+//! use server::handler_fn;
+//!
+//! let hello = handler_fn(|w, _r| Box::pin(async move {
+//!     let _ = w.write(b"Hello, World!").await;
+//! }));
+//! gracehttp::listen_and_serve("127.0.0.1:8010", hello).unwrap();
+//! ```
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+pub mod grace;
+mod hooks;
+pub mod inherit;
+pub mod pidfile;
+mod restart;
+mod spawn;
+
+pub use error::{Error, RestartError};
+pub use grace::{
+    listen_and_serve, GraceServer, DEFAULT_IDLE_GRACE, DEFAULT_READY_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
+pub use inherit::Inherited;
+pub use spawn::ExecTarget;

@@ -1,0 +1,124 @@
+//! # example: the course's example server, restartable without dropping a request
+//!
+//! Serves the course's example application (`demos::example_app`) through
+//! `gracehttp` on 127.0.0.1:8010: SIGUSR2 restarts it gracefully (a new
+//! process takes over the listening socket, the old one drains and exits),
+//! SIGTERM or Ctrl+C shuts it down gracefully. Two routes of its own sit in
+//! front of the application, for the restart lessons and tests:
+//!
+//! - `GET /slow/<ms>`: sleeps min(ms, 10000) ms, then answers `slept <ms>ms`;
+//! - `GET /pid`: answers the pid of the process that served it.
+//!
+//! Flags: `--addr HOST:PORT` (default `127.0.0.1:8010`; port 0 picks a
+//! free one, logged at start), `--pid-file PATH` (always names the serving
+//! process).
+//!
+//! Watch a restart happen (three terminals):
+//!
+//! ```text
+//! cargo run -p demos --bin example -- --pid-file /tmp/example.pid
+//! curl http://127.0.0.1:8010/demo/DescribeDemo
+//! curl http://127.0.0.1:8010/pid                      # the serving pid, say 32339
+//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)
+//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...] after a restart
+//! curl http://127.0.0.1:8010/slow/5000 &              # in flight across the restart
+//! kill -USR2 $(cat /tmp/example.pid)
+//! curl http://127.0.0.1:8010/pid                      # a new pid, say 32759
+//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 1 (or a subreaper): reparented
+//! kill -TERM $(cat /tmp/example.pid)                  # graceful shutdown, exit 0
+//! ```
+//!
+//! The log of the old process reads as the course's transcript:
+//!
+//! ```text
+//! [pid: 32339] Receive signal SIGUSR2. To restart the server gracefully.
+//! [pid: 32759] Serving on http://127.0.0.1:8010 with the listener inherited on fd 3.
+//! [pid: 32339] A new process [32759] has been started successfully. To shut down the server gracefully.
+//! [pid: 32339] The http server has been shut down successfully.
+//! [pid: 32339] Waiting for connections to be closed.
+//! [pid: 32339] All connections have been closed.
+//! ```
+//!
+//! and the `curl .../slow/5000` started before the signal still gets its
+//! `slept 5000ms` (from the old process, with `Connection: close`).
+//!
+//! **Test-only switch**: when the environment variable
+//! `EXAMPLE_TEST_FAIL_START_IF` names a file that exists, a process started
+//! by a restart exits with status 3 before serving. The restart tests use
+//! it to check that a child dying at start leaves the old process serving.
+//! It is not meant for any other use.
+
+use server::{BoxFuture, Handler, Request, ResponseWriter};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest `/slow/<ms>` sleep.
+const MAX_SLOW_MS: u64 = 10_000;
+
+/// The test-only switch described above.
+const FAIL_START_SWITCH: &str = "EXAMPLE_TEST_FAIL_START_IF";
+
+/// The example application behind the two routes of this binary.
+struct Example {
+    app: Arc<dyn Handler>,
+}
+
+impl Handler for Example {
+    fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
+        if r.method == http::Method::GET {
+            let path = r.url.path.as_str().unwrap_or("");
+            if path == "/pid" {
+                return Box::pin(async move {
+                    let _ = w.write(format!("{}\n", std::process::id()).as_bytes()).await;
+                });
+            }
+            if let Some(ms) = path.strip_prefix("/slow/").and_then(|ms| ms.parse::<u64>().ok()) {
+                return Box::pin(slow(w, ms));
+            }
+        }
+        self.app.serve_http(w, r)
+    }
+}
+
+/// `GET /slow/<ms>`: a request that stays in flight long enough to see a
+/// restart or a shutdown wait for it.
+async fn slow(w: &mut ResponseWriter, ms: u64) {
+    let pid = std::process::id();
+    tracing::info!("[pid: {pid}] slow request: sleeping {ms}ms");
+    tokio::time::sleep(Duration::from_millis(ms.min(MAX_SLOW_MS))).await;
+    w.header().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let _ = w.write(format!("slept {ms}ms").as_bytes()).await;
+}
+
+fn main() {
+    demos::logging::init();
+    let graceful_start = std::env::var_os("LISTEN_FDS").is_some();
+    if graceful_start {
+        if let Some(path) = std::env::var_os(FAIL_START_SWITCH) {
+            if std::path::Path::new(&path).exists() {
+                tracing::error!(
+                    "[pid: {}] {FAIL_START_SWITCH} is set: exiting at start (test only).",
+                    std::process::id()
+                );
+                std::process::exit(3);
+            }
+        }
+    }
+
+    let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
+    let mut grace =
+        gracehttp::GraceServer::new(addr).on_error(|e| tracing::error!("example: serve error: {e}"));
+    if let Some(path) = demos::cli::flag("pid-file") {
+        grace = grace.pid_file(path);
+    }
+    let handler = Example {
+        app: demos::example_app::handler(),
+    };
+    if let Err(e) = grace.run(handler) {
+        tracing::error!("[pid: {}] example: {e}", std::process::id());
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,54 @@
+//! Graceful shutdown of the example binary: SIGTERM (or SIGINT) with a
+//! request in flight lets it finish, the process exits 0, the port is free
+//! afterwards and the pid file is gone.
+
+#[path = "restart_harness.rs"]
+mod harness;
+
+use harness::*;
+use nix::sys::signal::Signal;
+
+fn shutdown_with_request_in_flight(name: &str, signal_to_send: Signal, signal_name: &str) {
+    let mut example = Example::start(name);
+    let pid = example.serving_pid();
+    let slow = get_in_background(example.addr, "/slow/1000");
+    example
+        .log
+        .wait_for("the slow request to start", START_TIMEOUT, |l| {
+            l.contains(&format!("[pid: {pid}] slow request: sleeping 1000ms"))
+        });
+
+    signal(pid, signal_to_send);
+    let response = slow.join().unwrap().expect("the in-flight request's response");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, "slept 1000ms");
+    assert!(response.close, "a draining server says Connection: close");
+
+    let status = example
+        .wait_exit(pid, EXIT_TIMEOUT)
+        .expect("the first process is our child");
+    assert_eq!(status.code(), Some(0), "log:\n{}", example.log.text());
+    assert!(example.log.contains(&format!(
+        "[pid: {pid}] Receive signal {signal_name}. To shut down the server gracefully."
+    )));
+    assert!(example
+        .log
+        .contains(&format!("[pid: {pid}] All connections have been closed.")));
+    assert!(
+        std::net::TcpStream::connect(example.addr).is_err(),
+        "nothing listens on {} any more",
+        example.addr
+    );
+    std::net::TcpListener::bind(example.addr).expect("the port is free again");
+    assert!(!example.pid_file.exists(), "the pid file is removed");
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
+    shutdown_with_request_in_flight("graceful-term", Signal::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn sigint_does_the_same() {
+    shutdown_with_request_in_flight("graceful-int", Signal::SIGINT, "SIGINT");
+}

@@ -1,0 +1,218 @@
+//! Graceful restart of the example binary, with real processes and real
+//! signals: under continuous load nothing fails, a slow request finishes
+//! on the old process, a child dying at start leaves the old one serving,
+//! and no descriptor travels or accumulates from one generation to the
+//! next.
+
+#[path = "restart_harness.rs"]
+mod harness;
+
+use harness::*;
+use nix::sys::signal::Signal;
+use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
+use std::time::Duration;
+
+/// Five restarts about a second apart while keep-alive and fresh-connection
+/// clients hammer the server: every request gets a 200, and each restart
+/// puts a new process in charge.
+#[test]
+fn restart_under_load_loses_no_request() {
+    let mut example = Example::start("restart-load");
+    let first = example.serving_pid();
+    let load = Load::start(example.addr, 4, 2);
+    load.run_for(200, Duration::ZERO, HANDOVER_TIMEOUT);
+
+    let mut pids = vec![first];
+    for _ in 0..5 {
+        let new = example.restart();
+        assert!(!pids.contains(&new), "pid {new} served twice: {pids:?}");
+        pids.push(new);
+        // Keep the load on the new process for a while before the next one.
+        load.run_for(200, Duration::from_millis(800), HANDOVER_TIMEOUT);
+    }
+    let answered_by = load.answered_by.lock().unwrap().clone();
+    let (ok, failures) = load.finish();
+
+    assert!(
+        failures.is_empty(),
+        "{} of {} requests failed across 5 restarts: {:?}\nlog:\n{}",
+        failures.len(),
+        ok + failures.len() as u64,
+        &failures[..failures.len().min(20)],
+        example.log.text()
+    );
+    assert!(ok >= 1000, "too little load to mean anything: {ok} requests");
+    let expected: BTreeSet<i32> = pids.iter().copied().collect();
+    assert_eq!(
+        answered_by, expected,
+        "every generation served, and only they did"
+    );
+    assert_eq!(example.pid_answering(), *pids.last().unwrap());
+    // The course's transcript, in the old process's words.
+    let old = pids[0];
+    for line in [
+        format!("[pid: {old}] Receive signal SIGUSR2. To restart the server gracefully."),
+        format!(
+            "[pid: {old}] A new process [{}] has been started successfully. To shut down the server gracefully.",
+            pids[1]
+        ),
+        format!("[pid: {old}] The http server has been shut down successfully."),
+        format!("[pid: {old}] Waiting for connections to be closed."),
+        format!("[pid: {old}] All connections have been closed."),
+    ] {
+        assert!(example.log.contains(&line), "missing log line {line:?}");
+    }
+}
+
+/// A request in flight when SIGUSR2 arrives is finished by the old process
+/// (with `Connection: close`, since it drains), while the new process
+/// already answers everything else.
+#[test]
+fn slow_request_completes_on_the_old_process() {
+    let mut example = Example::start("restart-slow");
+    let old = example.serving_pid();
+    let slow = get_in_background(example.addr, "/slow/2000");
+    example
+        .log
+        .wait_for("the slow request to start", START_TIMEOUT, |l| {
+            l.contains(&format!("[pid: {old}] slow request: sleeping 2000ms"))
+        });
+
+    signal(old, Signal::SIGUSR2);
+    let new = example.wait_pid_file(|p| p.is_some_and(|p| p != old), HANDOVER_TIMEOUT);
+    // Once the old process has closed its listener, only the new one accepts.
+    example
+        .log
+        .wait_for("the old listener to close", HANDOVER_TIMEOUT, |l| {
+            l.contains(&format!(
+                "[pid: {old}] The http server has been shut down successfully."
+            ))
+        });
+    assert_eq!(
+        example.pid_answering(),
+        new,
+        "new connections go to the new process"
+    );
+    assert!(harness::alive(old), "the old process waits for its slow request");
+
+    let response = slow.join().unwrap().expect("the slow request's response");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, "slept 2000ms");
+    assert!(response.close, "a draining server says Connection: close");
+    example.wait_exit(old, EXIT_TIMEOUT);
+    assert!(example
+        .log
+        .contains(&format!("[pid: {old}] All connections have been closed.")));
+}
+
+/// A new process that exits at start (the example's test-only switch)
+/// does not take the service down: the old process logs it, reaps it,
+/// keeps serving, and the next SIGUSR2 works.
+#[test]
+fn child_dying_at_start_leaves_the_parent_serving() {
+    let dir = scratch_dir("restart-fail-switch");
+    let switch = dir.join("fail-next-start");
+    std::fs::write(&switch, "").unwrap();
+    let switch_for_child = switch.clone();
+    let mut example = Example::start_with("restart-fail", move |command| {
+        command.env("EXAMPLE_TEST_FAIL_START_IF", &switch_for_child);
+    });
+    let old = example.serving_pid();
+
+    signal(old, Signal::SIGUSR2);
+    let failed = example.log.wait_for("the failed restart", HANDOVER_TIMEOUT, |l| {
+        l.contains(&format!("[pid: {old}] Restart failed"))
+    });
+    assert!(
+        failed.contains("exited with status 3 before it was ready"),
+        "{failed}"
+    );
+    assert!(failed.ends_with("Keep serving."), "{failed}");
+    let child_line = example
+        .log
+        .wait_for("the child's last words", START_TIMEOUT, |l| {
+            l.contains("exiting at start")
+        });
+    let child = pid_in(&child_line).unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{child}")).exists(),
+        "the failed child was reaped"
+    );
+    assert_eq!(
+        example.serving_pid(),
+        old,
+        "the pid file still names the old process"
+    );
+    assert_eq!(example.pid_answering(), old, "the old process still serves");
+
+    std::fs::remove_file(&switch).unwrap();
+    let new = example.restart();
+    assert_ne!(new, old);
+    assert_eq!(example.pid_answering(), new);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The serving process holds the same descriptors after five restarts as
+/// after the first start, and a stray descriptor the first process
+/// inherited (as from a careless shell) is not passed on.
+#[test]
+fn no_descriptor_travels_or_leaks_across_restarts() {
+    const STRAY: i32 = 50;
+    let mut example = Example::start_with("restart-fds", |command| {
+        let devnull = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: close_range and dup2 are async-signal-safe system calls;
+        // `devnull` outlives the spawn (the closure owns it). Whatever the
+        // test runner inherited is marked close-on-exec, so the first
+        // process starts with a known table; then the copy on STRAY, not
+        // close-on-exec, is inherited like a shell's stray descriptor.
+        unsafe {
+            command.pre_exec(move || {
+                use std::os::fd::AsRawFd;
+                nix::libc::syscall(nix::libc::SYS_close_range, 3u32, u32::MAX, 4u32);
+                if nix::libc::dup2(devnull.as_raw_fd(), STRAY) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    // Descriptors are counted before any request: a connection being
+    // closed would be counted or not depending on timing.
+    let first = example.serving_pid();
+    let first_fds = fds(first);
+    assert_eq!(example.pid_answering(), first);
+    assert!(
+        first_fds.iter().any(|(n, _)| *n == STRAY),
+        "the stray fd was planted: {first_fds:?}"
+    );
+
+    let mut generations = Vec::new();
+    for _ in 0..5 {
+        let pid = example.restart();
+        generations.push((pid, fds(pid)));
+        assert_eq!(example.pid_answering(), pid);
+    }
+    for (pid, held) in &generations {
+        assert!(
+            held.iter().all(|(n, _)| *n != STRAY),
+            "process {pid} inherited the stray fd: {held:?}"
+        );
+        assert!(
+            held.iter()
+                .any(|(n, target)| *n == 3 && target.starts_with("socket:")),
+            "process {pid} serves on fd 3: {held:?}"
+        );
+    }
+    let (last, last_fds) = generations.last().unwrap();
+    assert_eq!(
+        last_fds.len(),
+        first_fds.len() - 1,
+        "after 5 restarts, process {last} holds {last_fds:?}; the first held {first_fds:?} (one of them the stray)"
+    );
+    assert_eq!(
+        generations[0].1.len(),
+        last_fds.len(),
+        "first and fifth successors alike"
+    );
+}

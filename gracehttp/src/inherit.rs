@@ -1,0 +1,139 @@
+//! The receiving end of a handover: find the listening socket a parent (our
+//! old process, systemd, or `systemfd`) passed us, by the systemd
+//! socket-activation convention.
+//!
+//! The convention (`sd_listen_fds(3)`): `LISTEN_FDS=N` says descriptors
+//! 3 .. 3+N are listening sockets meant for us; `LISTEN_PID` names the
+//! process they are meant for (a variable inherited by a grandchild must
+//! not fool it); `LISTEN_FDNAMES` optionally names them. Like the
+//! `listenfd` crate, we also accept an absent `LISTEN_PID`. gracehttp adds
+//! one variable of its own, `GRACEHTTP_READY_FD`: the write end of the
+//! pipe on which the new process tells its parent it is serving.
+//!
+//! Every one of these variables is removed once read, so that a program
+//! our server starts later does not believe the descriptors are its own
+//! (facebookgo/grace#44).
+
+use crate::error::Error;
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+use nix::sys::socket::{getsockopt, sockopt};
+use std::fs::File;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
+
+/// The first inherited descriptor (`SD_LISTEN_FDS_START`).
+pub const LISTEN_FDS_START: RawFd = 3;
+
+/// The variables of the convention, and ours.
+pub(crate) const LISTEN_FDS: &str = "LISTEN_FDS";
+pub(crate) const LISTEN_PID: &str = "LISTEN_PID";
+pub(crate) const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
+pub(crate) const READY_FD: &str = "GRACEHTTP_READY_FD";
+
+/// What a parent handed us.
+#[derive(Debug, Default)]
+pub struct Inherited {
+    /// The listening socket, if the environment named one for us.
+    pub listener: Option<std::net::TcpListener>,
+    /// Where to write the readiness byte, if a gracehttp parent waits for it.
+    pub ready: Option<File>,
+}
+
+impl Inherited {
+    /// Reads and removes the `LISTEN_*` variables (and ours) and takes
+    /// ownership of the descriptors they name.
+    ///
+    /// Removing environment variables is only sound while no other thread
+    /// reads the environment, so call this before starting threads (as
+    /// [`GraceServer::run`](crate::GraceServer::run) does) or accept that
+    /// risk knowingly.
+    pub fn take_from_env() -> Result<Inherited, Error> {
+        let fds = std::env::var(LISTEN_FDS).ok();
+        let pid = std::env::var(LISTEN_PID).ok();
+        let ready = std::env::var(READY_FD).ok();
+        for name in [LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, READY_FD] {
+            std::env::remove_var(name);
+        }
+        let Some(fds) = fds else {
+            return Ok(Inherited::default());
+        };
+        if let Some(pid) = pid {
+            if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
+                // Meant for another process (our parent, say): not ours.
+                tracing::debug!("LISTEN_PID={pid} is not us; ignoring LISTEN_FDS");
+                return Ok(Inherited::default());
+            }
+        }
+        let count: RawFd = fds
+            .trim()
+            .parse()
+            .map_err(|_| Error::Inherit(format!("LISTEN_FDS={fds} is not a number")))?;
+        if count < 1 {
+            return Ok(Inherited::default());
+        }
+        if count > 1 {
+            tracing::warn!("LISTEN_FDS={count}: serving on the first descriptor (3) only");
+        }
+        let listener = take_listener(LISTEN_FDS_START)?;
+        let ready = match ready {
+            Some(text) => {
+                let fd: RawFd = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Inherit(format!("{READY_FD}={text} is not a number")))?;
+                Some(File::from(take_fd(fd)?))
+            }
+            None => None,
+        };
+        Ok(Inherited {
+            listener: Some(listener),
+            ready,
+        })
+    }
+}
+
+/// Takes ownership of an inherited descriptor after checking it is open,
+/// and marks it close-on-exec again: it was meant for us, not for any
+/// program we start.
+fn take_fd(fd: RawFd) -> Result<OwnedFd, Error> {
+    // SAFETY: F_GETFD only asks whether `fd` is open; it touches nothing.
+    let open = unsafe { nix::libc::fcntl(fd, nix::libc::F_GETFD) } >= 0;
+    if !open {
+        return Err(Error::Inherit(format!("descriptor {fd} is not open")));
+    }
+    // SAFETY: the environment says the parent passed `fd` to this process
+    // for us alone, we just checked it is open, and the variables naming it
+    // are now removed, so no other code will take it a second time.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    fcntl(owned.as_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+        .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;
+    Ok(owned)
+}
+
+/// Takes descriptor `fd` as a listening TCP socket.
+fn take_listener(fd: RawFd) -> Result<std::net::TcpListener, Error> {
+    let owned = take_fd(fd)?;
+    let listening = getsockopt(&owned, sockopt::AcceptConn)
+        .map_err(|e| Error::Inherit(format!("descriptor {fd} is not a socket: {e}")))?;
+    if !listening {
+        return Err(Error::Inherit(format!("descriptor {fd} is not listening")));
+    }
+    // The blocking mode lives in the open file description, which the old
+    // process shares with us: it is already non-blocking (tokio made it
+    // so) and we leave it alone. Only a blocking socket, as systemd passes
+    // by default, gets O_NONBLOCK, because tokio needs it.
+    let flags = fcntl(owned.as_fd(), FcntlArg::F_GETFL)
+        .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;
+    let flags = OFlag::from_bits_truncate(flags);
+    if !flags.contains(OFlag::O_NONBLOCK) {
+        fcntl(owned.as_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))
+            .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;
+    }
+    let listener = std::net::TcpListener::from(owned);
+    match listener.local_addr() {
+        Ok(addr) if addr.is_ipv4() || addr.is_ipv6() => Ok(listener),
+        Ok(_) => Err(Error::Inherit(format!("descriptor {fd} is not a TCP socket"))),
+        Err(e) => Err(Error::Inherit(format!(
+            "descriptor {fd} is not a TCP socket: {e}"
+        ))),
+    }
+}
