@@ -54,7 +54,9 @@ pub struct BodySender {
 impl RequestBody {
     /// No body.
     pub fn empty() -> RequestBody {
-        RequestBody { kind: BodyKind::Empty }
+        RequestBody {
+            kind: BodyKind::Empty,
+        }
     }
 
     /// A streamed body and the sender that feeds it. With `Some(n)` it is
@@ -62,7 +64,12 @@ impl RequestBody {
     /// `None` it is sent with `Transfer-Encoding: chunked`.
     pub fn channel(length: Option<u64>) -> (BodySender, RequestBody) {
         let (tx, rx) = mpsc::channel(4);
-        (BodySender { tx }, RequestBody { kind: BodyKind::Stream { length, rx } })
+        (
+            BodySender { tx },
+            RequestBody {
+                kind: BodyKind::Stream { length, rx },
+            },
+        )
     }
 
     /// The length to declare, when known (Go: `Request.ContentLength`).
@@ -79,7 +86,9 @@ impl RequestBody {
     pub fn try_clone(&self) -> Option<RequestBody> {
         match &self.kind {
             BodyKind::Empty => Some(RequestBody::empty()),
-            BodyKind::Full(bytes) => Some(RequestBody { kind: BodyKind::Full(bytes.clone()) }),
+            BodyKind::Full(bytes) => Some(RequestBody {
+                kind: BodyKind::Full(bytes.clone()),
+            }),
             BodyKind::Stream { .. } => None,
         }
     }
@@ -110,7 +119,9 @@ impl From<Bytes> for RequestBody {
         if bytes.is_empty() {
             RequestBody::empty()
         } else {
-            RequestBody { kind: BodyKind::Full(bytes) }
+            RequestBody {
+                kind: BodyKind::Full(bytes),
+            }
         }
     }
 }
@@ -190,7 +201,12 @@ impl ResponseBody {
         ResponseBody { state: State::Done }
     }
 
-    pub(crate) fn from_conn(conn: PersistConn, decoder: BodyDecoder, reusable: bool, transport: Arc<Inner>) -> ResponseBody {
+    pub(crate) fn from_conn(
+        conn: PersistConn,
+        decoder: BodyDecoder,
+        reusable: bool,
+        transport: Arc<Inner>,
+    ) -> ResponseBody {
         ResponseBody {
             state: State::Reading(Box::new(Reading {
                 conn,
@@ -222,12 +238,14 @@ impl ResponseBody {
         };
         let next = match reading.deadline {
             None => reading.next().await,
-            Some((deadline, after)) => tokio::time::timeout_at(deadline, reading.next())
-                .await
-                .unwrap_or(Err(Error::Timeout {
-                    after,
-                    while_doing: "reading body",
-                })),
+            Some((deadline, after)) => {
+                tokio::time::timeout_at(deadline, reading.next())
+                    .await
+                    .unwrap_or(Err(Error::Timeout {
+                        after,
+                        while_doing: "reading body",
+                    }))
+            }
         };
         match next {
             Ok(Some(data)) => {

@@ -92,17 +92,25 @@ impl Client {
 
     /// `GET url` (Go: `Client.Get`).
     pub async fn get(&self, url: &str) -> Result<Response, Error> {
-        self.send(build(Method::GET, url, None, RequestBody::empty())?).await
+        self.send(build(Method::GET, url, None, RequestBody::empty())?)
+            .await
     }
 
     /// `HEAD url` (Go: `Client.Head`).
     pub async fn head(&self, url: &str) -> Result<Response, Error> {
-        self.send(build(Method::HEAD, url, None, RequestBody::empty())?).await
+        self.send(build(Method::HEAD, url, None, RequestBody::empty())?)
+            .await
     }
 
     /// `POST url` with a body of the given type (Go: `Client.Post`).
-    pub async fn post(&self, url: &str, content_type: &str, body: impl Into<RequestBody>) -> Result<Response, Error> {
-        self.send(build(Method::POST, url, Some(content_type), body.into())?).await
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: impl Into<RequestBody>,
+    ) -> Result<Response, Error> {
+        self.send(build(Method::POST, url, Some(content_type), body.into())?)
+            .await
     }
 
     /// `POST url` with form fields, URL-encoded and sorted by key as Go's
@@ -131,7 +139,11 @@ impl Client {
     }
 
     /// The redirect loop of Go's `Client.do`.
-    async fn follow(&self, mut req: Request, deadline: Option<(Instant, Duration)>) -> Result<Response, Error> {
+    async fn follow(
+        &self,
+        mut req: Request,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Result<Response, Error> {
         let mut via: Vec<Uri> = Vec::new();
         loop {
             let uri = req.uri().clone();
@@ -207,7 +219,9 @@ impl Client {
 }
 
 fn build(method: Method, url: &str, content_type: Option<&str>, body: RequestBody) -> Result<Request, Error> {
-    let uri: Uri = url.parse().map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| Error::InvalidUrl(format!("{url}: {e}")))?;
     let mut req = http::Request::new(body);
     *req.method_mut() = method;
     *req.uri_mut() = uri;

@@ -58,7 +58,11 @@ impl PersistConn {
     /// Dials `key.dial_addr()` (Go: `Transport.dialConn` with a
     /// `net.Dialer{Timeout: 30s, KeepAlive: 30s}`), sets TCP_NODELAY as Go
     /// does on every TCP connection, and the keep-alive period.
-    pub(crate) async fn dial(id: u64, key: &ConnectKey, config: &TransportConfig) -> Result<PersistConn, Error> {
+    pub(crate) async fn dial(
+        id: u64,
+        key: &ConnectKey,
+        config: &TransportConfig,
+    ) -> Result<PersistConn, Error> {
         let addr = key.dial_addr();
         let stream = match tokio::time::timeout(config.dial_timeout, connect_any(addr)).await {
             Ok(result) => result?,
@@ -74,7 +78,9 @@ impl PersistConn {
         // connection: not worth failing the request for.
         let _ = socket.set_tcp_nodelay(true);
         if let Some(period) = config.tcp_keepalive {
-            let keepalive = socket2::TcpKeepalive::new().with_time(period).with_interval(period);
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(period)
+                .with_interval(period);
             let _ = socket.set_tcp_keepalive(&keepalive);
         }
         Ok(PersistConn {
@@ -262,7 +268,9 @@ async fn read_head(
     let mut received_any = !buf.is_empty();
     loop {
         match wire::parse_response_head(buf, limits) {
-            Ok(Some(head)) if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS => {
+            Ok(Some(head))
+                if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS =>
+            {
                 continue
             }
             Ok(Some(head)) => return Ok(head),

@@ -39,7 +39,10 @@ pub enum Error {
     /// No response head within `response_header_timeout`.
     ResponseHeaderTimeout(Duration),
     /// `Client::timeout` passed (Go: `Client.Timeout exceeded`).
-    Timeout { after: Duration, while_doing: &'static str },
+    Timeout {
+        after: Duration,
+        while_doing: &'static str,
+    },
     /// A redirect could not be followed, or the policy stopped with an error
     /// (Go: `stopped after 10 redirects`).
     Redirect(String),
@@ -59,10 +62,9 @@ impl fmt::Display for Error {
             Error::Read(e) => write!(f, "reading response: {e}"),
             Error::Protocol(e) => write!(f, "malformed HTTP response: {e}"),
             Error::RequestBody(why) => write!(f, "request body: {why}"),
-            Error::BodyLength { declared, actual } => write!(
-                f,
-                "http: ContentLength={declared} with Body length {actual}"
-            ),
+            Error::BodyLength { declared, actual } => {
+                write!(f, "http: ContentLength={declared} with Body length {actual}")
+            }
             Error::ResponseHeaderTimeout(after) => {
                 write!(f, "net/http: timeout awaiting response headers (after {after:?})")
             }

@@ -57,7 +57,11 @@ fn addr_of(uri: &Uri) -> Result<String, Error> {
     match uri.scheme_str() {
         Some("http") => {}
         Some(other) => return Err(Error::UnsupportedScheme(other.to_owned())),
-        None => return Err(Error::InvalidUrl(format!("{uri}: missing scheme (want http://host/...)"))),
+        None => {
+            return Err(Error::InvalidUrl(format!(
+                "{uri}: missing scheme (want http://host/...)"
+            )))
+        }
     }
     let host = uri
         .host()

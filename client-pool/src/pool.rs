@@ -38,7 +38,12 @@ pub(crate) struct WantConn {
 impl WantConn {
     pub(crate) fn new() -> (Arc<WantConn>, oneshot::Receiver<Delivery>) {
         let (tx, rx) = oneshot::channel();
-        (Arc::new(WantConn { tx: Mutex::new(Some(tx)) }), rx)
+        (
+            Arc::new(WantConn {
+                tx: Mutex::new(Some(tx)),
+            }),
+            rx,
+        )
     }
 
     /// Still waiting: neither served nor given up (Go: `wantConn.waiting`).
@@ -138,7 +143,11 @@ impl PoolState {
 
     /// Appends a waiter to a queue, first dropping served or cancelled
     /// waiters from its front so the queue stays short (Go: `cleanFront`).
-    pub fn enqueue(queues: &mut HashMap<ConnectKey, VecDeque<Arc<WantConn>>>, key: &ConnectKey, want: Arc<WantConn>) {
+    pub fn enqueue(
+        queues: &mut HashMap<ConnectKey, VecDeque<Arc<WantConn>>>,
+        key: &ConnectKey,
+        want: Arc<WantConn>,
+    ) {
         let queue = match queues.get_mut(key) {
             Some(queue) => queue,
             None => queues.entry(key.clone()).or_default(),
@@ -153,7 +162,13 @@ impl PoolState {
     /// `discard` when that list is full (Go: `errTooManyIdleHost`); then
     /// evicts the oldest idle connection of any key while the total is
     /// over `max_total` (Go: `idleLRU.removeOldest`).
-    pub fn push_idle(&mut self, mut conn: PersistConn, per_host: usize, max_total: usize, discard: &mut Vec<PersistConn>) {
+    pub fn push_idle(
+        &mut self,
+        mut conn: PersistConn,
+        per_host: usize,
+        max_total: usize,
+        discard: &mut Vec<PersistConn>,
+    ) {
         let list = match self.idle.get_mut(&conn.key) {
             Some(list) => list,
             None => self.idle.entry(conn.key.clone()).or_default(),
@@ -194,12 +209,20 @@ impl PoolState {
 
     /// Moves every expired idle connection to `discard`; returns when the
     /// next one will expire, if any remain.
-    pub fn prune_expired(&mut self, idle_timeout: Duration, now: Instant, discard: &mut Vec<PersistConn>) -> Option<Instant> {
+    pub fn prune_expired(
+        &mut self,
+        idle_timeout: Duration,
+        now: Instant,
+        discard: &mut Vec<PersistConn>,
+    ) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut removed = 0;
         self.idle.retain(|_, list| {
             // Oldest first: expired ones are all at the front.
-            while list.front().is_some_and(|c| is_expired(c, Some(idle_timeout), now)) {
+            while list
+                .front()
+                .is_some_and(|c| is_expired(c, Some(idle_timeout), now))
+            {
                 if let Some(conn) = list.pop_front() {
                     discard.push(conn);
                     removed += 1;

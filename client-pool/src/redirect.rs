@@ -83,7 +83,10 @@ pub(crate) fn resolve(base: &Uri, location: &str) -> Result<Uri, Error> {
         let base_path = base.path();
         let dir = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
         let dir = if dir.is_empty() { "/" } else { dir };
-        format!("{scheme}://{authority}{}", remove_dot_segments(&format!("{dir}{location}")))
+        format!(
+            "{scheme}://{authority}{}",
+            remove_dot_segments(&format!("{dir}{location}"))
+        )
     };
     text.parse::<Uri>().map_err(|e| bad(&e.to_string()))
 }
@@ -94,7 +97,9 @@ fn has_scheme(location: &str) -> bool {
             let scheme = &location[..colon];
             !scheme.is_empty()
                 && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         }
         None => false,
     }
@@ -143,14 +148,23 @@ mod tests {
         assert_eq!(r("http://a.test/b/c", "../d?e=1"), "http://a.test/d?e=1");
         assert_eq!(r("http://a.test/b/c", "?y=2"), "http://a.test/b/c?y=2");
         assert_eq!(r("http://a.test:81/b", "//c.test/d"), "http://c.test/d");
-        assert_eq!(r("http://a.test/b", "http://e.test:8/f#frag"), "http://e.test:8/f");
+        assert_eq!(
+            r("http://a.test/b", "http://e.test:8/f#frag"),
+            "http://e.test:8/f"
+        );
         assert_eq!(r("http://a.test/b/", "./"), "http://a.test/b/");
     }
 
     #[test]
     fn methods_change_as_in_go() {
-        assert_eq!(redirect_behavior(StatusCode::FOUND, &Method::POST), Some((Method::GET, false)));
-        assert_eq!(redirect_behavior(StatusCode::SEE_OTHER, &Method::HEAD), Some((Method::HEAD, false)));
+        assert_eq!(
+            redirect_behavior(StatusCode::FOUND, &Method::POST),
+            Some((Method::GET, false))
+        );
+        assert_eq!(
+            redirect_behavior(StatusCode::SEE_OTHER, &Method::HEAD),
+            Some((Method::HEAD, false))
+        );
         assert_eq!(
             redirect_behavior(StatusCode::TEMPORARY_REDIRECT, &Method::POST),
             Some((Method::POST, true))

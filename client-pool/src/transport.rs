@@ -22,8 +22,8 @@
 use crate::body::{RequestBody, ResponseBody};
 use crate::conn::{method_expects_body, PersistConn};
 use crate::pool::{HostSlot, PoolState, WantConn};
-use crate::{ConnectKey, Error, GotConnInfo, TransportConfig};
 use crate::trace::ClientTrace;
+use crate::{ConnectKey, Error, GotConnInfo, TransportConfig};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, Method, Version};
 use server::wire::{self, BodyDecoder, BodyFraming, Limits};
@@ -166,7 +166,10 @@ impl Transport {
             }
             let to_send = match body.take() {
                 Some(first) => first,
-                None => replay.as_ref().and_then(RequestBody::try_clone).unwrap_or_default(),
+                None => replay
+                    .as_ref()
+                    .and_then(RequestBody::try_clone)
+                    .unwrap_or_default(),
             };
             match self.exchange(conn, &parts, to_send, &key).await {
                 Ok(mut response) => {
@@ -244,8 +247,10 @@ struct Failure {
 /// Go: `Request.isReplayable`: safe methods, or a request carrying an
 /// idempotency key.
 fn is_replayable(method: &Method, headers: &HeaderMap) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
-        || headers.contains_key("idempotency-key")
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) || headers.contains_key("idempotency-key")
         || headers.contains_key("x-idempotency-key")
 }
 
@@ -318,7 +323,11 @@ impl Inner {
     /// Gets a connection for `key` (Go: `Transport.getConn`). With `fresh`
     /// (a retry), the idle list is skipped: a new dial serves it, unless
     /// the per-host limit is reached, when a returned connection may too.
-    async fn get_conn(self: &Arc<Self>, key: &ConnectKey, fresh: bool) -> Result<(PersistConn, GotConnInfo), Error> {
+    async fn get_conn(
+        self: &Arc<Self>,
+        key: &ConnectKey,
+        fresh: bool,
+    ) -> Result<(PersistConn, GotConnInfo), Error> {
         loop {
             match self.idle_or_queue(key, fresh) {
                 Step::Idle(conn, taken_at) => {
@@ -497,7 +506,10 @@ async fn reap_idle(transport: Weak<Inner>, timeout: Duration) {
             }
             drop(state);
             if !discard.is_empty() {
-                tracing::debug!(closed = discard.len(), "closed idle connections past idle_conn_timeout");
+                tracing::debug!(
+                    closed = discard.len(),
+                    "closed idle connections past idle_conn_timeout"
+                );
             }
             next
         };

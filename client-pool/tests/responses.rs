@@ -1,0 +1,300 @@
+//! Response framings and broken responses, from a raw TCP server that
+//! sends exactly the bytes each test wants; request bodies (fixed length
+//! and chunked) to our own server, which echoes them.
+
+mod common;
+
+use bytes::Bytes;
+use client_pool::{Client, Error, GotConnInfo, RequestBody, Transport, TransportConfig};
+use common::{our_server, raw_server, read_request, within, write};
+use std::time::Duration;
+
+/// A server that answers each request on a connection with the bytes
+/// `respond(request_head)` returns, and closes when told to (`None`).
+async fn scripted(respond: fn(&str) -> Option<&'static [u8]>) -> common::TestServer {
+    raw_server(move |mut stream, _| async move {
+        let mut buf = Vec::new();
+        while let Some((head, _body)) = read_request(&mut stream, &mut buf).await {
+            match respond(&head) {
+                Some(bytes) => write(&mut stream, bytes).await,
+                None => return,
+            }
+            if head.contains("/close-after") {
+                return;
+            }
+        }
+    })
+    .await
+}
+
+fn reused(resp: &client_pool::Response) -> bool {
+    resp.extensions().get::<GotConnInfo>().unwrap().reused
+}
+
+fn framings(head: &str) -> Option<&'static [u8]> {
+    let path = head.split(' ').nth(1).unwrap_or("");
+    Some(match path {
+        "/length" => b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\nX-Trailer: t\r\n\r\n",
+        "/no-content" => b"HTTP/1.1 204 No Content\r\n\r\n",
+        "/not-modified" => b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+        "/continue" => b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        _ if head.starts_with("HEAD") => b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    })
+}
+
+#[tokio::test]
+async fn length_chunked_and_empty_responses_all_keep_the_connection() {
+    let server = scripted(framings).await;
+    let client = Client::new();
+    let mut results = Vec::new();
+    for path in [
+        "/length",
+        "/chunked",
+        "/no-content",
+        "/not-modified",
+        "/continue",
+        "/length",
+    ] {
+        let mut resp = within(path, client.get(&server.url(path))).await.unwrap();
+        let text = resp.body_mut().text().await.unwrap();
+        results.push((path, resp.status().as_u16(), text));
+    }
+    let mut resp = within("HEAD", client.head(&server.url("/head"))).await.unwrap();
+    assert_eq!(resp.headers()["content-length"], "5");
+    assert!(resp.body().is_end(), "a HEAD response has no body");
+    assert_eq!(resp.body_mut().text().await.unwrap(), "");
+    assert!(reused(&resp));
+    assert_eq!(
+        results,
+        [
+            ("/length", 200, "hello".to_owned()),
+            ("/chunked", 200, "hello".to_owned()),
+            ("/no-content", 204, String::new()),
+            ("/not-modified", 304, String::new()),
+            ("/continue", 200, "ok".to_owned()),
+            ("/length", 200, "hello".to_owned()),
+        ]
+    );
+    assert_eq!(
+        server.counts.accepted(),
+        1,
+        "every one of these framings allows reuse"
+    );
+}
+
+#[tokio::test]
+async fn close_delimited_and_connection_close_responses_are_not_reused() {
+    let server = raw_server(|mut stream, n| async move {
+        let mut buf = Vec::new();
+        if read_request(&mut stream, &mut buf).await.is_some() {
+            if n == 0 {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\n\r\nuntil the end").await;
+            } else {
+                write(
+                    &mut stream,
+                    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+                )
+                .await;
+                // Keeps the connection open: the client must close it itself.
+                let _ = read_request(&mut stream, &mut buf).await;
+            }
+        }
+    })
+    .await;
+    let client = Client::new();
+    let mut resp = within("GET", client.get(&server.url("/"))).await.unwrap();
+    assert_eq!(resp.body_mut().text().await.unwrap(), "until the end");
+    let mut resp = within("GET", client.get(&server.url("/"))).await.unwrap();
+    assert!(!reused(&resp));
+    assert_eq!(resp.body_mut().text().await.unwrap(), "ok");
+    assert_eq!(client.transport().stats().idle, 0);
+    common::eventually("the client to close", || server.counts.open() == 0).await;
+}
+
+#[tokio::test]
+async fn a_malformed_response_is_a_clear_error_and_its_connection_is_discarded() {
+    let server = raw_server(|mut stream, n| async move {
+        let mut buf = Vec::new();
+        while read_request(&mut stream, &mut buf).await.is_some() {
+            match n {
+                0 => write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await,
+                1 => write(&mut stream, b"HTTP/1.1 2OO OK\r\n\r\n").await,
+                2 => {
+                    write(
+                        &mut stream,
+                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                    )
+                    .await
+                }
+                _ => write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await,
+            }
+        }
+    })
+    .await;
+    let transport = Transport::default();
+    let client = Client::with_transport(transport.clone());
+    // Connection 0 answers well and is pooled; close it so each case dials.
+    let mut resp = within("GET", client.get(&server.url("/"))).await.unwrap();
+    resp.body_mut().bytes().await.unwrap();
+    transport.close_idle_connections();
+
+    let err = within("bad status", client.get(&server.url("/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert!(err.to_string().starts_with("malformed HTTP response"), "{err}");
+
+    let mut resp = within("bad chunk", client.get(&server.url("/"))).await.unwrap();
+    let err = resp.body_mut().bytes().await.unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert!(err.to_string().contains("chunk"), "{err}");
+
+    // Neither broken connection went back to the pool.
+    assert_eq!(transport.stats().idle, 0);
+    let mut resp = within("GET", client.get(&server.url("/"))).await.unwrap();
+    assert!(!reused(&resp));
+    assert_eq!(resp.body_mut().text().await.unwrap(), "ok");
+    assert_eq!(server.counts.accepted(), 4);
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_an_error() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        if read_request(&mut stream, &mut buf).await.is_some() {
+            write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort").await;
+        }
+    })
+    .await;
+    let client = Client::new();
+    let mut resp = within("GET", client.get(&server.url("/"))).await.unwrap();
+    let err = resp.body_mut().bytes().await.unwrap_err();
+    assert!(
+        err.to_string().contains("closed before the message was complete"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn response_header_timeout_and_client_timeout() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        if let Some((head, _)) = read_request(&mut stream, &mut buf).await {
+            if head.contains("/body-stalls") {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf").await;
+            }
+            // Then say nothing more until the client gives up.
+            let _ = read_request(&mut stream, &mut buf).await;
+        }
+    })
+    .await;
+    let client = Client::with_transport(Transport::new(TransportConfig {
+        response_header_timeout: Some(Duration::from_millis(100)),
+        ..TransportConfig::default()
+    }));
+    let err = within("header timeout", client.get(&server.url("/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ResponseHeaderTimeout(_)), "{err:?}");
+    assert!(err.is_timeout());
+
+    // The Client's timeout also covers reading the body.
+    let client = Client::new().with_timeout(Duration::from_millis(200));
+    let mut resp = within("GET", client.get(&server.url("/body-stalls")))
+        .await
+        .unwrap();
+    let err = within("body", resp.body_mut().bytes()).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("reading body"), "{err}");
+    let err = within("head", client.get(&server.url("/"))).await.unwrap_err();
+    assert!(err.to_string().contains("Client.Timeout"), "{err}");
+}
+
+fn echo() -> impl server::Handler {
+    server::handler_fn(|w, r| {
+        Box::pin(async move {
+            let framing = if r.headers.contains_key("transfer-encoding") {
+                "chunked".to_owned()
+            } else {
+                format!(
+                    "length={}",
+                    r.headers
+                        .get("content-length")
+                        .map_or("none", |v| v.to_str().unwrap())
+                )
+            };
+            let body = r.body.read_all(1 << 20).await.unwrap_or_default();
+            let _ = w
+                .write(format!("{} {framing} {}", r.method, body.len()).as_bytes())
+                .await;
+            let _ = w.write(&body).await;
+        })
+    })
+}
+
+#[tokio::test]
+async fn request_bodies_fixed_length_and_streamed_chunked() {
+    let server = our_server(echo()).await;
+    let client = Client::new();
+    let mut resp = within("post", client.post(&server.url("/"), "text/plain", "abc"))
+        .await
+        .unwrap();
+    assert_eq!(resp.body_mut().text().await.unwrap(), "POST length=3 3abc");
+
+    let mut resp = within("empty post", client.post(&server.url("/"), "text/plain", ""))
+        .await
+        .unwrap();
+    assert_eq!(resp.body_mut().text().await.unwrap(), "POST length=0 0");
+
+    // A streamed body of unknown length goes chunked, while it is produced.
+    let (mut sender, body) = RequestBody::channel(None);
+    let req = http::Request::put(server.url("/")).body(body).unwrap();
+    let producer = tokio::spawn(async move {
+        for piece in ["one ", "two ", "three"] {
+            sender.send(Bytes::from_static(piece.as_bytes())).await.unwrap();
+        }
+    });
+    let mut resp = within("put", client.send(req)).await.unwrap();
+    producer.await.unwrap();
+    assert_eq!(
+        resp.body_mut().text().await.unwrap(),
+        "PUT chunked 13one two three"
+    );
+
+    // A streamed body of declared length is sent as is...
+    let (mut sender, body) = RequestBody::channel(Some(200_000));
+    let req = http::Request::post(server.url("/")).body(body).unwrap();
+    tokio::spawn(async move {
+        for _ in 0..4 {
+            sender.send(Bytes::from(vec![b'z'; 50_000])).await.unwrap();
+        }
+    });
+    let mut resp = within("post", client.send(req)).await.unwrap();
+    let text = resp.body_mut().text().await.unwrap();
+    assert!(
+        text.starts_with("POST length=200000 200000zzz"),
+        "{}",
+        &text[..40]
+    );
+    assert_eq!(server.counts.accepted(), 1, "all on one connection");
+
+    // ...and one that ends short is refused, and its connection closed.
+    let (mut sender, body) = RequestBody::channel(Some(10));
+    let req = http::Request::post(server.url("/")).body(body).unwrap();
+    tokio::spawn(async move {
+        sender.send(Bytes::from_static(b"short")).await.unwrap();
+    });
+    let err = within("short body", client.send(req)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BodyLength {
+                declared: 10,
+                actual: 5
+            }
+        ),
+        "{err:?}"
+    );
+}
