@@ -1,0 +1,150 @@
+//! Issue 8, "not stricter than the RFC": the strict parser must still
+//! accept what real clients send. curl (installed by CI; the tests skip
+//! with a message when it is absent) and hyper's client talk to a real
+//! `server::Server` on 127.0.0.1: plain requests, bodies with
+//! Content-Length and chunked (with trailers), HTTP/1.0, and the
+//! absolute-form target a client sends to a proxy.
+
+mod hardening_support;
+
+use bytes::Bytes;
+use hardening_support::{TestServer, WAIT};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::process::Command;
+use std::task::{Context, Poll};
+
+/// Runs curl with `args` (plus `-sS`), returns its stdout, or `None` when
+/// curl is not installed.
+async fn curl(args: &[&str]) -> Option<String> {
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    // curl's own --max-time bounds the wait; it runs off the async threads.
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["-sS", "--max-time", &WAIT.as_secs().to_string()])
+            .args(&owned)
+            .output()
+    });
+    let output = match run.await.unwrap() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipping: curl is not installed");
+            return None;
+        }
+        Err(e) => panic!("running curl: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
+/// curl's GET, POST with Content-Length, chunked upload, HTTP/1.0, and a
+/// request through a "proxy" (absolute-form target, RFC 9112 §3.2.2).
+#[tokio::test]
+async fn curl_requests_are_accepted() {
+    let s = TestServer::start().await;
+    let base = format!("http://{}", s.addr);
+    let Some(body) = curl(&[&format!("{base}/")]).await else {
+        return;
+    };
+    assert_eq!(body, "Hello, World!");
+    let body = curl(&["--data-binary", "hello", &format!("{base}/echo")])
+        .await
+        .unwrap();
+    assert_eq!(body, "hello");
+    let body = curl(&[
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        "chunked hello",
+        &format!("{base}/echo"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(body, "chunked hello");
+    let body = curl(&["--http1.0", &format!("{base}/host")]).await.unwrap();
+    assert_eq!(body, s.addr.to_string());
+    let body = curl(&["-x", &base, "http://origin.example:8080/host"])
+        .await
+        .unwrap();
+    assert_eq!(body, "origin.example:8080");
+    let body = curl(&[&format!("{base}/target?q=a%20b&r=%E2%9C%93")])
+        .await
+        .unwrap();
+    assert_eq!(body, "/target?q=a%20b&r=%E2%9C%93");
+}
+
+/// A chunked body of several frames and trailers: hyper sends it chunked
+/// with a trailer section, which our trailer parser must accept.
+struct Frames(VecDeque<Frame<Bytes>>);
+
+impl Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(self.0.pop_front().map(Ok))
+    }
+}
+
+/// hyper's client: GET, a Content-Length body, a chunked body with
+/// trailers, all on one kept-alive connection.
+#[tokio::test]
+async fn hyper_client_requests_are_accepted() {
+    let s = TestServer::start().await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Frames>();
+    let send = |request: http::Request<Frames>| {
+        let client = client.clone();
+        async move {
+            let response = tokio::time::timeout(WAIT, client.request(request))
+                .await
+                .unwrap()
+                .unwrap();
+            let status = response.status();
+            let body = tokio::time::timeout(WAIT, response.into_body().collect())
+                .await
+                .unwrap()
+                .unwrap()
+                .to_bytes();
+            (status, body)
+        }
+    };
+    let get = http::Request::get(format!("http://{}/", s.addr))
+        .body(Frames(VecDeque::new()))
+        .unwrap();
+    assert_eq!(
+        send(get).await,
+        (http::StatusCode::OK, Bytes::from("Hello, World!"))
+    );
+
+    let post = http::Request::post(format!("http://{}/echo", s.addr))
+        .header("content-length", "5")
+        .body(Frames(VecDeque::from([Frame::data(Bytes::from("hello"))])))
+        .unwrap();
+    assert_eq!(send(post).await, (http::StatusCode::OK, Bytes::from("hello")));
+
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-checksum", "abc".parse().unwrap());
+    let chunked = http::Request::post(format!("http://{}/echo", s.addr))
+        .header("te", "trailers")
+        .header("trailer", "x-checksum")
+        .body(Frames(VecDeque::from([
+            Frame::data(Bytes::from("one ")),
+            Frame::data(Bytes::from("two")),
+            Frame::trailers(trailers),
+        ])))
+        .unwrap();
+    assert_eq!(
+        send(chunked).await,
+        (http::StatusCode::OK, Bytes::from("one two"))
+    );
+}
