@@ -1,1 +1,128 @@
-//! The live-reload tool (placeholder until the reload work lands).
+//! The live-reload tool, in the spirit of codegangsta/gin: a proxy in front
+//! of the app you are writing that rebuilds and restarts it when a source
+//! file changes, so that the next request in the browser sees your edit.
+//!
+//! gin's three parts, plus the watcher, each in its own module:
+//!
+//! - [`builder`]: runs the build command, keeps its errors;
+//! - [`runner`]: starts the built app with `PORT` and its own arguments,
+//!   waits until its port accepts, stops it (SIGTERM, then SIGKILL);
+//! - [`proxy`]: the handler on the public port: make sure the app runs,
+//!   then forward through the `ReverseProxy` of `client-pool`;
+//! - [`watcher`]: scans the project for changed source files.
+//!
+//! [`app`] ties the builder and the runner together behind one lock, and
+//! [`run`] wires everything up; `src/bin/reload.rs` is the command line.
+//! See `notes/reload.md` for the walk-through and gin's flaws.
+
+pub mod app;
+pub mod builder;
+pub mod options;
+pub mod proxy;
+pub mod runner;
+pub mod watcher;
+
+pub use options::Options;
+
+use app::App;
+use builder::Builder;
+use client_pool::reverse_proxy::ReverseProxy;
+use proxy::ReloadProxy;
+use runner::Runner;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use watcher::Watcher;
+
+/// How long the public server may take to finish the requests in flight
+/// when the tool stops.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs the tool until `stop` resolves: listen on the public port, build,
+/// watch, and on each change stop the app and build again. When `stop`
+/// resolves, the public server closes and the app (or a build under way)
+/// is stopped, so no process is left behind.
+pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let public = listener.local_addr()?;
+    let builder = Builder::new(options.build_command(), options.dir.clone());
+    let runner = Runner::new(
+        options.run_command(),
+        options.app_args.clone(),
+        options.dir.clone(),
+        options.app_port,
+    );
+    let app_addr = runner.addr();
+    let app = Arc::new(App::new(builder, runner, options.ready_timeout));
+    let upstream: http::Uri = format!("http://{app_addr}")
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
+    let forward = Arc::new(ReverseProxy::new(upstream));
+    let server = server::Server::new(
+        server::Config {
+            addr: public.to_string(),
+            ..server::Config::default()
+        },
+        ReloadProxy::new(app.clone(), forward.clone()),
+    );
+    // The line tests and people look for: where to point the browser.
+    tracing::info!("reload: listening on http://{public}, app on http://{app_addr}");
+
+    let serving = tokio::spawn({
+        let server = server.clone();
+        async move { server.serve(listener).await }
+    });
+    let first_build = tokio::spawn({
+        let app = app.clone();
+        async move { app.build_once().await }
+    });
+    let watching = tokio::spawn(watch(
+        Watcher::new(
+            options.dir.clone(),
+            options.extensions.clone(),
+            options.exclude.clone(),
+        ),
+        options.poll_interval,
+        app.clone(),
+        forward,
+    ));
+
+    stop.await;
+    tracing::info!("reload: stopping");
+    watching.abort();
+    let _ = server.shutdown(SHUTDOWN_TIMEOUT).await;
+    server.close();
+    app.shutdown().await;
+    first_build.abort();
+    serving.abort();
+    tracing::info!("reload: stopped");
+    Ok(())
+}
+
+/// The watcher's loop (gin: `scanChanges` calling `runner.Kill(); build()`).
+async fn watch(mut watcher: Watcher, every: Duration, app: Arc<App>, forward: Arc<ReverseProxy>) {
+    tracing::info!("reload: watching {} files", watcher.watched_files());
+    loop {
+        tokio::time::sleep(every).await;
+        // Walking the tree is blocking file-system work.
+        let scanned = tokio::task::spawn_blocking(move || {
+            let changes = watcher.changes();
+            (watcher, changes)
+        })
+        .await;
+        let Ok((back, changes)) = scanned else { return };
+        watcher = back;
+        if let Some(first) = changes.first() {
+            let more = changes.len() - 1;
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            tracing::info!("reload: {} changed{more}; rebuilding", first.display());
+            let _ = app.rebuild().await;
+            // Pooled connections went to the old app, which is gone.
+            forward.close_idle_connections();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The app under development, as the proxy and the watcher share it: the
+//! builder and the runner behind one lock, so that a request never meets
+//! a half-built or half-started app (gin keeps them apart and lets the
+//! proxy race the rebuild).
+//!
+//! - The watcher calls [`App::rebuild`]: stop the app, build.
+//! - The proxy calls [`App::ensure_running`] on each request: wait for any
+//!   build under way, answer with the build errors if it failed, else start
+//!   the app if it is not running and wait until its port accepts.
+//! - The tool calls [`App::shutdown`] when it stops: abort a build, stop
+//!   the app.
+
+use super::builder::Builder;
+use super::runner::{RunError, Runner};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, RwLock};
+
+/// Why a request cannot be forwarded to the app.
+#[derive(Debug)]
+pub enum Unavailable {
+    /// The last build failed; its output.
+    BuildFailed(String),
+    /// The app could not be started or did not listen in time.
+    NotReady(RunError),
+    /// The tool is stopping.
+    ShuttingDown,
+}
+
+/// The builder and runner of one app, used from several tasks.
+#[derive(Debug)]
+pub struct App {
+    builder: Builder,
+    runner: Mutex<Runner>,
+    /// Taken for writing across a stop-and-build, for reading while a
+    /// request makes sure the app runs: a request never starts the old
+    /// binary while the new one is being built.
+    build_lock: RwLock<()>,
+    /// A first build has finished (well or not).
+    built: AtomicBool,
+    /// [`App::shutdown`] was called: start nothing any more.
+    closed: AtomicBool,
+    ready_timeout: Duration,
+}
+
+impl App {
+    /// Ties a builder and a runner together. `ready_timeout` bounds the
+    /// wait for a freshly started app to accept connections.
+    pub fn new(builder: Builder, runner: Runner, ready_timeout: Duration) -> App {
+        App {
+            builder,
+            runner: Mutex::new(runner),
+            build_lock: RwLock::new(()),
+            built: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            ready_timeout,
+        }
+    }
+
+    /// The builder (for its errors and command line).
+    pub fn builder(&self) -> &Builder {
+        &self.builder
+    }
+
+    /// Stops the app and builds again (gin: the watcher's callback,
+    /// `runner.Kill(); build(...)`). The app starts again on the next
+    /// request.
+    pub async fn rebuild(&self) -> Result<(), String> {
+        let _building = self.build_lock.write().await;
+        self.stop_and_build().await
+    }
+
+    /// The first build, unless one already happened. The tool starts it at
+    /// once; a request that comes first runs it (or waits for it) instead
+    /// of starting a binary that was never built.
+    pub async fn build_once(&self) {
+        let _building = self.build_lock.write().await;
+        if !self.built.load(Ordering::Acquire) {
+            let _ = self.stop_and_build().await;
+        }
+    }
+
+    async fn stop_and_build(&self) -> Result<(), String> {
+        self.runner.lock().await.stop().await;
+        if self.closed.load(Ordering::Acquire) {
+            return Err("reload is stopping".to_owned());
+        }
+        tracing::info!("reload: building: {}", self.builder.command_line());
+        let outcome = self.builder.build().await;
+        match &outcome {
+            Ok(()) => tracing::info!("reload: build finished"),
+            Err(errors) => tracing::warn!("reload: build failed:\n{errors}"),
+        }
+        self.built.store(true, Ordering::Release);
+        outcome
+    }
+
+    /// Makes sure the app runs and accepts connections (gin: the first
+    /// half of `Proxy.defaultHandler` with `Runner.Run`).
+    pub async fn ensure_running(&self) -> Result<(), Unavailable> {
+        if !self.built.load(Ordering::Acquire) {
+            self.build_once().await;
+        }
+        // Waits for a build under way; requests share the lock.
+        let _no_build = self.build_lock.read().await;
+        if let Some(errors) = self.builder.errors() {
+            return Err(Unavailable::BuildFailed(errors));
+        }
+        let mut runner = self.runner.lock().await;
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Unavailable::ShuttingDown);
+        }
+        if runner.is_running() {
+            return Ok(());
+        }
+        runner.start().map_err(Unavailable::NotReady)?;
+        if let Err(e) = runner.wait_ready(self.ready_timeout).await {
+            // Do not leave a half-started app behind: the next request
+            // starts it afresh and waits again.
+            runner.stop().await;
+            return Err(Unavailable::NotReady(e));
+        }
+        Ok(())
+    }
+
+    /// Process id of the running app, if any (for logs and tests).
+    pub async fn app_pid(&self) -> Option<u32> {
+        let mut runner = self.runner.lock().await;
+        if runner.is_running() {
+            runner.pid()
+        } else {
+            None
+        }
+    }
+
+    /// Stops everything: a build under way is aborted, the app stopped.
+    pub async fn shutdown(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.builder.abort();
+        let _building = self.build_lock.write().await;
+        self.runner.lock().await.stop().await;
+    }
+}

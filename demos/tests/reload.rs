@@ -1,0 +1,340 @@
+//! The reload tool end to end: the real `reload` binary, a fake app (a
+//! small Python 3 server, "built" by a syntax check and a copy), real
+//! sockets on 127.0.0.1. No cargo build of an app is needed.
+//!
+//! The fake app sleeps 0.6 s before it listens, longer than gin's fixed
+//! 250 ms wait, so the first test fails if the tool sleeps instead of
+//! waiting for the port.
+
+use bytes::BytesMut;
+use http::{Method, StatusCode};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use server::wire::{parse_response_head, response_framing, BodyDecoder, Decoded, Limits};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Every wait is bounded by this.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The fake app's source; `VERSION` is what the tests edit.
+fn app_source(version: &str) -> String {
+    format!(
+        r#"import http.server, os, signal, sys, time
+VERSION = "{version}"
+if os.environ.get("IGNORE_TERM"):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+time.sleep(0.6)  # a slow start: longer than gin's 250 ms
+if os.environ.get("DIE_AT_START"):
+    sys.exit(3)
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = "{{}} pid={{}} args={{}}\n".format(VERSION, os.getpid(), " ".join(sys.argv[1:])).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Pid", str(os.getpid()))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"#
+    )
+}
+
+/// A project directory with `src/app.py` in it.
+struct Project {
+    dir: PathBuf,
+}
+
+impl Project {
+    fn new(tag: &str) -> Project {
+        let dir = std::env::temp_dir().join(format!("reload-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let project = Project { dir };
+        project.write(&app_source("v1"));
+        project
+    }
+
+    fn write(&self, source: &str) {
+        // Write then rename, so the watcher never sees half a file.
+        let tmp = self.dir.join("src/.app.py.tmp");
+        std::fs::write(&tmp, source).unwrap();
+        std::fs::rename(&tmp, self.dir.join("src/app.py")).unwrap();
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The reload tool running on a project.
+struct Tool {
+    child: Child,
+    addr: SocketAddr,
+    app_port: u16,
+}
+
+impl Tool {
+    fn start(project: &Project, envs: &[(&str, &str)]) -> Tool {
+        let app_port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_reload"));
+        command
+            .current_dir(&project.dir)
+            .args(["--port", "0", "--app-port", &app_port.to_string()])
+            .args([
+                "--build",
+                "python3 -m py_compile src/app.py && mkdir -p build && cp src/app.py build/",
+            ])
+            .args(["--run", "python3 build/app.py"])
+            .args(["--ext", "py", "--exclude", "build,__pycache__", "--poll-ms", "50"])
+            .args(["--", "--greeting", "hello", "--listen", "127.0.0.1:{port}"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        // Read the log on a thread (the pipe must never fill up) and pick
+        // out the address the tool listens on.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[reload] {line}");
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest.split(',').next().unwrap_or("").to_owned();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = rx.recv_timeout(WAIT).expect("the tool logs where it listens");
+        Tool {
+            child,
+            addr: addr.parse().unwrap(),
+            app_port,
+        }
+    }
+
+    /// SIGTERM, then wait (bounded) for the tool to exit.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the tool did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tool {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+            let deadline = Instant::now() + WAIT;
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One GET through the tool: status and body as text.
+fn get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut buf = BytesMut::new();
+    let mut read_more = |buf: &mut BytesMut| {
+        let mut piece = [0u8; 8192];
+        let n = conn.read(&mut piece).expect("the tool answered in time");
+        buf.extend_from_slice(&piece[..n]);
+        n
+    };
+    let head = loop {
+        if let Some(head) = parse_response_head(&mut buf, &Limits::default()).unwrap() {
+            break head;
+        }
+        assert!(read_more(&mut buf) > 0, "closed before a response head");
+    };
+    let mut decoder = BodyDecoder::new(response_framing(&Method::GET, &head).unwrap());
+    let mut body = Vec::new();
+    loop {
+        match decoder.decode(&mut buf).unwrap() {
+            Decoded::Data(piece) => body.extend_from_slice(&piece),
+            Decoded::End => break,
+            Decoded::NeedMore => assert!(read_more(&mut buf) > 0, "closed inside the body"),
+        }
+    }
+    (head.status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// GETs until `done` holds for the answer, or fails after [`WAIT`].
+fn get_until(addr: SocketAddr, what: &str, done: impl Fn(StatusCode, &str) -> bool) -> (StatusCode, String) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (status, body) = get(addr, "/");
+        if done(status, &body) {
+            return (status, body);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {what}; last answer: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The `pid=N` the fake app puts in its answers.
+fn pid_in(body: &str) -> i32 {
+    body.split("pid=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn process_exists(pid: i32) -> bool {
+    kill(Pid::from_raw(pid), None).is_ok()
+}
+
+#[test]
+fn a_request_right_after_start_waits_for_the_build_and_the_app() {
+    let project = Project::new("first");
+    let tool = Tool::start(&project, &[]);
+    // Straight away: the build has not run, the app is not started, and
+    // the app takes 0.6 s to listen. The request waits for all of it.
+    let (status, body) = get(tool.addr, "/");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("v1 "), "{body}");
+    // The app got its own arguments, {port} filled in, and none of the tool's.
+    let args = body.split("args=").nth(1).unwrap().trim();
+    assert_eq!(
+        args,
+        format!("--greeting hello --listen 127.0.0.1:{}", tool.app_port)
+    );
+}
+
+#[test]
+fn a_changed_file_stops_the_app_rebuilds_and_the_next_requests_see_it() {
+    let project = Project::new("change");
+    let tool = Tool::start(&project, &[]);
+    let (_, body) = get(tool.addr, "/");
+    assert!(body.starts_with("v1 "), "{body}");
+    let old_pid = pid_in(&body);
+
+    project.write(&app_source("v2-edited"));
+    let (status, body) = get_until(tool.addr, "the edited app", |_, body| {
+        body.starts_with("v2-edited ")
+    });
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(pid_in(&body), old_pid, "the app was not restarted");
+    assert!(!process_exists(old_pid), "the old app is still running");
+}
+
+#[test]
+fn a_failing_build_answers_every_request_with_its_errors_until_fixed() {
+    let project = Project::new("broken");
+    let tool = Tool::start(&project, &[]);
+    let (_, body) = get(tool.addr, "/");
+    let old_pid = pid_in(&body);
+
+    project.write("VERSION = (\n");
+    let (status, body) = get_until(tool.addr, "the build errors", |status, _| {
+        status != StatusCode::OK
+    });
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("SyntaxError"), "{body}");
+    assert!(body.contains("src/app.py"), "{body}");
+    assert!(!process_exists(old_pid), "the old app is still running");
+    // Every request, not just the first, sees the errors.
+    let (status, again) = get(tool.addr, "/other");
+    assert_eq!(
+        (status, again.contains("SyntaxError")),
+        (StatusCode::INTERNAL_SERVER_ERROR, true)
+    );
+
+    project.write(&app_source("v3-fixed"));
+    let (status, body) = get_until(tool.addr, "the fixed app", |status, _| status == StatusCode::OK);
+    assert!(body.starts_with("v3-fixed "), "{status} {body}");
+}
+
+#[test]
+fn the_app_is_stopped_when_the_tool_exits() {
+    let project = Project::new("exit");
+    let mut tool = Tool::start(&project, &[]);
+    let (_, body) = get(tool.addr, "/");
+    let app_pid = pid_in(&body);
+    assert!(process_exists(app_pid));
+
+    let status = tool.stop();
+    assert!(status.success(), "the tool exited with {status}");
+    assert!(!process_exists(app_pid), "the app outlived the tool");
+    assert!(
+        TcpStream::connect(("127.0.0.1", tool.app_port)).is_err(),
+        "something still listens on the app port"
+    );
+}
+
+#[test]
+fn an_app_that_ignores_sigterm_is_killed() {
+    let project = Project::new("stubborn");
+    let mut tool = Tool::start(&project, &[("IGNORE_TERM", "1")]);
+    let (_, body) = get(tool.addr, "/");
+    let app_pid = pid_in(&body);
+
+    // SIGTERM is ignored, so only the SIGKILL 3 s later ends it.
+    assert!(tool.stop().success());
+    assert!(!process_exists(app_pid), "the stubborn app outlived the tool");
+}
+
+#[test]
+fn an_app_that_dies_at_start_gets_a_502_not_a_hang() {
+    let project = Project::new("dies");
+    let tool = Tool::start(&project, &[("DIE_AT_START", "1")]);
+    let (status, body) = get(tool.addr, "/");
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("exited before it listened"), "{body}");
+}
+
+#[test]
+fn the_fake_project_is_what_the_tests_think() {
+    // Guard for the tests above: the source compiles as written.
+    let project = Project::new("selfcheck");
+    let ok = Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(Path::new(&project.dir).join("src/app.py"))
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
