@@ -10,8 +10,7 @@
 //! Run it on the course's example app, from the workspace root:
 //!
 //! ```text
-//! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example \
-//!     -- --addr '127.0.0.1:{port}'
+//! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
 //! curl -i http://127.0.0.1:8283/
 //! ```
 //!
@@ -29,6 +28,9 @@
 //!
 //! Everything after `--` goes to the app, with `{port}` replaced by the app
 //! port; the app also gets `PORT` in its environment (gin's convention).
+//! With `--bin` and no `--`, the app gets `--addr 127.0.0.1:{port}`, which
+//! is how the workspace's demo servers take their address; `-- ARGS...`
+//! replaces that (a bare `--` gives none).
 //! Without `--bin`, give your own commands, which run through `sh -c`:
 //!
 //! ```text

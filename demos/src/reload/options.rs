@@ -54,12 +54,17 @@ impl Default for Options {
     }
 }
 
+/// The app's arguments when `--bin` names a cargo binary and no `--` is
+/// given: the workspace's demo servers listen on `--addr`.
+pub const DEFAULT_BIN_ARGS: [&str; 2] = ["--addr", "127.0.0.1:{port}"];
+
 /// The usage text printed for `--help` and after a bad flag.
 pub const USAGE: &str = "\
 usage: reload [--port 8283] [--app-port 13109] [--bin NAME]
               [--build 'CMD'] [--run 'CMD'] [--path DIR]
               [--ext rs,toml] [--exclude DIR,...] [--poll-ms 500]
-              [--ready-timeout-ms 10000] [-- APP ARGS... ({port} = app port)]";
+              [--ready-timeout-ms 10000] [-- APP ARGS... ({port} = app port)]
+With --bin and no `--`, the app gets `--addr 127.0.0.1:{port}`.";
 
 impl Options {
     /// Reads the tool's flags; the arguments after `--` are the app's.
@@ -72,12 +77,17 @@ impl Options {
     /// assert_eq!(o.build_command(), ["cargo", "build", "--bin", "example"]);
     /// assert_eq!(o.app_args, ["--addr", "127.0.0.1:{port}"]);
     /// ```
+    ///
+    /// With `--bin` and no `--`, the app gets [`DEFAULT_BIN_ARGS`]; a bare
+    /// `--` gives it no arguments at all.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
         let mut options = Options::default();
         let mut args = args.into_iter();
+        let mut saw_double_dash = false;
         while let Some(arg) = args.next() {
             if arg == "--" {
                 options.app_args = args.collect();
+                saw_double_dash = true;
                 break;
             }
             let (name, inline) = match arg.split_once('=') {
@@ -114,6 +124,11 @@ impl Options {
                 "--ready-timeout-ms" => options.ready_timeout = Duration::from_millis(number(value()?)?),
                 _ => return Err(format!("unknown flag {arg}\n{USAGE}")),
             }
+        }
+        if !saw_double_dash && options.bin.is_some() && options.run.is_none() {
+            // The workspace's demos (hello, example...) take their address
+            // as `--addr`, not from PORT: give them the app port that way.
+            options.app_args = DEFAULT_BIN_ARGS.map(String::from).to_vec();
         }
         if options.bin.is_none() && (options.build.is_none() || options.run.is_none()) {
             return Err(format!("give --bin NAME, or both --build and --run\n{USAGE}"));
@@ -198,6 +213,16 @@ mod tests {
         assert_eq!(o.port, 1);
         assert_eq!(o.bin.as_deref(), Some("example"));
         assert_eq!(o.app_args, ["--port", "9", "--bin"]);
+    }
+
+    #[test]
+    fn a_cargo_binary_gets_its_address_flag_unless_told_otherwise() {
+        let o = parse(&["--bin", "example"]).unwrap();
+        assert_eq!(o.app_args, ["--addr", "127.0.0.1:{port}"]);
+        let o = parse(&["--bin", "example", "--"]).unwrap();
+        assert!(o.app_args.is_empty());
+        let o = parse(&["--bin", "x", "--run", "./x"]).unwrap();
+        assert!(o.app_args.is_empty());
     }
 
     #[test]
