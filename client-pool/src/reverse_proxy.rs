@@ -24,7 +24,9 @@
 //!    length (chunked upstream) or an event stream is flushed after every
 //!    piece, so the client sees each piece when the upstream sends it
 //!    (Go: `flushInterval` returning -1); a body of known length goes out
-//!    through the writer's buffer.
+//!    through the writer's buffer, flushed at most
+//!    [`ReverseProxy::flush_interval`] after a piece came, when set
+//!    (Go: `FlushInterval`, `maxLatencyWriter`).
 //! 6. If the client goes away (a write to it fails), the upstream response
 //!    is dropped, which closes that upstream connection instead of reading
 //!    the rest: the upstream request is cancelled.
@@ -33,11 +35,13 @@
 //! are refused with 502, and response trailers are not forwarded (our
 //! `ResponseWriter` has no trailers).
 
-use crate::{BodySender, RequestBody, Transport, TransportConfig};
+use crate::{BodySender, RequestBody, ResponseBody, Transport, TransportConfig};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TE};
 use http::{HeaderMap, StatusCode, Uri};
 use server::{Body, BoxFuture, Handler, Request, ResponseWriter};
 use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The hop-by-hop headers (Go: `hopHeaders` in reverseproxy.go): they
 /// are about one connection, so a proxy must not pass them on.
@@ -200,6 +204,7 @@ pub struct ReverseProxy {
     upstream: Uri,
     transport: Transport,
     preserve_host: bool,
+    flush_interval: Option<Duration>,
 }
 
 impl ReverseProxy {
@@ -216,6 +221,7 @@ impl ReverseProxy {
             upstream,
             transport,
             preserve_host: false,
+            flush_interval: None,
         }
     }
 
@@ -236,6 +242,16 @@ impl ReverseProxy {
     /// `NewSingleHostReverseProxy` does by default).
     pub fn preserve_host(mut self, preserve: bool) -> ReverseProxy {
         self.preserve_host = preserve;
+        self
+    }
+
+    /// Flush a response body of known length to the client at most this
+    /// long after a piece came (Go: `FlushInterval`). Without it, such a
+    /// body goes out as the response writer's 2 KiB buffer fills; a body of
+    /// unknown length or an event stream is flushed after every piece
+    /// whatever this says.
+    pub fn flush_interval(mut self, interval: Duration) -> ReverseProxy {
+        self.flush_interval = Some(interval);
         self
     }
 
@@ -318,33 +334,80 @@ impl ReverseProxy {
         let (parts, mut body) = response.into_parts();
         let mut headers = parts.headers;
         remove_hop_headers(&mut headers);
-        let flush = flush_each_piece(&headers, headers.contains_key(CONTENT_LENGTH));
+        // Go: `ReverseProxy.flushInterval`.
+        let latency = if flush_each_piece(&headers, headers.contains_key(CONTENT_LENGTH)) {
+            Some(Duration::ZERO)
+        } else {
+            self.flush_interval
+        };
         let out = w.header();
         for (name, value) in &headers {
             out.append(name, value.clone());
         }
         w.write_header(parts.status);
-        loop {
-            match body.chunk().await {
-                Ok(Some(piece)) => {
-                    // A failed write means the client is gone: returning
-                    // drops `body`, which closes the upstream connection
-                    // instead of reading the rest (the request is cancelled).
-                    if w.write(&piece).await.is_err() || (flush && w.flush().await.is_err()) {
-                        tracing::debug!("http: proxy: client went away; upstream request cancelled");
-                        return;
-                    }
-                }
-                Ok(None) => return,
-                Err(e) => {
-                    // The head is out; all we can do is cut the client's
-                    // connection so it does not take a truncated body for a
-                    // whole one (Go: `panic(http.ErrAbortHandler)`). The
-                    // server catches this unwind and closes the connection.
-                    tracing::warn!("http: proxy error: reading the upstream body: {e}");
-                    std::panic::resume_unwind(Box::new("net/http: abort Handler"));
-                }
+        match copy_response(w, &mut body, latency).await {
+            Ok(()) => {}
+            // Returning drops `body`, which closes the upstream connection
+            // instead of reading the rest: the upstream request is cancelled.
+            Err(CopyError::ClientGone) => {
+                tracing::debug!("http: proxy: client went away; upstream request cancelled");
             }
+            Err(CopyError::Upstream(e)) => {
+                // The head is out; all we can do is cut the client's
+                // connection so it does not take a truncated body for a
+                // whole one (Go: `panic(http.ErrAbortHandler)`). The server
+                // catches this unwind and closes the connection.
+                tracing::warn!("http: proxy error: reading the upstream body: {e}");
+                std::panic::resume_unwind(Box::new("net/http: abort Handler"));
+            }
+        }
+    }
+}
+
+/// Why copying a response body stopped early.
+enum CopyError {
+    /// A write to the client failed.
+    ClientGone,
+    /// Reading the upstream's body failed.
+    Upstream(crate::Error),
+}
+
+/// Copies the upstream's body to the client (Go: `copyResponse` with a
+/// `maxLatencyWriter`). `latency` is Go's flush interval: `None` never
+/// flushes (the writer sends whatever passes its 2 KiB buffer), zero
+/// flushes after every piece, and a duration flushes what is held back at
+/// most that long after it was written, the head included.
+async fn copy_response(
+    w: &mut ResponseWriter,
+    body: &mut ResponseBody,
+    latency: Option<Duration>,
+) -> Result<(), CopyError> {
+    let periodic = latency.filter(|l| !l.is_zero());
+    // Like Go, start with a flush pending, so the head goes out even if
+    // the body is slow to come.
+    let mut flush_at = periodic.map(|l| Instant::now() + l);
+    loop {
+        let next = match flush_at {
+            // Reading a piece can be abandoned safely: bytes already read
+            // stay in the connection's buffer for the next call.
+            Some(at) => match tokio::time::timeout_at(at, body.chunk()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    w.flush().await.map_err(|_| CopyError::ClientGone)?;
+                    flush_at = None;
+                    continue;
+                }
+            },
+            None => body.chunk().await,
+        };
+        let Some(piece) = next.map_err(CopyError::Upstream)? else {
+            return Ok(());
+        };
+        w.write(&piece).await.map_err(|_| CopyError::ClientGone)?;
+        if latency == Some(Duration::ZERO) {
+            w.flush().await.map_err(|_| CopyError::ClientGone)?;
+        } else if let (Some(l), None) = (periodic, flush_at) {
+            flush_at = Some(Instant::now() + l);
         }
     }
 }

@@ -382,3 +382,87 @@ async fn a_client_that_goes_away_cancels_the_upstream_request() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn flush_interval_sends_a_slow_body_of_known_length_as_it_comes() {
+    // Ten bytes announced, five sent, then a wait for the client to see
+    // them: held in the proxy's 2 KiB buffer, they never would be.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = release.clone();
+    let (upstream, _) = start(handler_fn(move |w, _r| {
+        let gate = gate.clone();
+        Box::pin(async move {
+            w.header().insert("content-length", "10".parse().unwrap());
+            w.write(b"hello").await.unwrap();
+            w.flush().await.unwrap();
+            gate.notified().await;
+            w.write(b"world").await.unwrap();
+        })
+    }))
+    .await;
+    let proxy = start_proxy(
+        ReverseProxy::new(format!("http://{upstream}").parse().unwrap())
+            .flush_interval(Duration::from_millis(10)),
+    )
+    .await;
+    let mut conn = TcpStream::connect(proxy).await.unwrap();
+    conn.write_all(b"GET /slow HTTP/1.1\r\nHost: p\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        while !got.ends_with(b"hello") {
+            let mut buf = [0u8; 1024];
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the first half arrived while the upstream waited");
+    assert!(String::from_utf8_lossy(&got).contains("Content-Length: 10"));
+    release.notify_one();
+    tokio::time::timeout(WAIT, async {
+        while !got.ends_with(b"helloworld") {
+            let mut buf = [0u8; 1024];
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the second half arrived");
+}
+
+#[tokio::test]
+async fn head_responses_keep_their_length_and_no_body_and_the_connection_stays_usable() {
+    let (upstream, _) = start(handler_fn(|w, r| {
+        Box::pin(async move {
+            w.header().insert("content-length", "1234".parse().unwrap());
+            if r.method != Method::HEAD {
+                w.write(&[b'z'; 1234]).await.unwrap();
+            }
+        })
+    }))
+    .await;
+    let proxy = start_proxy(ReverseProxy::new(format!("http://{upstream}").parse().unwrap())).await;
+    let mut conn = TcpStream::connect(proxy).await.unwrap();
+    tokio::time::timeout(WAIT, async {
+        conn.write_all(b"HEAD /h HTTP/1.1\r\nHost: p\r\n\r\n")
+            .await
+            .unwrap();
+        let (head, body) = read_response(&mut conn, &Method::HEAD).await;
+        assert_eq!(head.status, StatusCode::OK);
+        assert_eq!(head.headers["content-length"], "1234");
+        assert!(body.is_empty());
+        // Had the proxy sent a body after the HEAD response, this next
+        // response would be garbled.
+        conn.write_all(b"GET /h HTTP/1.1\r\nHost: p\r\n\r\n")
+            .await
+            .unwrap();
+        let (head, body) = read_response(&mut conn, &Method::GET).await;
+        assert_eq!((head.status, body.len()), (StatusCode::OK, 1234));
+    })
+    .await
+    .expect("both answers came");
+}
