@@ -1,4 +1,5 @@
-//! The mux crate's error type: why a pattern cannot be registered.
+//! The mux crate's error type: why a pattern, a controller or a rule
+//! cannot be registered.
 //!
 //! Go's `ServeMux.Handle` panics on a bad registration. Registration
 //! happens while a program sets itself up, from patterns that are usually
@@ -17,6 +18,12 @@ pub enum Error {
     EmptyPattern,
     /// The pattern is already registered (Go: `http: multiple registrations for P`).
     Duplicate(String),
+    /// A controller of this name is registered already.
+    DuplicateController(String),
+    /// A controller lists this action twice (`controller/action`).
+    DuplicateAction(String),
+    /// A rule names an action that is not registered (`controller/action`).
+    UnknownAction(String),
 }
 
 impl fmt::Display for Error {
@@ -24,6 +31,9 @@ impl fmt::Display for Error {
         match self {
             Error::EmptyPattern => f.write_str("http: invalid pattern"),
             Error::Duplicate(pattern) => write!(f, "http: multiple registrations for {pattern}"),
+            Error::DuplicateController(name) => write!(f, "controller {name} registered twice"),
+            Error::DuplicateAction(name) => write!(f, "action {name} registered twice"),
+            Error::UnknownAction(name) => write!(f, "rule for unknown action {name}"),
         }
     }
 }
