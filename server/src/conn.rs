@@ -298,10 +298,12 @@ async fn respond_error(writer: &mut ConnWriter, e: &WireError) {
     let status_line = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
     let response = match (e, go_reason(e)) {
         // Go words this one differently: the reason goes in the body only.
-        (WireError::UnknownTransferCoding, _) => format!(
-            "HTTP/1.1 {status_line}{ERROR_HEADERS}Unsupported transfer encoding"
-        ),
-        (_, Some(reason)) => format!("HTTP/1.1 {status_line}: {reason}{ERROR_HEADERS}{status_line}: {reason}"),
+        (WireError::UnknownTransferCoding, _) => {
+            format!("HTTP/1.1 {status_line}{ERROR_HEADERS}Unsupported transfer encoding")
+        }
+        (_, Some(reason)) => {
+            format!("HTTP/1.1 {status_line}: {reason}{ERROR_HEADERS}{status_line}: {reason}")
+        }
         (_, None) => format!("HTTP/1.1 {status_line}{ERROR_HEADERS}{status_line}"),
     };
     let _ = writer.write_all(response.as_bytes()).await;

@@ -105,7 +105,11 @@ pub(crate) struct ConnWriter {
 }
 
 impl ConnWriter {
-    pub fn new(stream: OwnedWriteHalf, final_head_sent: Arc<AtomicBool>, phase: watch::Receiver<Phase>) -> Self {
+    pub fn new(
+        stream: OwnedWriteHalf,
+        final_head_sent: Arc<AtomicBool>,
+        phase: watch::Receiver<Phase>,
+    ) -> Self {
         ConnWriter {
             stream,
             deadline: None,

@@ -90,7 +90,12 @@ pub struct ResponseWriter {
 impl ResponseWriter {
     /// A writer for a response on a connection. `close_after` is true when
     /// the request asked to close (or is HTTP/1.0 without keep-alive).
-    pub(crate) fn for_conn(mut conn: ConnWriter, method: &Method, version: Version, close_after: bool) -> Self {
+    pub(crate) fn for_conn(
+        mut conn: ConnWriter,
+        method: &Method,
+        version: Version,
+        close_after: bool,
+    ) -> Self {
         let body_buf = std::mem::take(&mut conn.body_buf);
         let out = std::mem::take(&mut conn.out);
         let mut w = ResponseWriter::new(Sink::Conn(conn), method, version, close_after);
@@ -207,7 +212,9 @@ impl ResponseWriter {
             .declared_len
             .is_some_and(|len| self.written + data.len() as u64 > len)
         {
-            return Err(io::Error::other("http: wrote more than the declared Content-Length"));
+            return Err(io::Error::other(
+                "http: wrote more than the declared Content-Length",
+            ));
         }
         self.written += data.len() as u64;
         if let Sink::Recorder { body } = &mut self.sink {
@@ -217,7 +224,8 @@ impl ResponseWriter {
                 self.head_sent = true;
                 if !self.headers.contains_key(CONTENT_TYPE) {
                     let sniffed = detect_content_type(data);
-                    self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
+                    self.headers
+                        .insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
                 }
             }
             if !self.request.is_head {
@@ -388,7 +396,8 @@ impl ResponseWriter {
                 && !self.headers.contains_key(TRANSFER_ENCODING);
             if sniff {
                 let sniffed = detect_content_type(&self.body_buf);
-                self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
+                self.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
             }
         } else {
             // 1xx, 204 and 304 have no body, hence no framing headers
@@ -518,7 +527,8 @@ mod tests {
     #[tokio::test]
     async fn recorder_shows_status_headers_and_body_as_written() {
         let mut w = ResponseWriter::recorder();
-        w.header().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        w.header()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         w.write_header(StatusCode::CREATED);
         w.write_header(StatusCode::OK); // superfluous: ignored
         w.write(b"ab").await.unwrap();

@@ -336,6 +336,10 @@ impl Server {
     /// Returns when every listener and connection is gone, or
     /// [`Error::ShutdownTimeout`] if `timeout` passes first (the remaining
     /// connections are then left running; call [`Server::close`] to drop them).
+    ///
+    /// The listener belongs to the `serve` future: keep that future running
+    /// (spawn it) while shutting down, or `shutdown` waits for a listener
+    /// that nobody closes until `timeout`.
     pub async fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         if self.begin(Phase::Draining) {
             self.run_shutdown_hooks();

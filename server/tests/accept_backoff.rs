@@ -39,7 +39,9 @@ impl Listener for ScriptedListener {
         let then = self.then;
         async move {
             match (step, then) {
-                (Some(Step::Fail(errno)), _) | (None, Some(errno)) => Err(io::Error::from_raw_os_error(errno)),
+                (Some(Step::Fail(errno)), _) | (None, Some(errno)) => {
+                    Err(io::Error::from_raw_os_error(errno))
+                }
                 (Some(Step::Accept(stream, addr)), _) => Ok((stream, addr)),
                 (None, None) => std::future::pending().await,
             }
@@ -68,9 +70,11 @@ fn tcp_pair() -> (TcpStream, SocketAddr, TcpStream) {
 fn hello_server() -> Server {
     Server::new(
         Config::default(),
-        handler_fn(|w, _r| Box::pin(async move {
-            let _ = w.write(b"Hello, World!").await;
-        })),
+        handler_fn(|w, _r| {
+            Box::pin(async move {
+                let _ = w.write(b"Hello, World!").await;
+            })
+        }),
     )
 }
 
@@ -95,8 +99,14 @@ async fn backoff_doubles_to_one_second_resets_after_success_and_recovers() {
         calls: calls.clone(),
     };
     // The requests wait in the socket buffers until the connections are accepted.
-    first_client.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
-    second_client.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    first_client
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    second_client
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
 
     let server = hello_server();
     let result = server.serve(listener).await;
@@ -156,9 +166,21 @@ async fn close_during_the_backoff_ends_serve_with_server_closed() {
 
 #[test]
 fn temporary_errors_are_the_ones_that_pass_with_time() {
-    for errno in [EMFILE, 23 /* ENFILE */, 105 /* ENOBUFS */, 12 /* ENOMEM */, 103 /* ECONNABORTED */] {
-        assert!(server::is_temporary_accept_error(&io::Error::from_raw_os_error(errno)), "{errno}");
+    for errno in [
+        EMFILE, 23,  /* ENFILE */
+        105, /* ENOBUFS */
+        12,  /* ENOMEM */
+        103, /* ECONNABORTED */
+    ] {
+        assert!(
+            server::is_temporary_accept_error(&io::Error::from_raw_os_error(errno)),
+            "{errno}"
+        );
     }
-    assert!(!server::is_temporary_accept_error(&io::Error::from_raw_os_error(EBADF)));
-    assert!(!server::is_temporary_accept_error(&io::Error::from_raw_os_error(22 /* EINVAL */)));
+    assert!(!server::is_temporary_accept_error(&io::Error::from_raw_os_error(
+        EBADF
+    )));
+    assert!(!server::is_temporary_accept_error(&io::Error::from_raw_os_error(
+        22 /* EINVAL */
+    )));
 }

@@ -14,9 +14,19 @@ async fn expect_refused(s: &TestServer, request: &[u8], status: u16) {
     let mut c = s.connect().await;
     c.send(request).await;
     let r = c.response().await;
-    assert_eq!(r.status, status, "for {:?}: {}", String::from_utf8_lossy(request), r.text());
+    assert_eq!(
+        r.status,
+        status,
+        "for {:?}: {}",
+        String::from_utf8_lossy(request),
+        r.text()
+    );
     assert_eq!(r.header("connection"), Some("close"));
-    assert!(r.text().starts_with(&status.to_string()) || status == 501, "{}", r.text());
+    assert!(
+        r.text().starts_with(&status.to_string()) || status == 501,
+        "{}",
+        r.text()
+    );
     c.assert_closed().await;
     s.assert_still_serving().await;
 }
@@ -113,7 +123,8 @@ async fn invalid_chunk_size_gets_400_or_a_clean_close() {
     let s = TestServer::app().await;
     for body in [&b"zz\r\nabc\r\n0\r\n\r\n"[..], b"3\r\nabc\r\n0x1\r\n"] {
         let mut c = s.connect().await;
-        let mut request = b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let mut request =
+            b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
         request.extend_from_slice(body);
         c.send(&request).await;
         // A 400, or a clean close with no answer at all.
@@ -132,7 +143,10 @@ async fn unsupported_version_gets_505() {
     c.send(b"GET / HTTP/2.0\r\nHost: t\r\n\r\n").await;
     let r = c.response().await;
     assert_eq!(r.status, 505);
-    assert_eq!(r.text(), "505 HTTP Version Not Supported: unsupported protocol version");
+    assert_eq!(
+        r.text(),
+        "505 HTTP Version Not Supported: unsupported protocol version"
+    );
     c.assert_closed().await;
     s.assert_still_serving().await;
 }
@@ -141,7 +155,8 @@ async fn unsupported_version_gets_505() {
 async fn garbage_pipelined_after_a_valid_request_is_answered_then_refused() {
     let s = TestServer::app().await;
     let mut c = s.connect().await;
-    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nthis is not http\r\n\r\n").await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nthis is not http\r\n\r\n")
+        .await;
     let first = c.response().await;
     assert_eq!(first.status, 200);
     assert_eq!(first.body, b"Hello, World!");

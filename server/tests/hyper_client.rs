@@ -31,7 +31,10 @@ struct Pieces(VecDeque<Bytes>);
 impl Body for Pieces {
     type Data = Bytes;
     type Error = std::convert::Infallible;
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         Poll::Ready(self.0.pop_front().map(|piece| Ok(Frame::data(piece))))
     }
 }
@@ -82,8 +85,15 @@ async fn sequential_requests_reuse_one_keep_alive_connection() {
 async fn chunked_request_body_is_read_and_chunked_response_received() {
     let s = TestServer::app().await;
     let client = client::<Pieces>();
-    let pieces = Pieces(["hello", ", ", "chunked ", "world"].into_iter().map(Bytes::from).collect());
-    let request = http::Request::post(format!("http://{}/echo", s.addr)).body(pieces).unwrap();
+    let pieces = Pieces(
+        ["hello", ", ", "chunked ", "world"]
+            .into_iter()
+            .map(Bytes::from)
+            .collect(),
+    );
+    let request = http::Request::post(format!("http://{}/echo", s.addr))
+        .body(pieces)
+        .unwrap();
     let (parts, body) = send(&client, request).await;
     assert_eq!(parts.status, 200);
     assert_eq!(body, "hello, chunked world");
@@ -100,7 +110,9 @@ async fn chunked_request_body_is_read_and_chunked_response_received() {
 async fn head_has_the_length_and_no_body() {
     let s = TestServer::app().await;
     let client = client::<Full<Bytes>>();
-    let request = http::Request::head(format!("http://{}/", s.addr)).body(Full::default()).unwrap();
+    let request = http::Request::head(format!("http://{}/", s.addr))
+        .body(Full::default())
+        .unwrap();
     let (parts, body) = send(&client, request).await;
     assert_eq!(parts.status, 200);
     assert_eq!(parts.headers["content-length"], "13");

@@ -17,7 +17,8 @@ async fn several_requests_share_one_connection() {
     let s = TestServer::start(config, runtime_support::app()).await;
     let mut c = s.connect().await;
     for i in 0..5 {
-        c.send(format!("GET /info?i={i} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes()).await;
+        c.send(format!("GET /info?i={i} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+            .await;
         assert_eq!(c.response().await.text(), format!("GET /info?i={i} t"));
     }
     let news = log.events().iter().filter(|(_, s)| *s == ConnState::New).count();

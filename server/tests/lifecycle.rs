@@ -30,7 +30,8 @@ async fn connection_states_are_reported_in_order() {
         c.response().await;
     }
     drop(c);
-    log.wait_until(|e| e.iter().any(|(_, s)| *s == ConnState::Closed)).await;
+    log.wait_until(|e| e.iter().any(|(_, s)| *s == ConnState::Closed))
+        .await;
     use ConnState::*;
     assert_eq!(
         states_of(&log.events(), 1),
@@ -63,11 +64,13 @@ async fn shutdown_lets_the_in_flight_request_finish_and_closes_the_rest() {
     let mut idle = s.connect().await;
     idle.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
     idle.response().await;
-    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Idle)).await;
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Idle))
+        .await;
     // Connection 2: a slow request in its handler.
     let mut busy = s.connect().await;
     busy.send(b"GET /slow/400 HTTP/1.1\r\nHost: t\r\n\r\n").await;
-    log.wait_until(|e| states_of(e, 2).contains(&ConnState::Active)).await;
+    log.wait_until(|e| states_of(e, 2).contains(&ConnState::Active))
+        .await;
 
     let shutdown = tokio::spawn({
         let server = s.server.clone();
@@ -77,10 +80,16 @@ async fn shutdown_lets_the_in_flight_request_finish_and_closes_the_rest() {
     // The idle connection is closed at once (grace is zero by default).
     idle.assert_closed().await;
     // The accept loop ends with ServerClosed, and then connecting is refused.
-    let served = tokio::time::timeout(WAIT, s.serving.take().unwrap()).await.unwrap().unwrap();
+    let served = tokio::time::timeout(WAIT, s.serving.take().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(matches!(served, Err(Error::ServerClosed)), "{served:?}");
     let refused = TcpStream::connect(s.addr).await;
-    assert!(refused.is_err(), "a new connection must be refused during shutdown");
+    assert!(
+        refused.is_err(),
+        "a new connection must be refused during shutdown"
+    );
     // The in-flight request completes, told the connection closes.
     let r = busy.response().await;
     assert_eq!(r.status, 200);
@@ -121,7 +130,11 @@ async fn during_the_idle_grace_a_kept_alive_connection_is_still_answered() {
     assert_eq!(r.body, b"Hello, World!");
     assert_eq!(r.header("connection"), Some("close"));
     c.assert_closed().await;
-    assert!(tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap().is_ok());
+    assert!(tokio::time::timeout(WAIT, shutdown)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_ok());
 }
 
 #[tokio::test]
@@ -149,17 +162,25 @@ async fn shutdown_reports_a_timeout_and_close_then_drops_everything() {
     let mut s = TestServer::start(config, runtime_support::app()).await;
     let mut busy = s.connect().await;
     busy.send(b"GET /slow/60000 HTTP/1.1\r\nHost: t\r\n\r\n").await;
-    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active)).await;
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active))
+        .await;
 
     let result = s.server.shutdown(Duration::from_millis(50)).await;
-    assert!(matches!(result, Err(Error::ShutdownTimeout { open: 1 })), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::ShutdownTimeout { open: 1 })),
+        "{result:?}"
+    );
 
     // close() does not wait for the handler: the connection drops now.
     s.server.close();
     busy.assert_closed().await;
-    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Closed)).await;
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Closed))
+        .await;
     assert_eq!(s.server.open_connections(), 0);
-    let served = tokio::time::timeout(WAIT, s.serving.take().unwrap()).await.unwrap().unwrap();
+    let served = tokio::time::timeout(WAIT, s.serving.take().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(matches!(served, Err(Error::ServerClosed)), "{served:?}");
 }
 

@@ -12,7 +12,8 @@ use tokio::io::AsyncWriteExt;
 async fn content_length_body_is_echoed_and_the_connection_reused() {
     let s = TestServer::app().await;
     let mut c = s.connect().await;
-    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello").await;
+    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        .await;
     assert_eq!(c.response().await.body, b"hello");
     c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
     assert_eq!(c.response().await.body, b"Hello, World!");
@@ -55,7 +56,8 @@ async fn body_over_the_handlers_limit_gets_413() {
     let s = TestServer::app().await;
     // Known length over the limit: refused without reading it.
     let mut c = s.connect().await;
-    c.send(b"POST /limit16 HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n12345678901234567").await;
+    c.send(b"POST /limit16 HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n12345678901234567")
+        .await;
     assert_eq!(c.response().await.status, 413);
     // Chunked: refused once the limit is passed.
     let mut c = s.connect().await;
@@ -64,7 +66,8 @@ async fn body_over_the_handlers_limit_gets_413() {
     assert_eq!(c.response().await.status, 413);
     // Within the limit: fine.
     let mut c = s.connect().await;
-    c.send(b"POST /limit16 HTTP/1.1\r\nHost: t\r\nContent-Length: 16\r\n\r\n0123456789abcdef").await;
+    c.send(b"POST /limit16 HTTP/1.1\r\nHost: t\r\nContent-Length: 16\r\n\r\n0123456789abcdef")
+        .await;
     assert_eq!(c.response().await.body, b"0123456789abcdef");
     s.assert_still_serving().await;
 }
@@ -167,7 +170,8 @@ async fn handler_error_answer_to_a_bad_body_is_kept() {
 async fn truncated_body_is_not_answered_as_a_success() {
     let s = TestServer::app().await;
     let mut c = s.connect().await;
-    c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc").await;
+    c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        .await;
     c.stream.shutdown().await.unwrap(); // half-close: the body will never be complete
     let rest = c.read_until_closed().await;
     let text = String::from_utf8_lossy(&rest);

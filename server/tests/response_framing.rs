@@ -52,12 +52,17 @@ async fn large_response_is_chunked_on_http11_and_connection_is_reused() {
 async fn large_response_on_http10_is_delimited_by_the_close() {
     let s = TestServer::app().await;
     let mut c = s.connect().await;
-    c.send(b"GET /big/5000 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    c.send(b"GET /big/5000 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .await;
     let r = c.response().await;
     assert_eq!(r.version, "HTTP/1.0");
     assert_eq!(r.header("content-length"), None);
     assert_eq!(r.header("transfer-encoding"), None);
-    assert_eq!(r.header("connection"), None, "no keep-alive promise without a length");
+    assert_eq!(
+        r.header("connection"),
+        None,
+        "no keep-alive promise without a length"
+    );
     assert_eq!(r.body, vec![b'x'; 5000]);
 }
 
@@ -202,7 +207,8 @@ async fn superfluous_write_header_is_ignored() {
 async fn connection_close_from_the_client_is_answered_and_honoured() {
     let s = TestServer::app().await;
     let mut c = s.connect().await;
-    c.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await;
     let r = c.response().await;
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.body, b"Hello, World!");

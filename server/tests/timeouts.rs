@@ -59,7 +59,8 @@ async fn a_stalled_body_hits_the_read_timeout() {
     let s = TestServer::start(config, runtime_support::app()).await;
     let mut c = s.connect().await;
     // Half the body, then silence.
-    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhalf").await;
+    c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhalf")
+        .await;
     let r = c.response().await;
     assert_eq!(r.status, 400, "the handler's read failed: {}", r.text());
     assert!(r.text().contains("timed out"), "{}", r.text());

@@ -12,8 +12,27 @@
 //! ```
 //!
 //! You will see `HTTP/1.1 200 OK`, a `Date`, `Content-Length: 13`,
-//! `Content-Type: text/plain; charset=utf-8` and the greeting. SIGTERM or
-//! Ctrl+C stops it.
+//! `Content-Type: text/plain; charset=utf-8` and the greeting.
+//!
+//! More to poke (see notes/server.md):
+//!
+//! ```text
+//! curl -v http://127.0.0.1:8010/a http://127.0.0.1:8010/b   # "Re-using existing connection"
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; printf "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3'
+//! curl -i -X OPTIONS --request-target '*' http://127.0.0.1:8010   # answered by the server itself
+//! curl -i http://127.0.0.1:8010 -H 'Transfer-Encoding: gzip'    # 501
+//! ```
+//!
+//! Timeouts are off unless asked for (milliseconds):
+//!
+//! ```text
+//! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'   # closed after 2 s (ReadHeaderTimeout)
+//! ```
+//!
+//! Ctrl+C or SIGTERM shuts it down gracefully (Go: `Server.Shutdown`):
+//! requests in flight finish, idle connections close, and it logs
+//! `hello: shut down cleanly`; a second signal (or 10 s) closes everything.
 
 use server::{handler_fn, Config, Server};
 
@@ -29,9 +48,16 @@ fn main() {
             let _ = w.write(b"Hello, World!").await;
         })
     });
+    let millis = |name: &str| {
+        demos::cli::flag(name).map(|_| std::time::Duration::from_millis(demos::cli::flag_or(name, 0u64)))
+    };
     let server = Server::new(
         Config {
             addr: addr.clone(),
+            read_header_timeout: millis("read-header-timeout-ms"),
+            read_timeout: millis("read-timeout-ms"),
+            write_timeout: millis("write-timeout-ms"),
+            idle_timeout: millis("idle-timeout-ms"),
             ..Config::default()
         },
         hello,
@@ -56,14 +82,34 @@ fn main() {
     };
     runtime.block_on(async {
         tracing::info!("hello: listening on http://{addr}");
+        // Spawned, so that the accept loop keeps running (and sees the
+        // shutdown, and drops the listener) while we wait for the shutdown.
+        let mut serving = tokio::spawn({
+            let server = server.clone();
+            async move { server.listen_and_serve().await }
+        });
         tokio::select! {
-            result = server.listen_and_serve() => {
-                if let Err(e) = result {
+            result = &mut serving => {
+                if let Ok(Err(e)) = result {
                     tracing::error!("hello: {e}");
                     std::process::exit(1);
                 }
             }
-            _ = demos::shutdown_signal() => {}
+            _ = demos::shutdown_signal() => {
+                tracing::info!("hello: shutting down ({} connection(s) open)", server.open_connections());
+                let shutdown = server.shutdown(std::time::Duration::from_secs(10));
+                let result = tokio::select! {
+                    result = shutdown => result,
+                    _ = demos::shutdown_signal() => Err(server::Error::ShutdownTimeout { open: server.open_connections() }),
+                };
+                match result {
+                    Ok(()) => tracing::info!("hello: shut down cleanly"),
+                    Err(e) => {
+                        tracing::warn!("hello: {e}; closing the rest");
+                        server.close();
+                    }
+                }
+            }
         }
     });
 }

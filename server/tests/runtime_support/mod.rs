@@ -219,12 +219,16 @@ impl RawConn {
 
     /// Reads one response to a non-HEAD request.
     pub async fn response(&mut self) -> Response {
-        self.try_response(false).await.expect("connection closed before a response")
+        self.try_response(false)
+            .await
+            .expect("connection closed before a response")
     }
 
     /// Reads one response to a HEAD request (no body, whatever the headers say).
     pub async fn head_response(&mut self) -> Response {
-        self.try_response(true).await.expect("connection closed before a response")
+        self.try_response(true)
+            .await
+            .expect("connection closed before a response")
     }
 
     /// Reads one response, or `None` if the connection closes first.
