@@ -89,7 +89,10 @@ struct Tool {
 
 impl Tool {
     fn start(project: &Project, envs: &[(&str, &str)]) -> Tool {
-        let app_port = free_port();
+        Tool::start_on(project, envs, free_port())
+    }
+
+    fn start_on(project: &Project, envs: &[(&str, &str)], app_port: u16) -> Tool {
         let mut command = Command::new(env!("CARGO_BIN_EXE_reload"));
         command
             .current_dir(&project.dir)
@@ -325,6 +328,18 @@ fn an_app_that_dies_at_start_gets_a_502_not_a_hang() {
     let (status, body) = get(tool.addr, "/");
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("exited before it listened"), "{body}");
+}
+
+#[test]
+fn a_stranger_on_the_app_port_is_reported_not_proxied_to() {
+    let project = Project::new("taken");
+    let stranger = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = stranger.local_addr().unwrap().port();
+    let tool = Tool::start_on(&project, &[], port);
+    let (status, body) = get(tool.addr, "/");
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("another process already listens"), "{body}");
+    drop(stranger);
 }
 
 #[test]

@@ -113,6 +113,9 @@ impl App {
         if runner.is_running() {
             return Ok(());
         }
+        if runner.port_taken().await {
+            return Err(Unavailable::NotReady(RunError::PortTaken(runner.addr())));
+        }
         runner.start().map_err(Unavailable::NotReady)?;
         if let Err(e) = runner.wait_ready(self.ready_timeout).await {
             // Do not leave a half-started app behind: the next request

@@ -76,16 +76,21 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         let app = app.clone();
         async move { app.build_once().await }
     });
-    let watching = tokio::spawn(watch(
-        Watcher::new(
+    let watching = tokio::spawn({
+        let (dir, extensions, exclude) = (
             options.dir.clone(),
             options.extensions.clone(),
             options.exclude.clone(),
-        ),
-        options.poll_interval,
-        app.clone(),
-        forward,
-    ));
+        );
+        let (every, app) = (options.poll_interval, app.clone());
+        async move {
+            // The first walk is blocking file-system work too.
+            let first = tokio::task::spawn_blocking(move || Watcher::new(dir, extensions, exclude)).await;
+            if let Ok(watcher) = first {
+                watch(watcher, every, app, forward).await;
+            }
+        }
+    });
 
     stop.await;
     tracing::info!("reload: stopping");

@@ -42,6 +42,9 @@ pub enum RunError {
     Exited(ExitStatus),
     /// The port did not accept a connection in time.
     NotListening { addr: SocketAddr, waited: Duration },
+    /// Another process already listens on the app port: requests would
+    /// reach it instead of the app.
+    PortTaken(SocketAddr),
 }
 
 impl std::fmt::Display for RunError {
@@ -55,6 +58,10 @@ impl std::fmt::Display for RunError {
                     "the app did not accept connections on {addr} within {waited:?}"
                 )
             }
+            RunError::PortTaken(addr) => write!(
+                f,
+                "another process already listens on the app port ({addr}): stop it or choose another --app-port"
+            ),
         }
     }
 }
@@ -112,6 +119,14 @@ impl Runner {
             None => false,
             Some(child) => matches!(child.try_wait(), Ok(None)),
         }
+    }
+
+    /// True when something already accepts connections on the app port
+    /// while our app is not running: a stray server would answer in its
+    /// place, and waiting for the port would prove nothing.
+    pub async fn port_taken(&self) -> bool {
+        let probe = tokio::net::TcpStream::connect(self.addr());
+        matches!(tokio::time::timeout(POLL_EVERY * 10, probe).await, Ok(Ok(_)))
     }
 
     /// Starts the app (gin: `runBin`). Its output goes to the tool's own
