@@ -466,3 +466,51 @@ async fn head_responses_keep_their_length_and_no_body_and_the_connection_stays_u
     .await
     .expect("both answers came");
 }
+
+#[tokio::test]
+async fn a_client_body_cut_short_never_reaches_the_upstream_as_a_whole_one() {
+    // The client starts a body and leaves in the middle of it. The
+    // upstream must see a broken body, not a short complete one: for a
+    // chunked body that means the proxy must not send the last chunk.
+    let heads = [
+        "POST /upload HTTP/1.1\r\nHost: p\r\nContent-Length: 100000\r\n\r\n",
+        "POST /upload HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n",
+    ];
+    for head in heads {
+        let outcome = Arc::new(Mutex::new(None::<Result<usize, String>>));
+        let record = outcome.clone();
+        let (upstream, _) = start(handler_fn(move |_w, r| {
+            let record = record.clone();
+            Box::pin(async move {
+                let got = r
+                    .body
+                    .read_all(1 << 20)
+                    .await
+                    .map(|b| b.len())
+                    .map_err(|e| e.to_string());
+                *record.lock().unwrap() = Some(got);
+            })
+        }))
+        .await;
+        let proxy = start_proxy(ReverseProxy::new(format!("http://{upstream}").parse().unwrap())).await;
+        let mut conn = TcpStream::connect(proxy).await.unwrap();
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(&[b'a'; 1000]).await.unwrap();
+        drop(conn);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let got = loop {
+            if let Some(got) = outcome.lock().unwrap().clone() {
+                break got;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the upstream never finished reading"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert!(
+            got.is_err(),
+            "{head:?}: the upstream took a cut body for a whole one: {got:?}"
+        );
+    }
+}
