@@ -227,8 +227,17 @@ fn pid_in(body: &str) -> i32 {
         .unwrap()
 }
 
+/// True while `pid` runs. A zombie (dead, not yet reaped by whoever
+/// inherited it) counts as gone.
 fn process_exists(pid: i32) -> bool {
-    kill(Pid::from_raw(pid), None).is_ok()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
 }
 
 #[test]
@@ -307,6 +316,24 @@ fn the_app_is_stopped_when_the_tool_exits() {
         TcpStream::connect(("127.0.0.1", tool.app_port)).is_err(),
         "something still listens on the app port"
     );
+}
+
+#[test]
+fn even_a_tool_killed_outright_leaves_no_app_behind() {
+    let project = Project::new("sigkill");
+    let mut tool = Tool::start(&project, &[]);
+    let (_, body) = get(tool.addr, "/");
+    let app_pid = pid_in(&body);
+
+    // SIGKILL: the tool cannot stop the app itself; the parent-death
+    // signal it set up does.
+    tool.child.kill().unwrap();
+    tool.child.wait().unwrap();
+    let deadline = Instant::now() + WAIT;
+    while process_exists(app_pid) {
+        assert!(Instant::now() < deadline, "the app outlived a killed tool");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

@@ -14,8 +14,10 @@
 //! The app runs in its own process group. Stopping sends SIGTERM to the
 //! whole group (a shell script and the server it started both hear it),
 //! then SIGKILL after [`STOP_GRACE`] if anything lingers, so no process is
-//! left behind.
+//! left behind. Should the tool itself be killed outright, the kernel
+//! sends the app SIGTERM (Linux's parent-death signal).
 
+use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::io;
@@ -136,14 +138,24 @@ impl Runner {
         let Some((program, args)) = line.split_first() else {
             return Err(RunError::Spawn(String::new(), io::ErrorKind::InvalidInput.into()));
         };
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .current_dir(&self.dir)
             .env("PORT", self.port.to_string())
             .stdin(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map_err(|e| RunError::Spawn(line.join(" "), e))?;
+            .process_group(0);
+        // Belt and braces for a tool killed with SIGKILL (no chance to
+        // stop the app): the kernel sends the app SIGTERM when its parent
+        // goes. Linux ties this to the parent *thread*; `start` runs on a
+        // runtime worker thread, which lives as long as the tool.
+        // SAFETY: the closure runs in the child between fork and exec, where
+        // only async-signal-safe calls are allowed; it makes one prctl(2)
+        // system call and allocates nothing.
+        unsafe {
+            command.pre_exec(|| set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from));
+        }
+        let child = command.spawn().map_err(|e| RunError::Spawn(line.join(" "), e))?;
         tracing::info!("reload: started app (pid {}): {}", child.id(), line.join(" "));
         self.child = Some(child);
         Ok(())
