@@ -240,9 +240,28 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 
 /// Reads until a whole head is parsed. `Ok(None)` means close quietly:
 /// the client went away or was too slow (Go answers neither).
+///
+/// httparse parses from the start of the buffer every time, so parsing
+/// after every read would cost O(n²) for a head that arrives in small
+/// pieces (up to `max_header_bytes`, 1 MiB by default): a cheap way to burn
+/// a server's CPU. So after the first attempt we parse again only when the
+/// new bytes hold a blank line (the head may be complete), when the buffer
+/// has doubled since the last attempt (malformed input is still caught
+/// early), or when it has passed the size limit (431). Each byte is then
+/// scanned a bounded number of times.
 async fn read_head(reader: &mut ConnReader, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
+    let mut parsed_len: usize = 0; // buffer length at the last parse attempt
+    let mut scanned: usize = 0; // bytes already searched for a blank line
     loop {
-        if !reader.buf.is_empty() {
+        let len = reader.buf.len();
+        let attempt = len > 0
+            && (parsed_len == 0
+                || len >= 2 * parsed_len
+                || len > limits.max_header_bytes
+                || holds_blank_line(&reader.buf[scanned.saturating_sub(2)..]));
+        scanned = len;
+        if attempt {
+            parsed_len = len;
             if let Some(head) = wire::parse_request_head(&mut reader.buf, limits)? {
                 return Ok(Some(head));
             }
@@ -252,6 +271,15 @@ async fn read_head(reader: &mut ConnReader, limits: &Limits) -> Result<Option<Re
             Ok(_) => {}
         }
     }
+}
+
+/// True when `bytes` contain the end of a head (`\n\r\n`, or `\n\n` should
+/// the parser accept bare line feeds).
+fn holds_blank_line(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .enumerate()
+        .any(|(i, pair)| pair == b"\n\n" || (pair == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
 /// Turns a parsed head into a Request: URL, Host, body framing.

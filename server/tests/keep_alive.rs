@@ -67,3 +67,22 @@ async fn a_panicking_handler_closes_only_its_connection() {
     assert_eq!(other.response().await.body, b"Hello, World!");
     s.assert_still_serving().await;
 }
+
+#[tokio::test]
+async fn a_head_arriving_one_byte_at_a_time_is_answered() {
+    let s = TestServer::app().await;
+    let mut c = s.connect().await;
+    c.stream.set_nodelay(true).unwrap();
+    let request = b"GET /info?slow HTTP/1.1\r\nHost: t\r\nX-A: 1\r\nX-B: 2\r\n\r\n";
+    for byte in request {
+        c.send(&[*byte]).await;
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(c.response().await.text(), "GET /info?slow t");
+    // And a pipelined pair split in the middle of the second head.
+    c.send(b"GET /info?1 HTTP/1.1\r\nHost: t\r\n\r\nGET /info?2 HTT")
+        .await;
+    assert_eq!(c.response().await.text(), "GET /info?1 t");
+    c.send(b"P/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(c.response().await.text(), "GET /info?2 t");
+}
