@@ -3,16 +3,22 @@
 //! a half-built or half-started app (gin keeps them apart and lets the
 //! proxy race the rebuild).
 //!
-//! - The watcher calls [`App::rebuild`]: stop the app, build.
-//! - The proxy calls [`App::ensure_running`] on each request: wait for any
-//!   build under way, answer with the build errors if it failed, else start
-//!   the app if it is not running and wait until its port accepts.
+//! - [`App::check_for_changes`] scans the project with the watcher and, on
+//!   a change, calls [`App::rebuild`]: stop the app, build. The tool's
+//!   watch loop calls it every poll interval, and the proxy calls it on
+//!   each request too, so that the request right after an edit sees the
+//!   edit even if the loop has not woken up yet.
+//! - The proxy then calls [`App::ensure_running`]: wait for any build under
+//!   way, answer with the build errors if it failed, else start the app if
+//!   it is not running and wait until its port accepts.
 //! - The tool calls [`App::shutdown`] when it stops: abort a build, stop
 //!   the app.
 
 use super::builder::Builder;
 use super::runner::{RunError, Runner};
+use super::watcher::Watcher;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, RwLock};
 
@@ -41,13 +47,21 @@ pub struct App {
     /// [`App::shutdown`] was called: start nothing any more.
     closed: AtomicBool,
     ready_timeout: Duration,
+    /// The project's watcher; a std mutex, because it is used on a
+    /// blocking thread (walking the tree is blocking file-system work).
+    watcher: Arc<std::sync::Mutex<Watcher>>,
+    /// One scan (and the rebuild it may start) at a time, so that a
+    /// request does not slip past a change another scan just found.
+    checking: Mutex<()>,
 }
 
 impl App {
-    /// Ties a builder and a runner together. `ready_timeout` bounds the
-    /// wait for a freshly started app to accept connections.
-    pub fn new(builder: Builder, runner: Runner, ready_timeout: Duration) -> App {
+    /// Ties a builder, a runner and a watcher together. `ready_timeout`
+    /// bounds the wait for a freshly started app to accept connections.
+    pub fn new(builder: Builder, runner: Runner, watcher: Watcher, ready_timeout: Duration) -> App {
         App {
+            watcher: Arc::new(std::sync::Mutex::new(watcher)),
+            checking: Mutex::new(()),
             builder,
             runner: Mutex::new(runner),
             build_lock: RwLock::new(()),
@@ -60,6 +74,34 @@ impl App {
     /// The builder (for its errors and command line).
     pub fn builder(&self) -> &Builder {
         &self.builder
+    }
+
+    /// Scans the project for changed sources; on a change, stops the app
+    /// and builds again (gin: `scanChanges` and its callback). True when
+    /// it rebuilt.
+    pub async fn check_for_changes(&self) -> bool {
+        let _one_at_a_time = self.checking.lock().await;
+        let watcher = self.watcher.clone();
+        let scanned = tokio::task::spawn_blocking(move || match watcher.lock() {
+            Ok(mut watcher) => watcher.changes(),
+            Err(_) => Vec::new(),
+        });
+        let changes = scanned.await.unwrap_or_default();
+        let Some(first) = changes.first() else {
+            return false;
+        };
+        let more = match changes.len() - 1 {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        tracing::info!("reload: {} changed{more}; rebuilding", first.display());
+        let _ = self.rebuild().await;
+        true
+    }
+
+    /// Number of files the watcher looks at.
+    pub fn watched_files(&self) -> usize {
+        self.watcher.lock().map(|w| w.watched_files()).unwrap_or(0)
     }
 
     /// Stops the app and builds again (gin: the watcher's callback,

@@ -53,7 +53,16 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         options.app_port,
     );
     let app_addr = runner.addr();
-    let app = Arc::new(App::new(builder, runner, options.ready_timeout));
+    // The first walk of the project, off the runtime's threads.
+    let (dir, extensions, exclude) = (
+        options.dir.clone(),
+        options.extensions.clone(),
+        options.exclude.clone(),
+    );
+    let watcher = tokio::task::spawn_blocking(move || Watcher::new(dir, extensions, exclude))
+        .await
+        .map_err(std::io::Error::other)?;
+    let app = Arc::new(App::new(builder, runner, watcher, options.ready_timeout));
     let upstream: http::Uri = format!("http://{app_addr}")
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
@@ -76,21 +85,8 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         let app = app.clone();
         async move { app.build_once().await }
     });
-    let watching = tokio::spawn({
-        let (dir, extensions, exclude) = (
-            options.dir.clone(),
-            options.extensions.clone(),
-            options.exclude.clone(),
-        );
-        let (every, app) = (options.poll_interval, app.clone());
-        async move {
-            // The first walk is blocking file-system work too.
-            let first = tokio::task::spawn_blocking(move || Watcher::new(dir, extensions, exclude)).await;
-            if let Ok(watcher) = first {
-                watch(watcher, every, app, forward).await;
-            }
-        }
-    });
+    tracing::info!("reload: watching {} files", app.watched_files());
+    let watching = tokio::spawn(watch(options.poll_interval, app.clone(), forward));
 
     stop.await;
     tracing::info!("reload: stopping");
@@ -105,27 +101,10 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
 }
 
 /// The watcher's loop (gin: `scanChanges` calling `runner.Kill(); build()`).
-async fn watch(mut watcher: Watcher, every: Duration, app: Arc<App>, forward: Arc<ReverseProxy>) {
-    tracing::info!("reload: watching {} files", watcher.watched_files());
+async fn watch(every: Duration, app: Arc<App>, forward: Arc<ReverseProxy>) {
     loop {
         tokio::time::sleep(every).await;
-        // Walking the tree is blocking file-system work.
-        let scanned = tokio::task::spawn_blocking(move || {
-            let changes = watcher.changes();
-            (watcher, changes)
-        })
-        .await;
-        let Ok((back, changes)) = scanned else { return };
-        watcher = back;
-        if let Some(first) = changes.first() {
-            let more = changes.len() - 1;
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            tracing::info!("reload: {} changed{more}; rebuilding", first.display());
-            let _ = app.rebuild().await;
+        if app.check_for_changes().await {
             // Pooled connections went to the old app, which is gone.
             forward.close_idle_connections();
         }
