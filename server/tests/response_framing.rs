@@ -252,3 +252,42 @@ async fn other_methods_with_star_reach_the_handler() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body, b"404 page not found\n");
 }
+
+#[tokio::test]
+async fn an_invalid_content_length_from_the_handler_is_dropped() {
+    let handler = handler_fn(|w, _r| {
+        Box::pin(async move {
+            w.header()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("-3"));
+            w.write(b"abc").await.unwrap();
+        })
+    });
+    let s = TestServer::start(Config::default(), handler).await;
+    let mut c = s.connect().await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert_eq!(r.header_count("content-length"), 1);
+    assert_eq!(r.header("content-length"), Some("3"));
+    assert_eq!(r.body, b"abc");
+}
+
+#[tokio::test]
+async fn transfer_encoding_identity_from_the_handler_means_close_delimited() {
+    let handler = handler_fn(|w, _r| {
+        Box::pin(async move {
+            w.header().insert(
+                http::header::TRANSFER_ENCODING,
+                http::HeaderValue::from_static("identity"),
+            );
+            w.write(&[b'y'; 3000]).await.unwrap();
+        })
+    });
+    let s = TestServer::start(Config::default(), handler).await;
+    let mut c = s.connect().await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.body, vec![b'y'; 3000]);
+}
