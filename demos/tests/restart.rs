@@ -113,10 +113,10 @@ fn slow_request_completes_on_the_old_process() {
 fn child_dying_at_start_leaves_the_parent_serving() {
     let dir = scratch_dir("restart-fail-switch");
     let switch = dir.join("fail-next-start");
-    std::fs::write(&switch, "").unwrap();
+    std::fs::write(&switch, "exit").unwrap();
     let switch_for_child = switch.clone();
     let mut example = Example::start_with("restart-fail", move |command| {
-        command.env("EXAMPLE_TEST_FAIL_START_IF", &switch_for_child);
+        command.env("EXAMPLE_TEST_CHILD_START", &switch_for_child);
     });
     let old = example.serving_pid();
 
@@ -215,4 +215,43 @@ fn no_descriptor_travels_or_leaks_across_restarts() {
         last_fds.len(),
         "first and fifth successors alike"
     );
+}
+
+/// One upgrade at a time: a SIGUSR2 that arrives while a new process is
+/// still starting is refused with a log line, and only one new process
+/// takes over.
+#[test]
+fn second_sigusr2_during_a_restart_is_refused() {
+    let dir = scratch_dir("restart-twice-switch");
+    let switch = dir.join("slow-start");
+    std::fs::write(&switch, "delay 1500").unwrap();
+    let switch_for_child = switch.clone();
+    let mut example = Example::start_with("restart-twice", move |command| {
+        command.env("EXAMPLE_TEST_CHILD_START", &switch_for_child);
+    });
+    let old = example.serving_pid();
+
+    signal(old, Signal::SIGUSR2);
+    example
+        .log
+        .wait_for("the slow child to start", HANDOVER_TIMEOUT, |l| {
+            l.contains("delaying the start by 1500ms")
+        });
+    signal(old, Signal::SIGUSR2);
+    let refused = example.log.wait_for("the refusal", HANDOVER_TIMEOUT, |l| {
+        l.contains(&format!(
+            "[pid: {old}] Receive signal SIGUSR2, but a restart is already in progress"
+        ))
+    });
+    assert!(refused.ends_with("Ignored."), "{refused}");
+    let new = example.wait_pid_file(|p| p.is_some_and(|p| p != old), HANDOVER_TIMEOUT);
+    example.wait_exit(old, EXIT_TIMEOUT);
+    assert_eq!(example.pid_answering(), new);
+    let started = example
+        .log
+        .text()
+        .matches("has been started successfully")
+        .count();
+    assert_eq!(started, 1, "one restart, one new process");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,7 +11,9 @@
 //!
 //! Flags: `--addr HOST:PORT` (default `127.0.0.1:8010`; port 0 picks a
 //! free one, logged at start), `--pid-file PATH` (always names the serving
-//! process).
+//! process), `--idle-grace-ms N` (how long a draining process waits on an
+//! idle keep-alive connection, default 500; 0 behaves as Go's `Shutdown`
+//! and loses requests under load: `scripts/restart-bench.sh` shows it).
 //!
 //! Watch a restart happen (three terminals):
 //!
@@ -43,10 +45,12 @@
 //! `slept 5000ms` (from the old process, with `Connection: close`).
 //!
 //! **Test-only switch**: when the environment variable
-//! `EXAMPLE_TEST_FAIL_START_IF` names a file that exists, a process started
-//! by a restart exits with status 3 before serving. The restart tests use
-//! it to check that a child dying at start leaves the old process serving.
-//! It is not meant for any other use.
+//! `EXAMPLE_TEST_CHILD_START` names a file that exists, a process started
+//! by a restart reads it before serving: `exit` (or nothing) makes it exit
+//! with status 3, `delay <ms>` makes it wait that long. The restart tests
+//! use it to check that a child dying at start leaves the old process
+//! serving, and that a second SIGUSR2 during a slow start is refused. It is
+//! not meant for any other use.
 
 use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
@@ -56,7 +60,7 @@ use std::time::Duration;
 const MAX_SLOW_MS: u64 = 10_000;
 
 /// The test-only switch described above.
-const FAIL_START_SWITCH: &str = "EXAMPLE_TEST_FAIL_START_IF";
+const CHILD_START_SWITCH: &str = "EXAMPLE_TEST_CHILD_START";
 
 /// The example application behind the two routes of this binary.
 struct Example {
@@ -95,22 +99,15 @@ async fn slow(w: &mut ResponseWriter, ms: u64) {
 
 fn main() {
     demos::logging::init();
-    let graceful_start = std::env::var_os("LISTEN_FDS").is_some();
-    if graceful_start {
-        if let Some(path) = std::env::var_os(FAIL_START_SWITCH) {
-            if std::path::Path::new(&path).exists() {
-                tracing::error!(
-                    "[pid: {}] {FAIL_START_SWITCH} is set: exiting at start (test only).",
-                    std::process::id()
-                );
-                std::process::exit(3);
-            }
-        }
+    if std::env::var_os("LISTEN_FDS").is_some() {
+        test_only_child_start_switch();
     }
-
     let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
     let mut grace =
         gracehttp::GraceServer::new(addr).on_error(|e| tracing::error!("example: serve error: {e}"));
+    let idle_grace_ms =
+        demos::cli::flag_or("idle-grace-ms", gracehttp::DEFAULT_IDLE_GRACE.as_millis() as u64);
+    grace = grace.idle_grace(Duration::from_millis(idle_grace_ms));
     if let Some(path) = demos::cli::flag("pid-file") {
         grace = grace.pid_file(path);
     }
@@ -120,5 +117,28 @@ fn main() {
     if let Err(e) = grace.run(handler) {
         tracing::error!("[pid: {}] example: {e}", std::process::id());
         std::process::exit(1);
+    }
+}
+
+/// The test-only switch (see the top of this file), for a process started
+/// by a restart.
+fn test_only_child_start_switch() {
+    let Some(path) = std::env::var_os(CHILD_START_SWITCH) else {
+        return;
+    };
+    let Ok(order) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let pid = std::process::id();
+    match order.trim().strip_prefix("delay ") {
+        Some(ms) => {
+            let ms = ms.trim().parse().unwrap_or(0);
+            tracing::info!("[pid: {pid}] {CHILD_START_SWITCH}: delaying the start by {ms}ms (test only).");
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        None => {
+            tracing::error!("[pid: {pid}] {CHILD_START_SWITCH}: exiting at start (test only).");
+            std::process::exit(3);
+        }
     }
 }
