@@ -17,6 +17,7 @@
 use super::builder::Builder;
 use super::runner::{RunError, Runner};
 use super::watcher::Watcher;
+use client_pool::Transport;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,13 +54,24 @@ pub struct App {
     /// One scan (and the rebuild it may start) at a time, so that a
     /// request does not slip past a change another scan just found.
     checking: Mutex<()>,
+    /// The proxy's Transport: its idle connections to the app are closed
+    /// before the app is stopped, so a graceful app need not wait for them.
+    transport: Transport,
 }
 
 impl App {
-    /// Ties a builder, a runner and a watcher together. `ready_timeout`
-    /// bounds the wait for a freshly started app to accept connections.
-    pub fn new(builder: Builder, runner: Runner, watcher: Watcher, ready_timeout: Duration) -> App {
+    /// Ties a builder, a runner and a watcher together; `transport` is the
+    /// one the proxy forwards through. `ready_timeout` bounds the wait for
+    /// a freshly started app to accept connections.
+    pub fn new(
+        builder: Builder,
+        runner: Runner,
+        watcher: Watcher,
+        transport: Transport,
+        ready_timeout: Duration,
+    ) -> App {
         App {
+            transport,
             watcher: Arc::new(std::sync::Mutex::new(watcher)),
             checking: Mutex::new(()),
             builder,
@@ -123,7 +135,7 @@ impl App {
     }
 
     async fn stop_and_build(&self) -> Result<(), String> {
-        self.runner.lock().await.stop().await;
+        self.stop_app().await;
         if self.closed.load(Ordering::Acquire) {
             return Err("reload is stopping".to_owned());
         }
@@ -135,6 +147,15 @@ impl App {
         }
         self.built.store(true, Ordering::Release);
         outcome
+    }
+
+    /// Closes our idle connections to the app, then stops it. A graceful
+    /// app (the course's example) waits for open connections before it
+    /// exits; idle pooled ones would only make it wait.
+    async fn stop_app(&self) {
+        let mut runner = self.runner.lock().await;
+        self.transport.close_idle_connections();
+        runner.stop().await;
     }
 
     /// Makes sure the app runs and accepts connections (gin: the first
@@ -183,6 +204,6 @@ impl App {
         self.closed.store(true, Ordering::Release);
         self.builder.abort();
         let _building = self.build_lock.write().await;
-        self.runner.lock().await.stop().await;
+        self.stop_app().await;
     }
 }

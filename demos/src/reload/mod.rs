@@ -62,11 +62,18 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
     let watcher = tokio::task::spawn_blocking(move || Watcher::new(dir, extensions, exclude))
         .await
         .map_err(std::io::Error::other)?;
-    let app = Arc::new(App::new(builder, runner, watcher, options.ready_timeout));
     let upstream: http::Uri = format!("http://{app_addr}")
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
     let forward = Arc::new(ReverseProxy::new(upstream));
+    let transport = forward.transport().clone();
+    let app = Arc::new(App::new(
+        builder,
+        runner,
+        watcher,
+        transport,
+        options.ready_timeout,
+    ));
     let server = server::Server::new(
         server::Config {
             addr: public.to_string(),
@@ -86,7 +93,7 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         async move { app.build_once().await }
     });
     tracing::info!("reload: watching {} files", app.watched_files());
-    let watching = tokio::spawn(watch(options.poll_interval, app.clone(), forward));
+    let watching = tokio::spawn(watch(options.poll_interval, app.clone()));
 
     stop.await;
     tracing::info!("reload: stopping");
@@ -101,12 +108,9 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
 }
 
 /// The watcher's loop (gin: `scanChanges` calling `runner.Kill(); build()`).
-async fn watch(every: Duration, app: Arc<App>, forward: Arc<ReverseProxy>) {
+async fn watch(every: Duration, app: Arc<App>) {
     loop {
         tokio::time::sleep(every).await;
-        if app.check_for_changes().await {
-            // Pooled connections went to the old app, which is gone.
-            forward.close_idle_connections();
-        }
+        app.check_for_changes().await;
     }
 }

@@ -34,9 +34,7 @@ impl Handler for ReloadProxy {
         Box::pin(async move {
             // Do not wait for the watch loop: an edit saved just before this
             // request is seen now, and the request gets the new build.
-            if self.app.check_for_changes().await {
-                self.forward.close_idle_connections();
-            }
+            self.app.check_for_changes().await;
             match self.app.ensure_running().await {
                 Ok(()) => self.forward.serve_http(w, r).await,
                 Err(Unavailable::BuildFailed(errors)) => {
