@@ -226,13 +226,13 @@ impl ReverseProxy {
     }
 
     /// The Transport a proxy gets by default: Go's defaults, except that
-    /// up to 32 idle connections per host are kept (a proxy talks to one
-    /// host, and Go's 2 would redial under any concurrency) and no
-    /// `User-Agent` is added to requests that have none (Go's director
-    /// does the same).
+    /// the one host it talks to may keep as many idle connections as the
+    /// whole pool (100; Go's 2 per host would close and redial under any
+    /// concurrency), and no `User-Agent` is added to requests that have
+    /// none (Go's director does the same).
     pub fn default_transport() -> Transport {
         Transport::new(TransportConfig {
-            max_idle_conns_per_host: 32,
+            max_idle_conns_per_host: TransportConfig::default().max_idle_conns,
             user_agent: None,
             ..TransportConfig::default()
         })
