@@ -11,17 +11,17 @@ use nix::sys::signal::Signal;
 fn shutdown_with_request_in_flight(name: &str, signal_to_send: Signal, signal_name: &str) {
     let mut example = Example::start(name);
     let pid = example.serving_pid();
-    let slow = get_in_background(example.addr, "/slow/1000");
+    let slow = get_in_background(example.addr, "/slow/2000");
     example
         .log
         .wait_for("the slow request to start", START_TIMEOUT, |l| {
-            l.contains(&format!("[pid: {pid}] slow request: sleeping 1000ms"))
+            l.contains(&format!("[pid: {pid}] slow request: sleeping 2000ms"))
         });
 
     signal(pid, signal_to_send);
     let response = slow.join().unwrap().expect("the in-flight request's response");
     assert_eq!(response.status, 200);
-    assert_eq!(response.body, "slept 1000ms");
+    assert_eq!(response.body, "slept 2000ms");
     assert!(response.close, "a draining server says Connection: close");
 
     let status = example
