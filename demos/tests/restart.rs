@@ -256,3 +256,47 @@ fn second_sigusr2_during_a_restart_is_refused() {
     assert_eq!(started, 1, "one restart, one new process");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A new process that never becomes ready is killed after the ready
+/// timeout and reaped; the old process keeps serving.
+#[test]
+fn child_never_ready_is_killed_and_the_parent_keeps_serving() {
+    let dir = scratch_dir("restart-hang-switch");
+    let switch = dir.join("hang");
+    std::fs::write(&switch, "delay 60000").unwrap();
+    let switch_for_child = switch.clone();
+    let mut example = Example::start_with("restart-hang", move |command| {
+        command
+            .env("EXAMPLE_TEST_CHILD_START", &switch_for_child)
+            .args(["--ready-timeout-ms", "300"]);
+    });
+    let old = example.serving_pid();
+
+    signal(old, Signal::SIGUSR2);
+    // The child may be killed before it even logs (a loaded machine can
+    // take longer than 300 ms to start it): its pid comes from the parent.
+    let failed = example.log.wait_for("the failed restart", HANDOVER_TIMEOUT, |l| {
+        l.contains(&format!("[pid: {old}] Restart failed"))
+    });
+    let child: i32 = failed
+        .split("the new process [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child pid in {failed:?}"));
+    assert!(
+        failed.contains("was not ready after 300ms; killed it"),
+        "{failed}"
+    );
+    assert!(
+        !std::path::Path::new(&format!("/proc/{child}")).exists(),
+        "the hung child was reaped"
+    );
+    assert_eq!(example.serving_pid(), old);
+    assert_eq!(example.pid_answering(), old);
+
+    std::fs::remove_file(&switch).unwrap();
+    let new = example.restart();
+    assert_eq!(example.pid_answering(), new);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,7 +13,9 @@
 //! free one, logged at start), `--pid-file PATH` (always names the serving
 //! process), `--idle-grace-ms N` (how long a draining process waits on an
 //! idle keep-alive connection, default 500; 0 behaves as Go's `Shutdown`
-//! and loses requests under load: `scripts/restart-bench.sh` shows it).
+//! and loses requests under load: `scripts/restart-bench.sh` shows it),
+//! `--ready-timeout-ms N` (how long a new process has to become ready
+//! before it is killed and the old one keeps serving, default 10000).
 //!
 //! Watch a restart happen (three terminals):
 //!
@@ -108,6 +110,11 @@ fn main() {
     let idle_grace_ms =
         demos::cli::flag_or("idle-grace-ms", gracehttp::DEFAULT_IDLE_GRACE.as_millis() as u64);
     grace = grace.idle_grace(Duration::from_millis(idle_grace_ms));
+    let ready_timeout_ms = demos::cli::flag_or(
+        "ready-timeout-ms",
+        gracehttp::DEFAULT_READY_TIMEOUT.as_millis() as u64,
+    );
+    grace = grace.ready_timeout(Duration::from_millis(ready_timeout_ms));
     if let Some(path) = demos::cli::flag("pid-file") {
         grace = grace.pid_file(path);
     }
