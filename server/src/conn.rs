@@ -92,7 +92,11 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
 
         // Read the head under ReadHeaderTimeout (or ReadTimeout).
         reader.deadline = header_timeout.map(|t| head_started + t);
-        let head = match read_head(&mut reader, &limits).await {
+        let head = read_head(&mut reader, &limits).await;
+        // WriteTimeout starts once the head is read (Go: `readRequest`),
+        // for the error answer below as for the handler's response.
+        writer.start_deadline(config.write_timeout);
+        let head = match head {
             Ok(Some(head)) => head,
             Ok(None) => break, // the client closed, or was too slow sending its head
             Err(e) => {
@@ -102,10 +106,8 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
                 return;
             }
         };
-        // ReadTimeout covers head and body; WriteTimeout starts once the
-        // head is read (Go: `readRequest` sets both deadlines).
+        // ReadTimeout covers head and body (Go: `readRequest`).
         reader.deadline = config.read_timeout.map(|t| head_started + t);
-        writer.start_deadline(config.write_timeout);
 
         let (mut request, framing) = match build_request(head, guard.info.remote_addr) {
             Ok(built) => built,
