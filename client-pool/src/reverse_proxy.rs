@@ -124,6 +124,9 @@ pub fn append_forwarded_for(headers: &mut HeaderMap, client: SocketAddr) {
 /// assert_eq!(join_target(&base, "/users?id=7"), "/api/users?v=2&id=7");
 /// let root: http::Uri = "http://10.0.0.1:8080".parse().unwrap();
 /// assert_eq!(join_target(&root, "/a%2Fb?x"), "/a%2Fb?x");
+/// // An absolute-form target (a client that thinks we are a forward proxy):
+/// assert_eq!(join_target(&root, "http://elsewhere:81/p?q=1"), "/p?q=1");
+/// assert_eq!(join_target(&root, "http://elsewhere"), "/");
 /// ```
 pub fn join_target(upstream: &Uri, incoming: &str) -> String {
     // An absolute-form target (`GET http://host/p`) keeps only its path.
