@@ -300,3 +300,52 @@ fn child_never_ready_is_killed_and_the_parent_keeps_serving() {
     assert_eq!(example.pid_answering(), new);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A restart runs the binary now at the path the server was started from,
+/// not the file it is running: after a deploy renamed a new file over it,
+/// the new file starts (`/proc/self/exe` would name the old, deleted one).
+#[test]
+fn restart_picks_up_a_deployed_binary() {
+    let dir = scratch_dir("restart-deploy-bin");
+    let installed = dir.join("example");
+    std::fs::copy(env!("CARGO_BIN_EXE_example"), &installed).unwrap();
+    let mut example = Example::start_with("restart-deploy", |command| {
+        // Run the installed copy, same arguments.
+        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+        let mut replacement = std::process::Command::new(&installed);
+        replacement.args(args);
+        for (name, value) in command.get_envs() {
+            if let Some(value) = value {
+                replacement.env(name, value);
+            }
+        }
+        replacement.stdin(std::process::Stdio::null());
+        replacement.stdout(std::process::Stdio::null());
+        replacement.stderr(std::process::Stdio::piped());
+        *command = replacement;
+    });
+    let old = example.serving_pid();
+
+    // The deploy: a new "binary" (a script that says so, then runs the real
+    // example with the same arguments, environment and descriptors),
+    // renamed over the old one.
+    let staged = dir.join(".example.new");
+    let script = format!(
+        "#!/bin/sh\necho \"[deploy] the new binary starts\" >&2\nexec '{}' \"$@\"\n",
+        env!("CARGO_BIN_EXE_example")
+    );
+    std::fs::write(&staged, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::rename(&staged, &installed).unwrap();
+    let running = std::fs::read_link(format!("/proc/{old}/exe")).unwrap();
+    assert!(
+        running.display().to_string().ends_with("(deleted)"),
+        "{running:?}"
+    );
+
+    let new = example.restart();
+    assert!(example.log.contains("[deploy] the new binary starts"));
+    assert_eq!(example.pid_answering(), new);
+    let _ = std::fs::remove_dir_all(&dir);
+}

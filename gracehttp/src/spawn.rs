@@ -35,10 +35,9 @@ const HIGH_FD: RawFd = 10;
 const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
 
 /// What to run at a restart, captured once at start-up (lesson 2 of
-/// `notes/gracehttp.md`): the executable's path as it was when we
-/// started, so that a binary replaced by a deploy is picked up (asking
-/// `/proc/self/exe` at restart time would name the old, deleted file),
-/// with the original arguments, from the original working directory.
+/// `notes/gracehttp.md`): the executable's path as it was named when we
+/// started, so that a binary replaced by a deploy is picked up, with the
+/// original arguments, from the original working directory.
 #[derive(Debug, Clone)]
 pub struct ExecTarget {
     pub path: PathBuf,
@@ -48,13 +47,43 @@ pub struct ExecTarget {
 
 impl ExecTarget {
     /// This process's executable, arguments and working directory, now.
+    ///
+    /// The path is `argv[0]` made absolute, as facebookgo/grace does with
+    /// `LookPath`: against the working directory when it contains a `/`,
+    /// else searched in `PATH`. It is not resolved further, so a deploy
+    /// that switches a symlink (`current -> releases/v2`) is followed at the
+    /// next restart. `current_exe()` (the file actually running, symlinks
+    /// resolved) is the fallback. Asking `/proc/self/exe` at restart time
+    /// instead would name the old, deleted file after a deploy.
     pub fn capture() -> io::Result<ExecTarget> {
-        Ok(ExecTarget {
-            path: std::env::current_exe()?,
-            args: std::env::args_os().collect(),
-            cwd: std::env::current_dir()?,
-        })
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let cwd = std::env::current_dir()?;
+        let path = match args.first().and_then(|argv0| resolve_argv0(argv0, &cwd)) {
+            Some(path) => path,
+            None => std::env::current_exe()?,
+        };
+        Ok(ExecTarget { path, args, cwd })
     }
+}
+
+/// `argv[0]` as an absolute path to an executable file, if it names one.
+fn resolve_argv0(argv0: &OsString, cwd: &std::path::Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_executable = |path: &std::path::Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let name = std::path::Path::new(argv0);
+    if name.as_os_str().is_empty() {
+        return None;
+    }
+    if argv0.as_bytes().contains(&b'/') {
+        let path = cwd.join(name);
+        return is_executable(&path).then_some(path);
+    }
+    let search = std::env::var_os("PATH")?;
+    std::env::split_paths(&search)
+        .map(|dir| cwd.join(dir).join(name))
+        .find(|path| is_executable(path))
 }
 
 /// Everything the child needs, built before the fork so that the child
@@ -252,6 +281,19 @@ fn write_decimal(out: &mut [u8], mut n: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argv0_made_absolute_against_cwd_or_path() {
+        let cwd = std::path::Path::new("/");
+        assert_eq!(
+            resolve_argv0(&OsString::from("bin/sh"), cwd),
+            Some(PathBuf::from("/bin/sh"))
+        );
+        let found = resolve_argv0(&OsString::from("sh"), cwd).expect("sh in PATH");
+        assert!(found.is_absolute() && found.ends_with("sh"), "{found:?}");
+        assert_eq!(resolve_argv0(&OsString::from("./no-such-program"), cwd), None);
+        assert_eq!(resolve_argv0(&OsString::from(""), cwd), None);
+    }
 
     #[test]
     fn decimal_digits_without_allocation() {
