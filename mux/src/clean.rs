@@ -25,14 +25,16 @@ pub fn clean_path(path: &[u8]) -> Cow<'_, [u8]> {
     if path.is_empty() {
         return Cow::Owned(b"/".to_vec());
     }
-    let mut rooted = Vec::with_capacity(path.len() + 1);
-    if path[0] != b'/' {
+    let mut cleaned = if path[0] == b'/' {
+        clean_bytes(path)
+    } else {
+        let mut rooted = Vec::with_capacity(path.len() + 1);
         rooted.push(b'/');
-    }
-    rooted.extend_from_slice(path);
-    let mut cleaned = clean_bytes(&rooted);
+        rooted.extend_from_slice(path);
+        clean_bytes(&rooted)
+    };
     // path.Clean drops a trailing slash; the mux keeps it.
-    if rooted.ends_with(b"/") && cleaned != b"/" {
+    if path.ends_with(b"/") && cleaned != b"/" {
         cleaned.push(b'/');
     }
     Cow::Owned(cleaned)

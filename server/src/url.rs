@@ -410,8 +410,13 @@ fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, UrlError> {
 
 /// Go: `escape`: every byte `should_escape` names becomes `%XX`, upper-case hex.
 fn escape(bytes: &[u8], mode: Mode) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(bytes.len());
+    escape_into(&mut out, bytes, mode);
+    out
+}
+
+fn escape_into(out: &mut String, bytes: &[u8], mode: Mode) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
         if should_escape(b, mode) {
             out.push('%');
@@ -421,7 +426,6 @@ fn escape(bytes: &[u8], mode: Mode) -> String {
             out.push(b as char);
         }
     }
-    out
 }
 
 /// Escapes a decoded path for a URL (Go: `escape(path, encodePath)`, what
@@ -474,10 +478,11 @@ impl Url {
     }
 }
 
-/// Go: `URL.String`, for the URLs a server builds (no fragment).
-impl fmt::Display for Url {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
+impl Url {
+    /// The URL as text (Go: `URL.String`, without the fragment a server
+    /// never has). Also what `Display` writes.
+    pub fn string(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + self.raw_query.len() + 16);
         if !self.scheme.is_empty() {
             out.push_str(&self.scheme);
             out.push(':');
@@ -493,26 +498,49 @@ impl fmt::Display for Url {
                     out.push_str(user);
                     out.push('@');
                 }
-                out.push_str(&escape(self.host.as_bytes(), Mode::Host));
+                escape_into(&mut out, self.host.as_bytes(), Mode::Host);
             }
-            let path = self.escaped_path();
-            if !path.is_empty() && !path.starts_with('/') && !self.host.is_empty() {
+            let has_raw_path = !self.raw_path.is_empty() || self.path == "*";
+            let path = if has_raw_path {
+                self.escaped_path()
+            } else {
+                // The common case, escaped straight into `out` below.
+                Cow::Borrowed("")
+            };
+            let first = if has_raw_path {
+                path.as_bytes().first().copied()
+            } else {
+                self.path.first().copied()
+            };
+            if first.is_some_and(|b| b != b'/') && !self.host.is_empty() {
                 out.push('/');
             }
             if out.is_empty() {
                 // `a:b` would read as a scheme: write `./a:b` (RFC 3986 section 4.2).
-                let first_segment = path.split('/').next().unwrap_or("");
-                if first_segment.contains(':') {
+                let whole: &[u8] = if has_raw_path { path.as_bytes() } else { &self.path };
+                let first_segment = whole.split(|&b| b == b'/').next().unwrap_or(&[]);
+                if first_segment.contains(&b':') {
                     out.push_str("./");
                 }
             }
-            out.push_str(&path);
+            if has_raw_path {
+                out.push_str(&path);
+            } else {
+                escape_into(&mut out, &self.path, Mode::Path);
+            }
         }
         if self.force_query || !self.raw_query.is_empty() {
             out.push('?');
             out.push_str(&self.raw_query);
         }
-        f.write_str(&out)
+        out
+    }
+}
+
+/// Go: `URL.String`; see [`Url::string`].
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.string())
     }
 }
 
