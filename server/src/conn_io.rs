@@ -12,6 +12,7 @@
 
 use crate::server::Phase;
 use bytes::BytesMut;
+use http::HeaderMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -86,9 +87,9 @@ impl ConnReader {
 
 /// The write side of a connection.
 ///
-/// It also keeps, for the whole life of the connection, the two buffers a
-/// [`ResponseWriter`](crate::ResponseWriter) works in, so that a keep-alive
-/// connection allocates them once rather than once per response.
+/// It also keeps, for the whole life of the connection, the buffers and the
+/// header map a [`ResponseWriter`](crate::ResponseWriter) works in, so that
+/// a keep-alive connection allocates them once rather than once per response.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
     pub stream: OwnedWriteHalf,
@@ -102,6 +103,8 @@ pub(crate) struct ConnWriter {
     /// Reused response buffers: body held back, and bytes to send.
     pub body_buf: Vec<u8>,
     pub out: Vec<u8>,
+    /// The response header map, cleared and reused (it keeps its capacity).
+    pub headers: HeaderMap,
 }
 
 impl ConnWriter {
@@ -117,6 +120,7 @@ impl ConnWriter {
             phase,
             body_buf: Vec::new(),
             out: Vec::new(),
+            headers: HeaderMap::new(),
         }
     }
 

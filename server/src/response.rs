@@ -98,9 +98,11 @@ impl ResponseWriter {
     ) -> Self {
         let body_buf = std::mem::take(&mut conn.body_buf);
         let out = std::mem::take(&mut conn.out);
+        let headers = std::mem::take(&mut conn.headers);
         let mut w = ResponseWriter::new(Sink::Conn(conn), method, version, close_after);
         w.body_buf = body_buf;
         w.out = out;
+        w.headers = headers;
         w
     }
 
@@ -324,9 +326,13 @@ impl ResponseWriter {
     pub(crate) fn into_conn(self) -> Option<ConnWriter> {
         match self.sink {
             Sink::Conn(mut conn) => {
-                let (mut body_buf, mut out) = (self.body_buf, self.out);
+                let (mut body_buf, mut out, mut headers) = (self.body_buf, self.out, self.headers);
                 body_buf.clear();
                 out.clear();
+                if headers.capacity() <= 64 {
+                    headers.clear();
+                    conn.headers = headers;
+                }
                 // Do not keep a huge buffer alive on an idle connection.
                 if out.capacity() <= 64 * 1024 {
                     conn.out = out;

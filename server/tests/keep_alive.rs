@@ -86,3 +86,24 @@ async fn a_head_arriving_one_byte_at_a_time_is_answered() {
     c.send(b"P/1.1\r\nHost: t\r\n\r\n").await;
     assert_eq!(c.response().await.text(), "GET /info?2 t");
 }
+
+#[tokio::test]
+async fn response_headers_do_not_leak_into_the_next_response() {
+    let s = TestServer::app().await;
+    let mut c = s.connect().await;
+    // "/" sets Content-Type text/plain; "/sniff" sets none and gets the
+    // sniffed text/html, on the same connection, both ways round.
+    for path in ["/", "/sniff", "/", "/sniff"] {
+        c.send(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+            .await;
+        let r = c.response().await;
+        let expected = if path == "/" {
+            "text/plain; charset=utf-8"
+        } else {
+            "text/html; charset=utf-8"
+        };
+        assert_eq!(r.header("content-type"), Some(expected), "for {path}");
+        assert_eq!(r.header_count("content-type"), 1);
+        assert_eq!(r.header_count("date"), 1);
+    }
+}
