@@ -349,3 +349,34 @@ fn restart_picks_up_a_deployed_binary() {
     assert_eq!(example.pid_answering(), new);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Under systemd (`Type=notify`, `NotifyAccess=all`), each process says
+/// `READY=1` and `MAINPID=<its pid>` once it serves, so systemd follows the
+/// handover instead of taking the old process's exit for the service's
+/// death; a shutdown says `STOPPING=1`.
+#[test]
+fn systemd_is_told_each_new_main_pid() {
+    let dir = scratch_dir("restart-notify-socket");
+    let socket_path = dir.join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(HANDOVER_TIMEOUT)).unwrap();
+    let receive = || {
+        let mut buf = [0u8; 512];
+        let n = socket.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let path_for_child = socket_path.clone();
+    let mut example = Example::start_with("restart-notify", move |command| {
+        command.env("NOTIFY_SOCKET", &path_for_child);
+    });
+    let first = example.serving_pid();
+    assert_eq!(receive(), format!("READY=1\nMAINPID={first}\n"));
+
+    let second = example.restart();
+    assert_eq!(receive(), format!("READY=1\nMAINPID={second}\n"));
+
+    signal(second, Signal::SIGTERM);
+    assert_eq!(receive(), "STOPPING=1\n");
+    example.wait_exit(second, EXIT_TIMEOUT);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,6 +104,7 @@ impl Example {
             .args(["--addr", "127.0.0.1:0", "--pid-file"])
             .arg(&pid_file)
             .env("LOG_LEVEL", "info")
+            .env_remove("NOTIFY_SOCKET")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

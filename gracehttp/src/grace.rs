@@ -6,6 +6,7 @@
 use crate::error::{Error, RestartError};
 use crate::hooks::Hooks;
 use crate::inherit::Inherited;
+use crate::notify;
 use crate::pidfile;
 use crate::restart::{kill_and_reap, restart, Ready};
 use crate::spawn::ExecTarget;
@@ -258,7 +259,9 @@ impl GraceServer {
             }
         }
         // Only now are we the serving process (our parent may still be
-        // draining its last requests, but it accepts no more).
+        // draining its last requests, but it accepts no more). The pid file
+        // comes last: once it names us, our start-up is over.
+        notify::ready(pid);
         if let Some(path) = &self.pid_file {
             if let Err(e) = pidfile::write(path, pid) {
                 tracing::warn!("[pid: {pid}] Cannot write the pid file {}: {e}", path.display());
@@ -289,6 +292,7 @@ impl GraceServer {
                 }
                 name = stop_signal(&mut signals.term, &mut signals.int) => {
                     tracing::info!("[pid: {pid}] Receive signal {name}. To shut down the server gracefully.");
+                    notify::stopping(pid);
                     self.hooks.interrupt();
                     break End::Shutdown;
                 }

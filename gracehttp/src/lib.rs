@@ -21,8 +21,9 @@
 //! The modules, in the order a restart meets them:
 //! [`grace`] (the supervising loop and the builder), `spawn` (fork and
 //! exec, async-signal-safe), `restart` (waiting for readiness), [`inherit`]
-//! (the child's side of the systemd convention), [`pidfile`], `hooks`
-//! (iris-style supervisor hooks).
+//! (the child's side of the systemd convention), [`pidfile`], [`notify`]
+//! (`sd_notify`: `READY=1`, `MAINPID`, so systemd follows the handover),
+//! `hooks` (iris-style supervisor hooks).
 //!
 //! The same binary also starts under systemd socket activation or
 //! `systemfd --no-pid -s http::8010 -- cargo run ...`.
@@ -42,6 +43,7 @@ mod error;
 pub mod grace;
 mod hooks;
 pub mod inherit;
+pub mod notify;
 pub mod pidfile;
 mod restart;
 mod spawn;
