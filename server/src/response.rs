@@ -173,7 +173,16 @@ impl ResponseWriter {
 
     /// Chooses the status (Go: `WriteHeader`). Only the first call counts;
     /// a second is logged and ignored ("superfluous WriteHeader call").
+    ///
+    /// A 1xx status is not the final one: as in Go, it sends an interim
+    /// response (such as `103 Early Hints`) with the headers set so far,
+    /// and the handler goes on to choose the real status. It leaves with
+    /// the next write to the socket, ahead of everything else.
     pub fn write_header(&mut self, status: StatusCode) {
+        if status.is_informational() && self.status.is_none() {
+            self.queue_interim(status);
+            return;
+        }
         if self.status.is_some() {
             tracing::warn!(
                 status = status.as_u16(),
@@ -193,6 +202,28 @@ impl ResponseWriter {
                 }
             }
         }
+    }
+
+    /// Serialises an interim (1xx) head into `out`, where it waits for the
+    /// next socket write. `Content-Length` and `Transfer-Encoding` are left
+    /// out; the other headers stay for the final response (RFC 8297).
+    fn queue_interim(&mut self, status: StatusCode) {
+        let Sink::Conn(conn) = &self.sink else {
+            return; // a recorder keeps only the final response
+        };
+        if self.request.version == Version::HTTP_10 || self.head_sent {
+            // HTTP/1.0 clients must not get 1xx responses (RFC 9110 section 15.2).
+            return;
+        }
+        if status == StatusCode::CONTINUE {
+            // The handler said it itself: the body must not say it again.
+            conn.final_head_sent.store(true, Ordering::Relaxed);
+        }
+        let mut headers = self.headers.clone();
+        headers.remove(CONTENT_LENGTH);
+        headers.remove(TRANSFER_ENCODING);
+        write_response_head(&mut self.out, self.request.version, status, &headers);
+        self.out.extend_from_slice(b"\r\n");
     }
 
     /// Writes body bytes (Go: `Write`); the first write implies status 200.
@@ -360,7 +391,7 @@ impl ResponseWriter {
             self.head_sent = true;
             return Ok(());
         };
-        self.out.clear();
+        // `out` may already hold interim (1xx) heads: they go first.
         if !self.head_sent {
             let draining = conn.draining();
             conn.final_head_sent.store(true, Ordering::Relaxed);
@@ -383,7 +414,9 @@ impl ResponseWriter {
         let Sink::Conn(conn) = &mut self.sink else {
             return Ok(());
         };
-        conn.write_all(&self.out).await
+        let written = conn.write_all(&self.out).await;
+        self.out.clear();
+        written
     }
 
     /// Decides the framing and writes the head into `out`

@@ -291,3 +291,30 @@ async fn transfer_encoding_identity_from_the_handler_means_close_delimited() {
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.body, vec![b'y'; 3000]);
 }
+
+#[tokio::test]
+async fn an_informational_status_goes_out_ahead_of_the_final_response() {
+    let handler = handler_fn(|w, _r| {
+        Box::pin(async move {
+            w.header().insert(
+                http::header::LINK,
+                http::HeaderValue::from_static("</style.css>; rel=preload"),
+            );
+            w.write_header(http::StatusCode::from_u16(103).unwrap());
+            w.write(b"final").await.unwrap();
+        })
+    });
+    let s = TestServer::start(Config::default(), handler).await;
+    let mut c = s.connect().await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let early = c.response().await;
+    assert_eq!(early.status, 103);
+    assert_eq!(early.header("link"), Some("</style.css>; rel=preload"));
+    let r = c.response().await;
+    assert_eq!(r.status, 200, "103 is not the final status");
+    assert_eq!(r.header("link"), Some("</style.css>; rel=preload"));
+    assert_eq!(r.body, b"final");
+    // HTTP/1.0 clients get no 1xx at all.
+    c.send(b"GET / HTTP/1.0\r\n\r\n").await;
+    assert_eq!(c.response().await.status, 200);
+}
