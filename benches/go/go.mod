@@ -1,0 +1,3 @@
+module muxbench
+
+go 1.19
