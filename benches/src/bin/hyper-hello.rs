@@ -1,0 +1,76 @@
+//! # hyper-hello: the peer that `load.sh` measures our hello against
+//!
+//! A hyper 1.x HTTP/1.1 server written as hyper's examples write one
+//! (`http1::Builder` defaults, one task per connection, TCP_NODELAY set):
+//! every path answers `Hello, World!` as `text/plain; charset=utf-8`, like
+//! `demos/src/bin/hello.rs`. Same flags as that demo, with the same
+//! meaning, so both run with the same runtime flavour:
+//!
+//! ```text
+//! cargo run --release -p benches --bin hyper-hello -- --addr 127.0.0.1:8011 --threads 1
+//! curl -i http://127.0.0.1:8011/hello
+//! ```
+//!
+//! `--threads 1` is a one-thread (current-thread) tokio runtime; `--threads N`
+//! a multi-thread one with N workers; no flag, tokio's default multi-thread
+//! runtime (one worker per CPU it may run on). SIGTERM or Ctrl+C stops it.
+
+use tokio::net::TcpListener;
+
+fn flag(name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == long {
+            return args.next();
+        }
+        if let Some(value) = arg.strip_prefix(&format!("{long}=")) {
+            return Some(value.to_owned());
+        }
+    }
+    None
+}
+
+fn main() {
+    let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8011".to_owned());
+    let threads: usize = match flag("threads").map(|t| t.parse()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("hyper-hello: --threads wants a number");
+            std::process::exit(2)
+        }
+    };
+    let mut runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    if threads > 1 {
+        runtime.worker_threads(threads);
+    }
+    let runtime = match runtime.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hyper-hello: cannot start the runtime: {e}");
+            std::process::exit(1)
+        }
+    };
+    runtime.block_on(async {
+        let listener = match TcpListener::bind(&addr).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("hyper-hello: cannot listen on {addr}: {e}");
+                std::process::exit(1)
+            }
+        };
+        eprintln!("hyper-hello: listening on http://{addr}");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = benches::hyper_peer::serve(listener, false) => {}
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    });
+}
