@@ -306,3 +306,40 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     .await;
     outputs.into_iter().map(|o| o.unwrap()).collect()
 }
+
+#[tokio::test]
+async fn through_a_proxy_the_target_is_absolute_and_the_proxy_is_in_the_key() {
+    use common::{raw_server, read_request, write};
+    let proxy = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        while let Some((head, _)) = read_request(&mut stream, &mut buf).await {
+            let first_line = head.lines().next().unwrap_or_default().to_owned();
+            let host = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or_default()
+                .to_owned();
+            let body = format!("{first_line} | {host}");
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            write(&mut stream, answer.as_bytes()).await;
+        }
+    })
+    .await;
+    let client = Client::with_transport(Transport::new(TransportConfig {
+        proxy: Some(proxy.url("/").parse().unwrap()),
+        ..TransportConfig::default()
+    }));
+    let (_, text) = get_text(&client, "http://origin.invalid/a?b=1").await;
+    assert_eq!(text, "GET http://origin.invalid/a?b=1 HTTP/1.1 | origin.invalid");
+    let (second, _) = get_text(&client, "http://origin.invalid:80/c").await;
+    assert!(
+        second.reused,
+        "same key: same origin (port 80 implied) through the same proxy"
+    );
+    let (third, _) = get_text(&client, "http://other.invalid/").await;
+    assert!(
+        !third.reused,
+        "another origin is another key, even through the same proxy"
+    );
+    assert_eq!(proxy.counts.accepted(), 2);
+}
