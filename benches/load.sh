@@ -248,7 +248,7 @@ awk -F'\t' -v profs="${plist[*]}" -v names="${names[*]}" '
       for (c = 1; c <= ns; c++) {
         k = P[b] SUBSEP S[c]; r = median(rps[k]); q = median(p99[k]); e = median(eff[k])
         printf "| %s | %s | %.0f | %.0f%% | %.2f | %d | %d | %d%% / %d%% | %.0f | %s | %s | %s | %s | %d/%d |\n",
-          P[b], S[c], r, r > 0 ? 100 * (hi[k] - lo[k]) / r : 0, q, err[k], hwm[k],
+          P[b], S[c], r, (r > 0 ? 100 * (hi[k] - lo[k]) / r : 0), q, err[k], hwm[k],
           median(scpu[k]), median(wcpu[k]), e, ratio(r, median(rps[h])), ratio(q, median(p99[h])),
           ratio(hwm[k], hwm[h]), ratio(e, median(eff[h])), noisy[k], n[k]
       }
