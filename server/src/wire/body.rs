@@ -14,7 +14,7 @@
 //! before a colon.
 
 use super::chunk_line::parse_chunk_line;
-use super::fields::parse_fields;
+use super::fields::Fields;
 use super::framing::BodyFraming;
 use super::WireError;
 use bytes::{Bytes, BytesMut};
@@ -171,14 +171,15 @@ impl BodyDecoder {
                     self.state = State::ChunkSize;
                 }
                 State::Trailers => {
-                    let fields = match parse_fields(buf, 0, MAX_TRAILER_FIELDS) {
-                        Ok(Some(fields)) if fields.end <= MAX_TRAILER_BYTES => fields,
-                        Ok(None) if buf.len() <= MAX_TRAILER_BYTES => return Ok(Decoded::NeedMore),
+                    let mut fields = Fields::new();
+                    match fields.parse(buf, 0, MAX_TRAILER_FIELDS) {
+                        Ok(true) if fields.end <= MAX_TRAILER_BYTES => {}
+                        Ok(false) if buf.len() <= MAX_TRAILER_BYTES => return Ok(Decoded::NeedMore),
                         Ok(_) | Err(WireError::HeadTooLarge) => {
                             return Err(WireError::BadChunk("trailer section too large"))
                         }
                         Err(_) => return Err(WireError::BadChunk("malformed trailer section")),
-                    };
+                    }
                     let section = buf.split_to(fields.end).freeze();
                     self.trailers = fields
                         .to_header_map(&section)

@@ -7,13 +7,13 @@
 //! name and its colon, obs-fold (a line starting with SP or HTAB), an empty
 //! or non-token name, and NUL, a bare CR or any other control byte but HTAB
 //! in a value. What it accepts and we do not is a bare LF as a line end;
-//! [`parse_fields`] checks that every line ended in CRLF, in O(lines), by
+//! [`Fields::parse`] checks that every line ended in CRLF, in O(lines), by
 //! looking at the two bytes before each field name and at the end of the
 //! section.
 //!
 //! Parsing is in two steps so that no byte is copied. First
-//! [`parse_fields`] finds where each name and value is, as offsets
-//! ([`FieldSpan`]), kept on the stack for the usual few dozen fields. Then,
+//! [`Fields::parse`] finds where each name and value is, as offsets
+//! (`FieldSpan`), kept on the stack for the usual few dozen fields. Then,
 //! once the caller has cut the head off its read buffer and frozen it into
 //! a `Bytes`, [`Fields::to_header_map`] makes each value a slice of those
 //! same bytes (`Bytes::slice`, a reference count, not a copy).
@@ -21,90 +21,98 @@
 use super::WireError;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use std::ops::Range;
 
 /// How many fields are kept on the stack; a head with more (up to the
 /// caller's limit) parses again with room on the heap.
-const STACK_FIELDS: usize = 32;
+const STACK_FIELDS: usize = 24;
 
-/// Where one field's name and value are, as offsets into the head.
-#[derive(Debug, Clone, Default)]
-pub(super) struct FieldSpan {
-    name: Range<usize>,
-    value: Range<usize>,
+/// Where one field's name and value are, as `(start, end)` offsets into
+/// the head. Plain integers, so that a fresh array of them is one memset.
+#[derive(Debug, Clone, Copy, Default)]
+struct FieldSpan {
+    name: (usize, usize),
+    value: (usize, usize),
 }
 
-/// The field section found after a start line.
+const NO_SPAN: FieldSpan = FieldSpan {
+    name: (0, 0),
+    value: (0, 0),
+};
+
+/// The field section of one head (or trailer section): where each field
+/// is, and where the section ends. The caller keeps it on its stack and
+/// lends it to [`Fields::parse`], so that nothing is moved or allocated
+/// for the usual head of up to 24 fields.
 #[derive(Debug)]
 pub(super) struct Fields {
-    spans: Spans,
+    stack: [FieldSpan; STACK_FIELDS],
+    /// Used instead of `stack` for a section with more fields.
+    heap: Vec<FieldSpan>,
     count: usize,
     /// Offset just after the empty line that ends the section.
     pub end: usize,
 }
 
-/// The stack variant is large on purpose: it is the one used for nearly
-/// every head, and it costs no allocation.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-enum Spans {
-    Stack([FieldSpan; STACK_FIELDS]),
-    Heap(Vec<FieldSpan>),
-}
-
 impl Fields {
+    #[inline]
+    pub fn new() -> Fields {
+        Fields {
+            stack: [NO_SPAN; STACK_FIELDS],
+            heap: Vec::new(),
+            count: 0,
+            end: 0,
+        }
+    }
+
     fn spans(&self) -> &[FieldSpan] {
-        match &self.spans {
-            Spans::Stack(spans) => &spans[..self.count],
-            Spans::Heap(spans) => &spans[..self.count],
+        if self.heap.is_empty() {
+            &self.stack[..self.count]
+        } else {
+            &self.heap[..self.count]
+        }
+    }
+
+    /// Parses the field lines of `buf` starting at `start` (just after the
+    /// start line, or at the first trailer line), up to and including the
+    /// empty line that ends them.
+    ///
+    /// `Ok(false)`: incomplete, read more. More than `max_fields` fields is
+    /// [`WireError::HeadTooLarge`].
+    pub fn parse(&mut self, buf: &[u8], start: usize, max_fields: usize) -> Result<bool, WireError> {
+        let room = max_fields.min(STACK_FIELDS);
+        match find_spans(buf, start, &mut self.stack[..room])? {
+            Found::Complete { count, end } => {
+                (self.count, self.end) = (count, end);
+                return Ok(true);
+            }
+            Found::Partial => return Ok(false),
+            Found::TooMany if max_fields <= STACK_FIELDS => return Err(WireError::HeadTooLarge),
+            Found::TooMany => {}
+        }
+        // The rare head with many fields: parse again with room for all of them.
+        self.heap = vec![NO_SPAN; max_fields];
+        match find_spans(buf, start, &mut self.heap)? {
+            Found::Complete { count, end } => {
+                (self.count, self.end) = (count, end);
+                Ok(true)
+            }
+            Found::Partial => Ok(false),
+            Found::TooMany => Err(WireError::HeadTooLarge),
         }
     }
 
     /// Builds the header map, values sharing `head`'s bytes. `head` must be
-    /// the bytes `parse_fields` looked at (offsets are into it).
+    /// the bytes `parse` looked at (offsets are into it).
     pub fn to_header_map(&self, head: &Bytes) -> Result<HeaderMap, WireError> {
         let mut map = HeaderMap::with_capacity(self.count);
         for span in self.spans() {
-            let name = HeaderName::from_bytes(&head[span.name.clone()])
+            let name = HeaderName::from_bytes(&head[span.name.0..span.name.1])
                 .map_err(|_| WireError::BadHeader("invalid field name"))?;
-            let value = HeaderValue::from_maybe_shared(head.slice(span.value.clone()))
+            let value = HeaderValue::from_maybe_shared(head.slice(span.value.0..span.value.1))
                 .map_err(|_| WireError::BadHeader("invalid field value"))?;
             map.append(name, value);
         }
         Ok(map)
-    }
-}
-
-/// Parses the field lines of `buf` starting at `start` (just after the
-/// start line, or at the first trailer line), up to and including the
-/// empty line that ends them.
-///
-/// `Ok(None)`: incomplete, read more. More than `max_fields` fields is
-/// [`WireError::HeadTooLarge`].
-pub(super) fn parse_fields(buf: &[u8], start: usize, max_fields: usize) -> Result<Option<Fields>, WireError> {
-    let mut stack = std::array::from_fn(|_| FieldSpan::default());
-    match find_spans(buf, start, &mut stack[..max_fields.min(STACK_FIELDS)])? {
-        Found::Complete { count, end } => {
-            return Ok(Some(Fields {
-                spans: Spans::Stack(stack),
-                count,
-                end,
-            }))
-        }
-        Found::Partial => return Ok(None),
-        Found::TooMany if max_fields <= STACK_FIELDS => return Err(WireError::HeadTooLarge),
-        Found::TooMany => {}
-    }
-    // The rare head with many fields: parse again with room for all of them.
-    let mut heap = vec![FieldSpan::default(); max_fields];
-    match find_spans(buf, start, &mut heap)? {
-        Found::Complete { count, end } => Ok(Some(Fields {
-            spans: Spans::Heap(heap),
-            count,
-            end,
-        })),
-        Found::Partial => Ok(None),
-        Found::TooMany => Err(WireError::HeadTooLarge),
     }
 }
 
@@ -140,15 +148,15 @@ fn find_spans(buf: &[u8], start: usize, spans: &mut [FieldSpan]) -> Result<Found
     // Every line must have ended in CRLF: the one before each field (the
     // start line for the first field is the caller's to check), the last
     // field line, and the empty line.
-    let block_start = block.as_ptr() as usize;
-    for (i, (field, span)) in fields.iter().zip(spans.iter_mut()).enumerate() {
-        let name_at = field.name.as_ptr() as usize - block_start;
-        if i > 0 && !ends_in_crlf(&block[..name_at]) {
+    let buf_start = buf.as_ptr() as usize;
+    for (field, span) in fields.iter().zip(spans.iter_mut()) {
+        let name_at = field.name.as_ptr() as usize - buf_start;
+        if name_at > start && !ends_in_crlf(&buf[..name_at]) {
             return Err(WireError::BadHeader("field line not ended by CRLF"));
         }
-        let value_at = field.value.as_ptr() as usize - block_start;
-        span.name = start + name_at..start + name_at + field.name.len();
-        span.value = start + value_at..start + value_at + field.value.len();
+        let value_at = field.value.as_ptr() as usize - buf_start;
+        span.name = (name_at, name_at + field.name.len());
+        span.value = (value_at, value_at + field.value.len());
     }
     let section = &block[..len];
     let last_line_ok = fields.is_empty() || ends_in_crlf(&section[..section.len().saturating_sub(2)]);
@@ -168,6 +176,11 @@ fn ends_in_crlf(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_fields(text: &[u8], start: usize, max: usize) -> Result<Option<Fields>, WireError> {
+        let mut fields = Fields::new();
+        Ok(fields.parse(text, start, max)?.then_some(fields))
+    }
 
     fn map(text: &[u8]) -> Result<Option<HeaderMap>, WireError> {
         let Some(fields) = parse_fields(text, 0, 100)? else {

@@ -12,7 +12,7 @@
 //! result must own: the header map, the target string, and the name of any
 //! header the `http` crate does not know by heart.
 
-use super::fields::parse_fields;
+use super::fields::Fields;
 use super::start_line::{parse_request_line, parse_status_line};
 use super::WireError;
 use bytes::BytesMut;
@@ -84,9 +84,10 @@ pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<
     let Some(line) = parse_request_line(buf)? else {
         return incomplete(buf, limits);
     };
-    let Some(fields) = parse_fields(buf, line.len, limits.max_headers)? else {
+    let mut fields = Fields::new();
+    if !fields.parse(buf, line.len, limits.max_headers)? {
         return incomplete(buf, limits);
-    };
+    }
     if fields.end > limits.max_header_bytes {
         return Err(WireError::HeadTooLarge);
     }
@@ -114,9 +115,10 @@ pub fn parse_response_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option
     let Some(line) = parse_status_line(buf)? else {
         return incomplete(buf, limits);
     };
-    let Some(fields) = parse_fields(buf, line.len, limits.max_headers)? else {
+    let mut fields = Fields::new();
+    if !fields.parse(buf, line.len, limits.max_headers)? {
         return incomplete(buf, limits);
-    };
+    }
     if fields.end > limits.max_header_bytes {
         return Err(WireError::HeadTooLarge);
     }

@@ -236,8 +236,37 @@ fn version_then_crlf(buf: &[u8], at: usize) -> Result<Option<(Parsed, usize)>, W
 /// `tchar` of RFC 9110 section 5.6.2: the bytes a token (a method, a field
 /// name, a transfer coding) is made of.
 pub(super) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_tchar`] as a table: one load per byte on the hot path.
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Bytes allowed in a request-target: visible ASCII. Anything RFC 3986
 /// leaves out that is still printable (`"`, `<`, `{`, `|`...) is let
