@@ -381,3 +381,19 @@ fn panic_message(panic: &Box<dyn Any + Send>) -> &str {
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(non-string panic)")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::holds_blank_line;
+
+    #[test]
+    fn blank_line_detection() {
+        assert!(holds_blank_line(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(holds_blank_line(b"\n\r\n"));
+        assert!(holds_blank_line(b"a\n\nb"));
+        assert!(!holds_blank_line(b"GET / HTTP/1.1\r\nHost: x\r\n"));
+        assert!(!holds_blank_line(b"\r\n"));
+        assert!(!holds_blank_line(b"\n\r"));
+        assert!(!holds_blank_line(b""));
+    }
+}
