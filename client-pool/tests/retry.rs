@@ -95,3 +95,24 @@ async fn a_connection_closed_while_idle_is_noticed_and_skipped() {
     assert!(!resp.extensions().get::<GotConnInfo>().unwrap().reused);
     assert_eq!(server.counts.accepted(), 2);
 }
+
+#[tokio::test]
+async fn dropping_the_request_future_closes_its_connection() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        if read_request(&mut stream, &mut buf).await.is_some() {
+            // Never answer; wait for the client to go away (EOF).
+            let _ = read_request(&mut stream, &mut buf).await;
+        }
+    })
+    .await;
+    let client = Client::new();
+    let gave_up =
+        tokio::time::timeout(std::time::Duration::from_millis(50), client.get(&server.url("/"))).await;
+    assert!(gave_up.is_err());
+    eventually("the server to see the connection closed", || {
+        server.counts.accepted() == 1 && server.counts.open() == 0
+    })
+    .await;
+    assert_eq!(client.transport().stats().idle, 0);
+}
