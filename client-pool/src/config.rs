@@ -23,7 +23,9 @@ pub struct TransportConfig {
     /// `DefaultTransport`); the oldest is closed when one more comes back.
     pub max_idle_conns: usize,
     /// Idle connections kept per key (Go: `MaxIdleConnsPerHost`, default 2).
-    /// A connection coming back to a full list is closed.
+    /// A connection coming back to a full list is closed. 0 keeps none and
+    /// hands none over (Go spells that with a negative value; its 0 means
+    /// "the default, 2").
     pub max_idle_conns_per_host: usize,
     /// Connections per key, idle + active + dialling (Go:
     /// `MaxConnsPerHost`); 0 means no limit. Requests beyond it wait.
