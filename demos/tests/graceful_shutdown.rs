@@ -52,3 +52,37 @@ fn sigterm_finishes_the_request_in_flight_and_exits_zero() {
 fn sigint_does_the_same() {
     shutdown_with_request_in_flight("graceful-int", Signal::SIGINT, "SIGINT");
 }
+
+/// The keep-alive race, deterministically: a keep-alive connection idle
+/// when the drain starts is not closed at once (Go's `Shutdown` would); its
+/// next request, sent during the idle grace, is answered with
+/// `Connection: close`. The grace is long here (5 s) so that the test does
+/// not depend on how fast this machine is.
+#[test]
+fn idle_keep_alive_connection_is_answered_during_the_drain() {
+    let mut example = Example::start_with("graceful-idle", |command| {
+        command.args(["--idle-grace-ms", "5000"]);
+    });
+    let pid = example.serving_pid();
+    let mut conn = connect(example.addr).unwrap();
+    send_get(&mut conn, "/pid").unwrap();
+    let first = read_response(&mut conn).unwrap();
+    assert_eq!((first.status, first.close), (200, false), "a keep-alive answer");
+
+    signal(pid, Signal::SIGTERM);
+    example.log.wait_for("the drain to start", START_TIMEOUT, |l| {
+        l.contains(&format!("[pid: {pid}] Waiting for connections to be closed."))
+    });
+    assert!(
+        std::net::TcpStream::connect(example.addr).is_err(),
+        "no longer accepting"
+    );
+    send_get(&mut conn, "/pid").unwrap();
+    let second = read_response(&mut conn).expect("the request sent while idle is answered");
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body.trim(), pid.to_string());
+    assert!(second.close, "and told to close");
+
+    let status = example.wait_exit(pid, EXIT_TIMEOUT).unwrap();
+    assert_eq!(status.code(), Some(0));
+}
