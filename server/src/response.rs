@@ -178,15 +178,20 @@ impl ResponseWriter {
     /// response (such as `103 Early Hints`) with the headers set so far,
     /// and the handler goes on to choose the real status. It leaves with
     /// the next write to the socket, ahead of everything else.
+    #[track_caller]
     pub fn write_header(&mut self, status: StatusCode) {
         if status.is_informational() && self.status.is_none() {
             self.queue_interim(status);
             return;
         }
         if self.status.is_some() {
+            // Like Go, say where the extra call came from.
+            let caller = std::panic::Location::caller();
             tracing::warn!(
                 status = status.as_u16(),
-                "http: superfluous response.WriteHeader call"
+                "http: superfluous response.WriteHeader call from {}:{}",
+                caller.file(),
+                caller.line()
             );
             return;
         }
