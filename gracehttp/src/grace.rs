@@ -207,7 +207,10 @@ impl GraceServer {
         self.serve_inherited(inherited, Arc::new(handler)).await
     }
 
-    /// The whole life of one process.
+    /// The whole life of one process, with the descriptors already taken
+    /// (by [`Inherited::take_from_env`], or built by hand in a test: with no
+    /// listener, `addr` is bound). Returns once this process has shut down
+    /// or handed over.
     pub async fn serve_inherited(self, inherited: Inherited, handler: Arc<dyn Handler>) -> Result<(), Error> {
         let pid = std::process::id();
         let target = match self.target.clone() {

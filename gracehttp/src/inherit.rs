@@ -32,7 +32,8 @@ pub(crate) const READY_FD: &str = "GRACEHTTP_READY_FD";
 /// What a parent handed us.
 #[derive(Debug, Default)]
 pub struct Inherited {
-    /// The listening socket, if the environment named one for us.
+    /// The listening socket, if the environment named one for us. It is
+    /// non-blocking, as tokio needs; one built by hand must be made so too.
     pub listener: Option<std::net::TcpListener>,
     /// Where to write the readiness byte, if a gracehttp parent waits for it.
     pub ready: Option<File>,
