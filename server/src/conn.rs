@@ -108,6 +108,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         };
         // ReadTimeout covers head and body (Go: `readRequest`).
         reader.deadline = config.read_timeout.map(|t| head_started + t);
+        reader.write_deadline = writer.deadline;
 
         let (mut request, framing) = match build_request(head, guard.info.remote_addr) {
             Ok(built) => built,

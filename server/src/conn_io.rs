@@ -32,6 +32,9 @@ pub(crate) struct ConnReader {
     pub buf: BytesMut,
     /// Go's `ReadTimeout`: no byte of the current request may arrive after this.
     pub deadline: Option<Instant>,
+    /// The response's write deadline, for the `100 Continue` written from
+    /// this side (Go's `WriteTimeout` covers it too).
+    pub write_deadline: Option<Instant>,
     /// Shared with the [`ConnWriter`]: true once the current response's
     /// head has gone out. A `100 Continue` must not follow a final head
     /// (Go: `response.canWriteContinue`).
@@ -44,6 +47,7 @@ impl ConnReader {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
             deadline: None,
+            write_deadline: None,
             final_head_sent,
         }
     }
@@ -72,16 +76,24 @@ impl ConnReader {
     /// response writer, so we write through the shared socket directly.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
         let socket = self.stream.as_ref();
-        let mut written = 0;
-        while written < bytes.len() {
-            socket.writable().await?;
-            match socket.try_write(&bytes[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
+        let write = async {
+            let mut written = 0;
+            while written < bytes.len() {
+                socket.writable().await?;
+                match socket.try_write(&bytes[written..]) {
+                    Ok(n) => written += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Err(e),
+                }
             }
+            Ok(())
+        };
+        match self.write_deadline {
+            None => write.await,
+            Some(deadline) => tokio::time::timeout_at(deadline, write)
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
         }
-        Ok(())
     }
 }
 
