@@ -380,3 +380,43 @@ fn systemd_is_told_each_new_main_pid() {
     example.wait_exit(second, EXIT_TIMEOUT);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The first process can also get its socket the way systemd or
+/// `systemfd --no-pid` hand it over: a blocking listening socket on fd 3,
+/// `LISTEN_FDS=1`, no `LISTEN_PID`. It serves on that socket (not on
+/// `--addr`), and restarts from there as usual.
+#[test]
+fn first_start_on_a_socket_passed_like_systemfd() {
+    let passed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let passed_addr = passed.local_addr().unwrap();
+    let mut example = Example::start_with("restart-systemfd", move |command| {
+        command.env("LISTEN_FDS", "1").env_remove("LISTEN_PID");
+        // SAFETY: dup2 is async-signal-safe; `passed` lives in the closure,
+        // so its descriptor is open at the fork. The copy on fd 3 is not
+        // close-on-exec: it is what the first process inherits.
+        unsafe {
+            command.pre_exec(move || {
+                use std::os::fd::AsRawFd;
+                let fd = passed.as_raw_fd();
+                // dup2 onto itself would keep close-on-exec set.
+                let moved = if fd == 3 {
+                    nix::libc::fcntl(3, nix::libc::F_SETFD, 0)
+                } else {
+                    nix::libc::dup2(fd, 3)
+                };
+                if moved < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    assert_eq!(
+        example.addr, passed_addr,
+        "served on the passed socket, not on --addr"
+    );
+    let first = example.serving_pid();
+    assert_eq!(example.pid_answering(), first);
+    let second = example.restart();
+    assert_eq!(example.pid_answering(), second);
+}

@@ -36,33 +36,42 @@ impl Log {
     /// Waits until a line satisfies `pred`, and returns it.
     pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + timeout;
-        let mut lines = self.lines.lock().unwrap();
+        let mut lines = self.lines();
         loop {
             if let Some(line) = lines.iter().find(|l| pred(l)) {
                 return line.clone();
             }
             let now = Instant::now();
-            assert!(
-                now < deadline,
-                "timed out waiting for {what}; log so far:\n{}",
-                lines.join("\n")
-            );
-            lines = self.grew.wait_timeout(lines, deadline - now).unwrap().0;
+            if now >= deadline {
+                // Unlock before panicking: `Drop` for `Example` reads the log.
+                let text = lines.join("\n");
+                drop(lines);
+                panic!("timed out waiting for {what}; log so far:\n{text}");
+            }
+            lines = self
+                .grew
+                .wait_timeout(lines, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
         }
     }
 
     pub fn contains(&self, needle: &str) -> bool {
-        self.lines.lock().unwrap().iter().any(|l| l.contains(needle))
+        self.lines().iter().any(|l| l.contains(needle))
     }
 
     pub fn text(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
+        self.lines().join("\n")
     }
 
     /// Every pid that spoke (`[pid: N]`).
     pub fn pids(&self) -> BTreeSet<i32> {
-        let lines = self.lines.lock().unwrap();
-        lines.iter().filter_map(|l| pid_in(l)).collect()
+        self.lines().iter().filter_map(|l| pid_in(l)).collect()
+    }
+
+    /// The lines so far, even if a panicking test poisoned the lock.
+    fn lines(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -117,7 +126,7 @@ impl Example {
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
-                    log.lines.lock().unwrap().push(line);
+                    log.lines().push(line);
                     log.grew.notify_all();
                 }
             });
@@ -130,9 +139,17 @@ impl Example {
             log,
         };
         let line = example.log.wait_for("the listening line", START_TIMEOUT, |l| {
-            l.contains("Listening on http://")
+            // A socket of its own, or one passed by systemd or systemfd.
+            l.contains("Listening on http://") || l.contains("with the listener inherited on fd 3.")
         });
-        let addr = line.split("http://").nth(1).unwrap().trim_end_matches('.');
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .trim_end_matches('.');
         example.addr = addr.parse().unwrap();
         let pid = example.wait_pid_file(|p| p.is_some(), START_TIMEOUT);
         assert_eq!(pid, example.first.id() as i32);
