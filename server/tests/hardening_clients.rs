@@ -1,9 +1,10 @@
 //! Issue 8, "not stricter than the RFC": the strict parser must still
-//! accept what real clients send. curl (installed by CI; the tests skip
-//! with a message when it is absent) and hyper's client talk to a real
+//! accept what real clients send. curl and wrk (installed by CI), hyper's
+//! client, and Go's client when Go is installed (not in CI) talk to a real
 //! `server::Server` on 127.0.0.1: plain requests, bodies with
 //! Content-Length and chunked (with trailers), HTTP/1.0, and the
-//! absolute-form target a client sends to a proxy.
+//! absolute-form target a client sends to a proxy. A tool that is missing
+//! makes its test skip with a printed reason.
 
 mod hardening_support;
 
@@ -15,8 +16,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Runs curl with `args` (plus `-sS`), returns its stdout, or `None` when
 /// curl is not installed.
@@ -79,6 +81,76 @@ async fn curl_requests_are_accepted() {
         .await
         .unwrap();
     assert_eq!(body, "/target?q=a%20b&r=%E2%9C%93");
+}
+
+/// Runs `program` with `args` off the async threads, killing it if it
+/// has not finished within `limit`. `None` when the program is not
+/// installed.
+async fn run_tool(program: &str, args: Vec<String>, limit: Duration) -> Option<std::process::Output> {
+    let child = match Command::new(program)
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipping: {program} is not installed");
+            return None;
+        }
+        Err(e) => panic!("running {program}: {e}"),
+    };
+    let pid = child.id();
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    match tokio::time::timeout(limit, waiting).await {
+        Ok(output) => Some(output.unwrap().unwrap()),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("{program} {args:?} did not finish within {limit:?}");
+        }
+    }
+}
+
+/// wrk (the benchmarks' load generator) gets only 2xx answers over
+/// several keep-alive connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrk_gets_only_successful_responses() {
+    let s = TestServer::start().await;
+    let url = format!("http://{}/", s.addr);
+    let args = ["-t1", "-c4", "-d1s", url.as_str()].map(String::from).to_vec();
+    let Some(output) = run_tool("wrk", args, Duration::from_secs(20)).await else {
+        return;
+    };
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed: {report}");
+    assert!(report.contains("Requests/sec"), "no wrk report: {report}");
+    assert!(!report.contains("Non-2xx"), "wrk saw errors: {report}");
+    assert!(
+        !report.contains("Socket errors"),
+        "wrk saw socket errors: {report}"
+    );
+}
+
+/// Go's client (optional: Go is not installed by CI): GET, a
+/// Content-Length POST, a chunked POST with a trailer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_client_requests_are_accepted() {
+    let s = TestServer::start().await;
+    let program = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/hardening_support/go_client.go"
+    );
+    let args = vec!["run".to_owned(), program.to_owned(), format!("http://{}", s.addr)];
+    // Compiling the client is most of the time; a loaded machine is slow.
+    let Some(output) = run_tool("go", args, Duration::from_secs(120)).await else {
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "ok",
+        "go client: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A chunked body of several frames and trailers: hyper sends it chunked
