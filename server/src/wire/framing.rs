@@ -300,4 +300,49 @@ mod tests {
         old.version = Version::HTTP_10;
         assert!(request_framing(&old).is_err());
     }
+
+    fn response(status: u16, version: Version, lines: &[(&str, &str)]) -> ResponseHead {
+        let request = request(lines);
+        ResponseHead {
+            version,
+            status: http::StatusCode::from_u16(status).unwrap(),
+            reason: String::new(),
+            headers: request.headers,
+        }
+    }
+
+    fn response_framed(method: Method, status: u16, lines: &[(&str, &str)]) -> Result<BodyFraming, u16> {
+        response_framing(&method, &response(status, Version::HTTP_11, lines)).map_err(|e| e.status().as_u16())
+    }
+
+    #[test]
+    fn response_framing_rules() {
+        use BodyFraming::*;
+        let cl = [("content-length", "5")];
+        assert_eq!(response_framed(Method::HEAD, 200, &cl), Ok(Empty));
+        for status in [101, 204, 304] {
+            assert_eq!(response_framed(Method::GET, status, &cl), Ok(Empty));
+        }
+        assert_eq!(response_framed(Method::GET, 200, &cl), Ok(Length(5)));
+        assert_eq!(response_framed(Method::GET, 200, &[]), Ok(UntilClose));
+        assert_eq!(
+            response_framed(Method::GET, 200, &[("content-length", "5x")]),
+            Err(400)
+        );
+        let te = |v| [("transfer-encoding", v)];
+        assert_eq!(response_framed(Method::GET, 200, &te("chunked")), Ok(Chunked));
+        assert_eq!(response_framed(Method::GET, 200, &te("gzip")), Ok(UntilClose));
+        assert_eq!(response_framed(Method::GET, 200, &te("gzip, chunked")), Err(501));
+        assert_eq!(response_framed(Method::GET, 200, &te("chunked, gzip")), Err(400));
+        assert_eq!(
+            response_framed(
+                Method::GET,
+                200,
+                &[("transfer-encoding", "chunked"), ("content-length", "5")]
+            ),
+            Err(400)
+        );
+        let old = response(200, Version::HTTP_10, &te("chunked"));
+        assert_eq!(response_framing(&Method::GET, &old), Ok(UntilClose));
+    }
 }

@@ -144,3 +144,45 @@ fn incomplete<T>(buf: &[u8], limits: &Limits) -> Result<Option<T>, WireError> {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(text: &[u8]) -> Result<Option<ResponseHead>, WireError> {
+        parse_response_head(&mut BytesMut::from(text), &Limits::default())
+    }
+
+    #[test]
+    fn response_heads() {
+        let head = response(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((head.status.as_u16(), head.reason.as_str()), (404, "Not Found"));
+        assert_eq!(head.headers["content-length"], "0");
+        assert!(response(b"HTTP/1.1 200 OK\r\nA: 1\r\n").unwrap().is_none());
+        assert_eq!(
+            response(b"HTTP/2.0 200 OK\r\n\r\n").unwrap_err(),
+            WireError::UnsupportedVersion
+        );
+        for bad in [
+            &b"HTTP/1.1 200 OK\nA: 1\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nA: 1\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA : 1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: 1\r\n folded\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: \x00\r\n\r\n",
+        ] {
+            assert!(response(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let limits = Limits {
+            max_header_bytes: 20,
+            max_headers: 4,
+        };
+        let mut long = BytesMut::from(&b"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaa"[..]);
+        assert_eq!(
+            parse_response_head(&mut long, &limits).unwrap_err(),
+            WireError::HeadTooLarge
+        );
+    }
+}
