@@ -40,22 +40,27 @@ impl Default for Limits {
 /// A parsed request line and header fields.
 #[derive(Debug, Clone)]
 pub struct RequestHead {
+    /// The method, a token (Go: `Request.Method`).
     pub method: Method,
     /// The request-target exactly as sent (Go: `Request.RequestURI`).
     /// Always printable ASCII: the parser refuses anything else.
     pub target: String,
     /// HTTP/1.0 or HTTP/1.1 (a later HTTP/1 minor version reads as 1.1).
     pub version: Version,
+    /// The header fields in order; values share the head's bytes.
     pub headers: HeaderMap,
 }
 
 /// A parsed status line and header fields.
 #[derive(Debug, Clone)]
 pub struct ResponseHead {
+    /// HTTP/1.0 or HTTP/1.1 (a later HTTP/1 minor version reads as 1.1).
     pub version: Version,
+    /// The status code, 100 to 999.
     pub status: StatusCode,
     /// The reason phrase as sent (lossy UTF-8; it carries no meaning).
     pub reason: String,
+    /// The header fields in order; values share the head's bytes.
     pub headers: HeaderMap,
 }
 
