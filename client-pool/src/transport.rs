@@ -389,6 +389,7 @@ impl Inner {
             want,
             rx,
             transport: self.clone(),
+            key: key.clone(),
         })
     }
 
@@ -547,6 +548,7 @@ struct Waiting {
     want: Arc<WantConn>,
     rx: oneshot::Receiver<crate::pool::Delivery>,
     transport: Arc<Inner>,
+    key: ConnectKey,
 }
 
 impl Waiting {
@@ -554,7 +556,7 @@ impl Waiting {
         match (&mut self.rx).await {
             Ok(delivery) => delivery,
             Err(_) => Err(Error::Dial {
-                addr: String::new(),
+                addr: self.key.dial_addr().to_owned(),
                 source: std::io::Error::other("the dial task ended without a result"),
             }),
         }

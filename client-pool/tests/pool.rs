@@ -49,15 +49,8 @@ async fn hundred_sequential_gets_dial_once_on_hyper() {
     assert_eq!(client.transport().stats().dials, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thousand_concurrent_gets_never_exceed_max_conns_per_host() {
-    let server = our_server(server::handler_fn(|w, _r| {
-        Box::pin(async move {
-            tokio::task::yield_now().await;
-            let _ = w.write(b"hello").await;
-        })
-    }))
-    .await;
+/// 1000 GETs at once through a Transport limited to 8 connections per host.
+async fn thousand_concurrent_gets(server: &common::TestServer, expected_body: &str) {
     let transport = Transport::new(TransportConfig {
         max_conns_per_host: 8,
         max_idle_conns_per_host: 8,
@@ -76,7 +69,7 @@ async fn thousand_concurrent_gets_never_exceed_max_conns_per_host() {
     }
     for task in tasks {
         let (status, text) = within("a concurrent GET", task).await.unwrap().unwrap();
-        assert_eq!((status.as_u16(), text.as_str()), (200, "hello"));
+        assert_eq!((status.as_u16(), text.as_str()), (200, expected_body));
     }
     assert!(
         server.counts.max_open() <= 8,
@@ -91,6 +84,24 @@ async fn thousand_concurrent_gets_never_exceed_max_conns_per_host() {
     let stats = transport.stats();
     assert!(stats.dials <= 8, "{stats:?}");
     assert_eq!(stats.reuses + stats.dials, 1000, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_gets_never_exceed_max_conns_per_host() {
+    let server = our_server(server::handler_fn(|w, _r| {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            let _ = w.write(b"hello").await;
+        })
+    }))
+    .await;
+    thousand_concurrent_gets(&server, "hello").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_gets_never_exceed_max_conns_per_host_on_hyper() {
+    let server = hyper_server().await;
+    thousand_concurrent_gets(&server, "hello from hyper").await;
 }
 
 #[tokio::test]
