@@ -14,7 +14,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConnectKey {
     /// `http` (the only scheme spoken here).
-    pub scheme: String,
+    pub scheme: &'static str,
     /// `host:port` of the origin server, port always present.
     pub addr: String,
     /// `host:port` of the proxy, when requests go through one.
@@ -27,7 +27,7 @@ impl ConnectKey {
         let addr = addr_of(uri)?;
         let proxy = proxy.map(addr_of).transpose()?;
         Ok(ConnectKey {
-            scheme: "http".to_owned(),
+            scheme: "http",
             addr,
             proxy,
         })

@@ -266,8 +266,8 @@ fn write_head(
     config: &TransportConfig,
     close: bool,
 ) {
-    let target = if key.proxy.is_some() {
-        parts.uri.to_string()
+    let target: std::borrow::Cow<'_, str> = if key.proxy.is_some() {
+        parts.uri.to_string().into()
     } else {
         parts
             .uri
@@ -275,7 +275,7 @@ fn write_head(
             .map(|pq| pq.as_str())
             .filter(|t| !t.is_empty())
             .unwrap_or("/")
-            .to_owned()
+            .into()
     };
     wire::write_request_head(out, &parts.method, &target, Version::HTTP_11, &HeaderMap::new());
     if !parts.headers.contains_key(HOST) {
