@@ -248,6 +248,75 @@ mod tests {
         assert_eq!(resolve_relative(b"/a/", "/x/../y"), b"/y");
     }
 
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn locations_match_go_test_redirect() {
+        // Go 1.19 serve_test.go TestRedirect, from a request for /qux/.
+        let cases = [
+            ("http://foobar.com/baz", "http://foobar.com/baz"),
+            ("https://foobar.com/baz", "https://foobar.com/baz"),
+            ("test://foobar.com/baz", "test://foobar.com/baz"),
+            ("//foobar.com/baz", "//foobar.com/baz"),
+            ("/foobar.com/baz", "/foobar.com/baz"),
+            ("foobar.com/baz", "/qux/foobar.com/baz"),
+            ("../quux/foobar.com/baz", "/quux/foobar.com/baz"),
+            ("///foobar.com/baz", "/foobar.com/baz"),
+            ("/foo?next=http://bar.com/", "/foo?next=http://bar.com/"),
+            (
+                "http://localhost:8080/_ah/login?continue=http://localhost:8080/",
+                "http://localhost:8080/_ah/login?continue=http://localhost:8080/",
+            ),
+            ("/фубар", "/%d1%84%d1%83%d0%b1%d0%b0%d1%80"),
+            (
+                "http://foo.com/фубар",
+                "http://foo.com/%d1%84%d1%83%d0%b1%d0%b0%d1%80",
+            ),
+        ];
+        let r = Request::new(Method::GET, "http://example.com/qux/").unwrap();
+        for (to, want) in cases {
+            let mut w = ResponseWriter::recorder();
+            run(redirect(&mut w, &r, to, StatusCode::FOUND));
+            assert_eq!(w.status(), StatusCode::FOUND);
+            assert_eq!(w.headers()[LOCATION], want, "redirect to {to:?}");
+        }
+    }
+
+    #[test]
+    fn content_type_and_body_match_go() {
+        // Go 1.19 serve_test.go TestRedirectContentTypeAndBody.
+        let cases: [(&str, Option<&str>, &str, &str); 6] = [
+            (
+                "GET",
+                None,
+                "text/html; charset=utf-8",
+                "<a href=\"/foo\">Found</a>.\n\n",
+            ),
+            ("HEAD", None, "text/html; charset=utf-8", ""),
+            ("POST", None, "", ""),
+            ("DELETE", None, "", ""),
+            ("foo", None, "", ""),
+            ("GET", Some("application/test"), "application/test", ""),
+        ];
+        for (method, preset, want_type, want_body) in cases {
+            let method: Method = method.parse().unwrap();
+            let r = Request::new(method.clone(), "http://example.com/qux/").unwrap();
+            let mut w = ResponseWriter::recorder_for(&method);
+            if let Some(preset) = preset {
+                w.header().insert(CONTENT_TYPE, HeaderValue::from_static(preset));
+            }
+            run(redirect(&mut w, &r, "/foo", StatusCode::FOUND));
+            let got_type = w.headers().get(CONTENT_TYPE).map_or("", |v| v.to_str().unwrap());
+            assert_eq!(got_type, want_type, "{method}");
+            assert_eq!(w.recorded_body(), want_body.as_bytes(), "{method}");
+        }
+    }
+
     #[test]
     fn non_ascii_is_escaped_lower_case() {
         assert_eq!(hex_escape_non_ascii("/ü?q=ü".as_bytes()), b"/%c3%bc?q=%c3%bc");
