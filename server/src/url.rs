@@ -634,6 +634,22 @@ mod tests {
         assert_eq!(Url::from_path("/~:;+&=@$,", "").to_string(), "/~:;+&=@$,");
     }
 
+    proptest::proptest! {
+        /// Escaping any byte path and parsing it back gives the same bytes,
+        /// with no raw path kept (the escaping is Go's default one).
+        #[test]
+        fn escape_then_parse_round_trips(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let mut path = b"/".to_vec();
+            path.extend_from_slice(&tail);
+            let escaped = escape_path(&path);
+            proptest::prop_assert!(escaped.is_ascii());
+            let url = get(&escaped).unwrap();
+            proptest::prop_assert_eq!(url.path.as_bytes(), &path[..]);
+            proptest::prop_assert_eq!(url.raw_path.as_str(), "");
+            proptest::prop_assert_eq!(Url::from_path(path.clone(), "").string(), escaped);
+        }
+    }
+
     #[test]
     fn reference_parsing_for_redirect() {
         assert!(parse_reference("https://baidu.com").unwrap().host == "baidu.com");
