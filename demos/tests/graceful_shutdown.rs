@@ -86,3 +86,50 @@ fn idle_keep_alive_connection_is_answered_during_the_drain() {
     let status = example.wait_exit(pid, EXIT_TIMEOUT).unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// The shutdown timeout bounds the drain: a request still running then is
+/// cut, the process says so and exits with status 1.
+#[test]
+fn drain_timeout_closes_what_is_left() {
+    let mut example = Example::start_with("graceful-timeout", |command| {
+        command.args(["--shutdown-timeout-ms", "300"]);
+    });
+    let pid = example.serving_pid();
+    let slow = get_in_background(example.addr, "/slow/10000");
+    example
+        .log
+        .wait_for("the slow request to start", START_TIMEOUT, |l| {
+            l.contains(&format!("[pid: {pid}] slow request: sleeping 10000ms"))
+        });
+    signal(pid, Signal::SIGTERM);
+    let status = example.wait_exit(pid, EXIT_TIMEOUT).unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(example.log.contains(&format!(
+        "[pid: {pid}] Shutdown timed out: 1 connection(s) closed by force."
+    )));
+    assert!(slow.join().unwrap().is_err(), "the cut request gets no response");
+}
+
+/// A second SIGTERM during the drain closes every connection at once.
+#[test]
+fn second_sigterm_closes_everything_now() {
+    let mut example = Example::start("graceful-twice");
+    let pid = example.serving_pid();
+    let slow = get_in_background(example.addr, "/slow/10000");
+    example
+        .log
+        .wait_for("the slow request to start", START_TIMEOUT, |l| {
+            l.contains(&format!("[pid: {pid}] slow request: sleeping 10000ms"))
+        });
+    signal(pid, Signal::SIGTERM);
+    example.log.wait_for("the drain to start", START_TIMEOUT, |l| {
+        l.contains(&format!("[pid: {pid}] Waiting for connections to be closed."))
+    });
+    signal(pid, Signal::SIGTERM);
+    let status = example.wait_exit(pid, EXIT_TIMEOUT).unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(example.log.contains(&format!(
+        "[pid: {pid}] Receive signal SIGTERM again. Closing every connection now."
+    )));
+    assert!(slow.join().unwrap().is_err(), "the cut request gets no response");
+}

@@ -15,7 +15,9 @@
 //! idle keep-alive connection, default 500; 0 behaves as Go's `Shutdown`
 //! and loses requests under load: `scripts/restart-bench.sh` shows it),
 //! `--ready-timeout-ms N` (how long a new process has to become ready
-//! before it is killed and the old one keeps serving, default 10000).
+//! before it is killed and the old one keeps serving, default 10000),
+//! `--shutdown-timeout-ms N` (bound on the whole drain, default 30000; what
+//! is left then is closed by force and the process exits with status 1).
 //!
 //! Watch a restart happen (three terminals):
 //!
@@ -115,6 +117,11 @@ fn main() {
         gracehttp::DEFAULT_READY_TIMEOUT.as_millis() as u64,
     );
     grace = grace.ready_timeout(Duration::from_millis(ready_timeout_ms));
+    let shutdown_timeout_ms = demos::cli::flag_or(
+        "shutdown-timeout-ms",
+        gracehttp::DEFAULT_SHUTDOWN_TIMEOUT.as_millis() as u64,
+    );
+    grace = grace.shutdown_timeout(Duration::from_millis(shutdown_timeout_ms));
     if let Some(path) = demos::cli::flag("pid-file") {
         grace = grace.pid_file(path);
     }
