@@ -420,3 +420,42 @@ fn first_start_on_a_socket_passed_like_systemfd() {
     let second = example.restart();
     assert_eq!(example.pid_answering(), second);
 }
+
+/// SIGTERM while a new process is still starting: the restart is
+/// abandoned, the new process is stopped and reaped, and the old one shuts
+/// down as usual; nothing is left serving.
+#[test]
+fn sigterm_during_a_restart_stops_the_new_process_too() {
+    let dir = scratch_dir("restart-term-switch");
+    let switch = dir.join("slow-start");
+    std::fs::write(&switch, "delay 1500").unwrap();
+    let switch_for_child = switch.clone();
+    let mut example = Example::start_with("restart-term", move |command| {
+        command.env("EXAMPLE_TEST_CHILD_START", &switch_for_child);
+    });
+    let old = example.serving_pid();
+
+    signal(old, Signal::SIGUSR2);
+    let child_line = example
+        .log
+        .wait_for("the slow child to start", HANDOVER_TIMEOUT, |l| {
+            l.contains("delaying the start by 1500ms")
+        });
+    let child = pid_in(&child_line).unwrap();
+    signal(old, Signal::SIGTERM);
+    let status = example.wait_exit(old, EXIT_TIMEOUT).unwrap();
+    assert_eq!(status.code(), Some(0), "log:\n{}", example.log.text());
+    let stopped = example.log.wait_for("the child's end", START_TIMEOUT, |l| {
+        l.contains(&format!("[pid: {old}] Stopped the new process [{child}]"))
+    });
+    assert!(!alive(child), "{stopped}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{child}")).exists(),
+        "reaped: {stopped}"
+    );
+    assert!(
+        std::net::TcpStream::connect(example.addr).is_err(),
+        "nothing serves any more"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

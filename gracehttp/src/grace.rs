@@ -8,7 +8,7 @@ use crate::hooks::Hooks;
 use crate::inherit::Inherited;
 use crate::notify;
 use crate::pidfile;
-use crate::restart::{kill_and_reap, restart, Ready};
+use crate::restart::{restart, stop_and_reap, Ready};
 use crate::spawn::ExecTarget;
 use server::{Config, Handler, Listener, Server};
 use std::future::Future;
@@ -326,13 +326,15 @@ impl GraceServer {
                 }
             }
         };
-        // A restart still waiting for its child when we stop: that child
-        // must not start serving behind our back.
+        // A restart still waiting for its child when we stop for good: that
+        // child must not go on serving behind our back. It may already
+        // accept (its byte can be in the pipe, unread), so it gets a
+        // graceful shutdown of its own, bounded like ours.
         drop(upgrade);
         let child = pending_child.swap(0, Ordering::AcqRel);
         if child > 0 {
-            let status = kill_and_reap(child).await;
-            tracing::info!("[pid: {pid}] Stopped the new process [{child}] ({status}).");
+            let status = stop_and_reap(child, self.shutdown_timeout).await;
+            tracing::info!("[pid: {pid}] Stopped the new process [{child}]: it {status}.");
         }
 
         // Drain: stop accepting, answer with Connection: close, let idle

@@ -10,7 +10,7 @@
 use crate::error::RestartError;
 use crate::spawn::{spawn, ExecTarget};
 use nix::sys::signal::{kill, Signal};
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -71,13 +71,37 @@ pub(crate) async fn kill_and_reap(pid: i32) -> String {
     let _ = kill(pid, Signal::SIGKILL);
     // waitpid blocks; after SIGKILL it returns almost at once, but it must
     // not block a runtime worker in the meantime.
-    let waited = tokio::task::spawn_blocking(move || waitpid(pid, None)).await;
-    match waited {
-        Ok(Ok(WaitStatus::Exited(_, code))) => format!("exited with status {code}"),
-        Ok(Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _))) => "was killed".to_owned(),
-        Ok(Ok(WaitStatus::Signaled(_, signal, _))) => format!("died of {signal}"),
-        Ok(Ok(other)) => format!("ended ({other:?})"),
+    match tokio::task::spawn_blocking(move || waitpid(pid, None)).await {
+        Ok(Ok(status)) => describe(status),
         Ok(Err(e)) => format!("could not be reaped ({e})"),
         Err(e) => format!("could not be reaped ({e})"),
+    }
+}
+
+/// Asks `pid` to shut down gracefully (SIGTERM): it may already accept
+/// connections, and those deserve an answer. Waits up to `grace` for it to
+/// exit, then kills it. Returns how it ended, in words.
+pub(crate) async fn stop_and_reap(pid: i32, grace: Duration) -> String {
+    let child = Pid::from_raw(pid);
+    let _ = kill(child, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + grace;
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Ok(WaitStatus::StillAlive) => return kill_and_reap(pid).await,
+            Ok(status) => return describe(status),
+            Err(e) => return format!("could not be reaped ({e})"),
+        }
+    }
+}
+
+fn describe(status: WaitStatus) -> String {
+    match status {
+        WaitStatus::Exited(_, code) => format!("exited with status {code}"),
+        WaitStatus::Signaled(_, Signal::SIGKILL, _) => "was killed".to_owned(),
+        WaitStatus::Signaled(_, signal, _) => format!("died of {signal}"),
+        other => format!("ended ({other:?})"),
     }
 }
