@@ -15,6 +15,7 @@ use crate::conn::PersistConn;
 use crate::transport::Inner;
 use crate::Error;
 use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
 use server::wire::{BodyDecoder, Decoded};
 use std::fmt;
 use std::sync::Arc;
@@ -176,6 +177,8 @@ impl BodySender {
 /// the body before its end closes the connection.
 pub struct ResponseBody {
     state: State,
+    /// Trailer fields of a chunked body, once it has ended.
+    trailers: Option<HeaderMap>,
 }
 
 enum State {
@@ -198,7 +201,10 @@ struct Reading {
 impl ResponseBody {
     /// A body with nothing in it.
     pub fn empty() -> ResponseBody {
-        ResponseBody { state: State::Done }
+        ResponseBody {
+            state: State::Done,
+            trailers: None,
+        }
     }
 
     pub(crate) fn from_conn(
@@ -215,6 +221,7 @@ impl ResponseBody {
                 transport,
                 deadline: None,
             })),
+            trailers: None,
         }
     }
 
@@ -224,6 +231,12 @@ impl ResponseBody {
         if let State::Reading(reading) = &mut self.state {
             reading.deadline = Some((deadline, timeout));
         }
+    }
+
+    /// The trailer fields that followed a chunked body, once the body has
+    /// been read to its end (Go: `Response.Trailer`).
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.trailers.as_ref()
     }
 
     /// True once the whole body has been read (or there was none).
@@ -310,10 +323,14 @@ impl ResponseBody {
         if let State::Reading(reading) = std::mem::replace(&mut self.state, State::Done) {
             let Reading {
                 conn,
+                decoder,
                 reusable,
                 transport,
                 ..
             } = *reading;
+            if !decoder.trailers().is_empty() {
+                self.trailers = Some(decoder.trailers().clone());
+            }
             // Bytes after the end of the body are a response nobody asked
             // for: the connection cannot be trusted.
             if reusable && conn.read_buf.is_empty() {

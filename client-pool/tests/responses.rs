@@ -59,6 +59,9 @@ async fn length_chunked_and_empty_responses_all_keep_the_connection() {
     ] {
         let mut resp = within(path, client.get(&server.url(path))).await.unwrap();
         let text = resp.body_mut().text().await.unwrap();
+        if path == "/chunked" {
+            assert_eq!(resp.body().trailers().unwrap()["x-trailer"], "t");
+        }
         results.push((path, resp.status().as_u16(), text));
     }
     let mut resp = within("HEAD", client.head(&server.url("/head"))).await.unwrap();
