@@ -36,8 +36,16 @@ pub enum Decoded {
 pub struct BodyDecoder {
     state: State,
     trailers: HeaderMap,
-    /// Bytes of chunk extensions seen so far in this body.
-    extension_bytes: usize,
+    /// Bytes of chunk extensions seen so far in this body (at most
+    /// `MAX_EXTENSION_BYTES` plus one line; `u32` keeps the decoder, which
+    /// every request body holds, small).
+    extension_bytes: u32,
+    /// How many bytes at the front of the buffer were already searched
+    /// for a line end without finding one (or, in the trailer section,
+    /// without the section ending): bytes arriving one at a time are then
+    /// looked at once each, not once per arrival. At most
+    /// `MAX_TRAILER_BYTES`.
+    scanned: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +90,7 @@ impl BodyDecoder {
             state,
             trailers: HeaderMap::new(),
             extension_bytes: 0,
+            scanned: 0,
         }
     }
 
@@ -146,12 +155,13 @@ impl BodyDecoder {
                     return Ok(Decoded::Data(buf.split_to(take).freeze()));
                 }
                 State::ChunkSize => {
-                    let Some(line) = take_line(buf, MAX_CHUNK_LINE)? else {
+                    let Some(line) = take_line(buf, MAX_CHUNK_LINE, &mut self.scanned)? else {
                         return Ok(Decoded::NeedMore);
                     };
                     let (size, extension_len) = parse_chunk_line(&line)?;
-                    self.extension_bytes += extension_len;
-                    if self.extension_bytes > MAX_EXTENSION_BYTES {
+                    // A line is at most MAX_CHUNK_LINE bytes: no overflow.
+                    self.extension_bytes += extension_len as u32;
+                    if self.extension_bytes as usize > MAX_EXTENSION_BYTES {
                         return Err(WireError::BadChunk("too many chunk extension bytes"));
                     }
                     self.state = if size == 0 {
@@ -171,10 +181,23 @@ impl BodyDecoder {
                     self.state = State::ChunkSize;
                 }
                 State::Trailers => {
+                    // The section can only end when a line does: parse it
+                    // again only when a new LF has arrived.
+                    let fresh = &buf[(self.scanned as usize).min(buf.len())..];
+                    if !fresh.contains(&b'\n') {
+                        if buf.len() > MAX_TRAILER_BYTES {
+                            return Err(WireError::BadChunk("trailer section too large"));
+                        }
+                        self.scanned = buf.len() as u32;
+                        return Ok(Decoded::NeedMore);
+                    }
                     let mut fields = Fields::new();
                     match fields.parse(buf, 0, MAX_TRAILER_FIELDS) {
                         Ok(true) if fields.end <= MAX_TRAILER_BYTES => {}
-                        Ok(false) if buf.len() <= MAX_TRAILER_BYTES => return Ok(Decoded::NeedMore),
+                        Ok(false) if buf.len() <= MAX_TRAILER_BYTES => {
+                            self.scanned = buf.len() as u32;
+                            return Ok(Decoded::NeedMore);
+                        }
                         Ok(_) | Err(WireError::HeadTooLarge) => {
                             return Err(WireError::BadChunk("trailer section too large"))
                         }
@@ -209,10 +232,15 @@ impl BodyDecoder {
 /// CRLF. `Ok(None)` when the line is not complete yet.
 /// `max` bytes at most, CRLF not counted. A bare LF ends nothing: it is an
 /// error, as in a head. (A bare CR inside the line is refused by the
-/// chunk-line grammar.)
-fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, WireError> {
+/// chunk-line grammar.) `scanned` bytes at the front are known to hold no
+/// LF; it is updated, and reset once a line is taken.
+fn take_line(buf: &mut BytesMut, max: usize, scanned: &mut u32) -> Result<Option<BytesMut>, WireError> {
     let window = &buf[..buf.len().min(max + 2)];
-    match window.iter().position(|&b| b == b'\n') {
+    let from = (*scanned as usize).min(window.len());
+    let found = window[from..].iter().position(|&b| b == b'\n').map(|i| from + i);
+    // The window is at most `max + 2` (a few KiB) long.
+    *scanned = if found.is_some() { 0 } else { window.len() as u32 };
+    match found {
         Some(lf) => {
             if lf == 0 || buf[lf - 1] != b'\r' {
                 return Err(WireError::BadChunk("line not ended by CRLF"));
@@ -223,5 +251,51 @@ fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, WireErr
         }
         None if window.len() > max + 1 => Err(WireError::BadChunk("chunk line too long")),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes arriving one at a time decode exactly as bytes arriving at
+    /// once (the `scanned` bookkeeping must not skip anything).
+    #[test]
+    fn byte_at_a_time_matches_all_at_once() {
+        let wire = b"5;a=\"b c\"\r\nhello\r\n3\r\n!!!\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\nNEXT";
+        let mut decoder = BodyDecoder::new(BodyFraming::Chunked);
+        let mut buf = BytesMut::new();
+        let mut data = Vec::new();
+        let mut fed = 0;
+        loop {
+            match decoder.decode(&mut buf).unwrap() {
+                Decoded::Data(piece) => data.extend_from_slice(&piece),
+                Decoded::End => break,
+                Decoded::NeedMore => {
+                    buf.extend_from_slice(&wire[fed..fed + 1]);
+                    fed += 1;
+                }
+            }
+        }
+        assert_eq!(data, b"hello!!!");
+        assert_eq!(decoder.trailers()["x-b"], "2");
+        buf.extend_from_slice(&wire[fed..]);
+        assert_eq!(&buf[..], b"NEXT");
+    }
+
+    #[test]
+    fn trickled_bad_trailer_is_still_refused() {
+        let wire = b"0\r\nX-A : 1\r\n\r\n";
+        let mut decoder = BodyDecoder::new(BodyFraming::Chunked);
+        let mut buf = BytesMut::new();
+        let mut result = Ok(Decoded::NeedMore);
+        for &b in wire {
+            buf.extend_from_slice(&[b]);
+            result = decoder.decode(&mut buf);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
     }
 }
