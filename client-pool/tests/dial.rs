@@ -75,3 +75,27 @@ async fn bad_urls_are_refused_before_any_dial() {
     let err = client.get("/relative").await.unwrap_err();
     assert!(matches!(err, Error::InvalidUrl(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn waiters_behind_a_per_host_limit_all_get_the_dial_error() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = Client::with_transport(Transport::new(TransportConfig {
+        max_conns_per_host: 2,
+        ..TransportConfig::default()
+    }));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = client.clone();
+        let url = format!("http://{addr}/");
+        tasks.push(tokio::spawn(async move { client.get(&url).await.map(|_| ()) }));
+    }
+    // Each failed dial passes the right to dial to the next waiter: none hangs.
+    for task in tasks {
+        let err = within("a GET behind the limit", task).await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::Dial { .. }), "{err:?}");
+    }
+    assert_eq!(client.transport().stats().dials, 0);
+}
