@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use server::wire::{BodyDecoder, BodyFraming, Decoded};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&step, input)) = data.split_first() else { return };
+    let Some((&step, input)) = data.split_first() else {
+        return;
+    };
     let step = usize::from(step).max(1);
     let mut decoder = BodyDecoder::new(BodyFraming::Chunked);
     let mut buf = BytesMut::new();
