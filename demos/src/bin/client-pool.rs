@@ -14,6 +14,12 @@
 //! handler logs `destruct demo context` after each request). Exit status
 //! 0 when every request got a 2xx.
 //!
+//! Flags: `--url URL` (default: the in-process example app), `--requests N`
+//! (20), `--concurrency C` (1), `--max-conns-per-host K` (0 = no limit),
+//! `--max-idle-per-host I` (2, Go's default), `--idle-timeout SECS` (90;
+//! fractions allowed; 0 = never expire). `LOG_LEVEL=debug` also shows the
+//! Transport's own events (dials, closes, retries).
+//!
 //! Try:
 //!
 //! ```text
