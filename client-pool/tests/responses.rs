@@ -301,3 +301,25 @@ async fn request_bodies_fixed_length_and_streamed_chunked() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_response_head_over_the_limit_is_refused() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        if read_request(&mut stream, &mut buf).await.is_some() {
+            let huge = format!(
+                "HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 0\r\n\r\n",
+                "a".repeat(8192)
+            );
+            write(&mut stream, huge.as_bytes()).await;
+        }
+    })
+    .await;
+    let client = Client::with_transport(Transport::new(TransportConfig {
+        max_response_header_bytes: 4096,
+        ..TransportConfig::default()
+    }));
+    let err = within("GET", client.get(&server.url("/"))).await.unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert!(err.to_string().contains("too large"), "{err}");
+}
