@@ -102,14 +102,15 @@ for s in "${names[@]}"; do
   server_cmd "$s" 1 >/dev/null || die "unknown server: $s (hyper, ours, go)"
   read -r exe _ < <(server_cmd "$s" 1); [[ -x $exe ]] || die "not built: $exe"
 done
-wrk_args() {  # $1 profile -> the connection arguments of wrk
+wrk_args() {  # $1 profile -> wargs, the connection arguments of wrk
+  # (wrk drops a header written without the space after the colon)
   case $1 in
-    ka[0-9]*) [[ ${1#ka} =~ ^[0-9]+$ ]] && echo "-c${1#ka}" ;;
-    close) echo "-c64 -H Connection:close" ;;
+    ka[0-9]*) [[ ${1#ka} =~ ^[0-9]+$ ]] && wargs=("-c${1#ka}") ;;
+    close) wargs=(-c64 -H 'Connection: close') ;;
     *) return 1 ;;
   esac
 }
-for p in "${plist[@]}"; do wrk_args "$p" >/dev/null || die "unknown profile: $p"; done
+for p in "${plist[@]}"; do wrk_args "$p" || die "unknown profile: $p"; done
 
 # --- work dir and cleanup ---------------------------------------------------------------------
 if [[ -n $outdir ]]; then mkdir -p "$outdir" || die "cannot create $outdir"; work=$outdir; keep=1
@@ -175,14 +176,13 @@ one_run() {
   local k; for ((k = 0; k < 300; k++)); do alive "$spid" || break; port_open "$port" && break; sleep 0.05; done
   port_open "$port" || { tail -5 "$work/$tag.log" >&2; die "$name did not listen on $port within 15 s"; }
   check_hello "$port" || die "$name did not answer GET /hello with 200 Hello, World!"
-  local url=http://127.0.0.1:$port/hello
-  # shellcheck disable=SC2046
-  (( warm > 0 )) && timeout -k 5 $((warm + 20)) "${pin_wrk[@]}" wrk -t1 $(wrk_args "$prof") -d"${warm}s" \
+  local url=http://127.0.0.1:$port/hello wargs
+  wrk_args "$prof"
+  (( warm > 0 )) && timeout -k 5 $((warm + 20)) "${pin_wrk[@]}" wrk -t1 "${wargs[@]}" -d"${warm}s" \
     --timeout 2s "$url" >/dev/null 2>&1
   local b0 t0 b1 t1 s0 s1 c0 c1 w0 w1
   read -r b0 t0 < <(machine); s0=$(cpu_ticks "$spid"); c0=$(child_ticks); w0=${EPOCHREALTIME/./}
-  # shellcheck disable=SC2046
-  timeout -k 5 $((dur + 20)) "${pin_wrk[@]}" wrk -t1 $(wrk_args "$prof") -d"${dur}s" --latency \
+  timeout -k 5 $((dur + 20)) "${pin_wrk[@]}" wrk -t1 "${wargs[@]}" -d"${dur}s" --latency \
     --timeout 2s "$url" >"$work/$tag.wrk" 2>&1
   w1=${EPOCHREALTIME/./}; read -r b1 t1 < <(machine); s1=$(cpu_ticks "$spid"); c1=$(child_ticks)
   local hwm; hwm=$(kib VmHWM "$spid")
