@@ -183,3 +183,23 @@ async fn request_inside_a_content_length_body_is_not_served() {
     assert_nothing_smuggled(&responses);
     s.assert_still_serving().await;
 }
+
+/// RFC 9110 §6.5.1: framing fields in a trailer section must not change
+/// how the message was framed. A `Content-Length` trailer is kept as a
+/// trailer; the next pipelined request is found where the chunked body
+/// really ended, and served.
+#[tokio::test]
+async fn framing_fields_in_a_trailer_change_nothing() {
+    let s = TestServer::start().await;
+    let request = b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+        5\r\nhello\r\n0\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n\
+        GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    let responses = s.exchange(request).await;
+    assert_eq!(
+        responses.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![200, 200]
+    );
+    assert_eq!(responses[0].body_text(), "hello");
+    assert_eq!(responses[1].body_text(), "Hello, World!");
+    s.assert_still_serving().await;
+}
