@@ -97,3 +97,20 @@ async fn head_over_the_limit_is_431() {
     request.extend_from_slice(b"\r\n\r\n");
     s.refuses(&request, 431).await;
 }
+
+/// RFC 6585 §5: more field lines than `Config::max_headers` (100 by
+/// default) is 431 too, even when the head is small; 100 lines are fine.
+#[tokio::test]
+async fn more_fields_than_the_limit_is_431() {
+    let s = TestServer::start().await;
+    let head = |fields: usize| {
+        let mut request = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+        for i in 1..fields {
+            request.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        request.extend_from_slice(b"\r\n");
+        request
+    };
+    s.accepts(&head(100)).await;
+    s.refuses(&head(101), 431).await;
+}
