@@ -11,17 +11,18 @@
 //!
 //! ```text
 //! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
-//! curl -i http://127.0.0.1:8283/
+//! curl -i http://127.0.0.1:8283/demo/DescribeDemo
 //! ```
 //!
 //! The first request waits for `cargo build --bin example` and for the app
 //! to accept connections, then you see the example app's answer. The log
 //! (stderr) shows `reload: building: cargo build --bin example`,
 //! `reload: started app (pid N): .../target/debug/example --addr 127.0.0.1:13109`.
-//! Edit `demos/src/example_app.rs` (change a response text), save, and run
-//! the same curl: the log shows `reload: demos/src/example_app.rs changed;
-//! rebuilding`, `reload: app stopped`, a build, a new start, and curl shows
-//! the new text. Put a syntax error in the file: curl gets
+//! Edit `demos/src/example_app.rs` (change the text `before demo action`),
+//! save, and run the same curl: the log shows `reload:
+//! ./demos/src/example_app.rs changed; rebuilding`, `reload: app stopped`,
+//! a build, a new start, and curl shows the new text. Put a syntax error
+//! in the file: curl gets
 //! `500 Internal Server Error` with the compiler's message. Fix it and the
 //! next request works again. Ctrl+C (or `kill -TERM`) stops the tool and
 //! the app with it.
