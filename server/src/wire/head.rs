@@ -15,7 +15,7 @@
 use super::fields::Fields;
 use super::start_line::{parse_request_line, parse_status_line};
 use super::WireError;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http::header::HeaderMap;
 use http::{Method, StatusCode, Version};
 
@@ -90,13 +90,9 @@ pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<
         return incomplete(buf, limits);
     };
     let mut fields = Fields::new();
-    if !fields.parse(buf, line.len, limits.max_headers)? {
-        return incomplete(buf, limits);
-    }
-    if fields.end > limits.max_header_bytes {
-        return Err(WireError::HeadTooLarge);
-    }
-    let head = buf.split_to(fields.end).freeze();
+    let Some(head) = cut_head(buf, line.len, limits, &mut fields)? else {
+        return Ok(None);
+    };
     let method =
         Method::from_bytes(&head[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;
     // The start-line parser let through printable ASCII only.
@@ -121,13 +117,9 @@ pub fn parse_response_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option
         return incomplete(buf, limits);
     };
     let mut fields = Fields::new();
-    if !fields.parse(buf, line.len, limits.max_headers)? {
-        return incomplete(buf, limits);
-    }
-    if fields.end > limits.max_header_bytes {
-        return Err(WireError::HeadTooLarge);
-    }
-    let head = buf.split_to(fields.end).freeze();
+    let Some(head) = cut_head(buf, line.len, limits, &mut fields)? else {
+        return Ok(None);
+    };
     let status =
         StatusCode::from_u16(line.code).map_err(|_| WireError::BadStartLine("invalid status code"))?;
     let reason = String::from_utf8_lossy(&head[line.reason]).into_owned();
@@ -138,6 +130,27 @@ pub fn parse_response_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option
         reason,
         headers,
     }))
+}
+
+/// The step both heads share once their start line (`line_len` bytes) is
+/// parsed: find the field lines into `fields`, apply the limits, and cut
+/// the whole head off the front of `buf` as one frozen `Bytes`, which the
+/// header values will share. `Ok(None)` while the head is incomplete.
+/// `fields` is the caller's, so that its stack array is not moved.
+#[inline]
+fn cut_head(
+    buf: &mut BytesMut,
+    line_len: usize,
+    limits: &Limits,
+    fields: &mut Fields,
+) -> Result<Option<Bytes>, WireError> {
+    if !fields.parse(buf, line_len, limits.max_headers)? {
+        return incomplete(buf, limits);
+    }
+    if fields.end > limits.max_header_bytes {
+        return Err(WireError::HeadTooLarge);
+    }
+    Ok(Some(buf.split_to(fields.end).freeze()))
 }
 
 /// The head is not complete: wait for more bytes, unless the buffer is
