@@ -326,7 +326,7 @@ fn valid_optional_port(port: &str) -> bool {
 /// the default escaping of the decoded path.
 fn set_path(url: &mut Url, raw: &str) -> Result<(), UrlError> {
     let path = unescape(raw, Mode::Path)?;
-    url.raw_path = if escape(&path, Mode::Path) == raw {
+    url.raw_path = if is_default_escaping(&path, raw) {
         String::new()
     } else {
         raw.to_owned()
@@ -416,16 +416,38 @@ fn escape(bytes: &[u8], mode: Mode) -> String {
 }
 
 fn escape_into(out: &mut String, bytes: &[u8], mode: Mode) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
         if should_escape(b, mode) {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+            out.extend(percent_encoded(b).map(char::from));
         } else {
             out.push(b as char);
         }
     }
+}
+
+/// `%XX` for one byte, upper-case hex, as Go's `escape` writes it.
+fn percent_encoded(b: u8) -> [u8; 3] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
+
+/// True when `raw` is exactly `escape(path, Mode::Path)`, checked without
+/// building that string: this runs for every request-target, and Go's
+/// `escape` allocates nothing either when there is nothing to escape.
+fn is_default_escaping(path: &[u8], raw: &str) -> bool {
+    let mut rest = raw.as_bytes();
+    for &b in path {
+        let matched = if should_escape(b, Mode::Path) {
+            rest.strip_prefix(&percent_encoded(b)[..])
+        } else {
+            rest.strip_prefix(&[b][..])
+        };
+        match matched {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Escapes a decoded path for a URL (Go: `escape(path, encodePath)`, what
@@ -647,6 +669,18 @@ mod tests {
             proptest::prop_assert_eq!(url.path.as_bytes(), &path[..]);
             proptest::prop_assert_eq!(url.raw_path.as_str(), "");
             proptest::prop_assert_eq!(Url::from_path(path.clone(), "").string(), escaped);
+        }
+    }
+
+    proptest::proptest! {
+        /// `set_path`'s allocation-free check decides as Go's literal
+        /// `escape(path) == raw` does, escapes in either case included.
+        #[test]
+        fn default_escaping_check_agrees_with_escaping(
+            raw in "/([a-zA-Z0-9/:;@$&+,=~._!'()*<>-]|%[0-9a-fA-F]{2})*"
+        ) {
+            let path = unescape(&raw, Mode::Path).unwrap();
+            proptest::prop_assert_eq!(is_default_escaping(&path, &raw), escape(&path, Mode::Path) == raw);
         }
     }
 
