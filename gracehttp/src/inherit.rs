@@ -130,11 +130,37 @@ fn take_listener(fd: RawFd) -> Result<std::net::TcpListener, Error> {
             .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;
     }
     let listener = std::net::TcpListener::from(owned);
+    // A listening Unix socket passes the checks above; asking for its
+    // address as an IP socket address is what fails.
     match listener.local_addr() {
-        Ok(addr) if addr.is_ipv4() || addr.is_ipv6() => Ok(listener),
-        Ok(_) => Err(Error::Inherit(format!("descriptor {fd} is not a TCP socket"))),
+        Ok(_) => Ok(listener),
         Err(e) => Err(Error::Inherit(format!(
             "descriptor {fd} is not a TCP socket: {e}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::IntoRawFd;
+
+    #[test]
+    fn only_a_listening_tcp_socket_is_taken() {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let taken = take_listener(tcp.into_raw_fd()).unwrap();
+        assert_eq!(taken.local_addr().unwrap(), addr);
+
+        let path = std::env::temp_dir().join(format!("gracehttp-inherit-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let unix = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let refused = take_listener(unix.into_raw_fd()).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(refused.to_string().contains("not a TCP socket"), "{refused}");
+
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let refused = take_listener(udp.into_raw_fd()).unwrap_err();
+        assert!(refused.to_string().contains("not listening"), "{refused}");
     }
 }
