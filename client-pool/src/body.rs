@@ -11,7 +11,8 @@
 //! logic); dropping it earlier closes the connection, because the unread
 //! rest of the body is still on the wire.
 
-use crate::conn::PersistConn;
+use crate::body_writer::{self, WriteHandle};
+use crate::conn::{read_some, PersistConn};
 use crate::transport::Inner;
 use crate::Error;
 use bytes::{Bytes, BytesMut};
@@ -20,7 +21,6 @@ use server::wire::{BodyDecoder, Decoded};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -193,6 +193,9 @@ struct Reading {
     /// The response allows keep-alive: the connection may go back once
     /// the body has ended.
     reusable: bool,
+    /// The rest of the request body, when the response came before all
+    /// of it was written; dropping it stops the writing.
+    writer: Option<WriteHandle>,
     transport: Arc<Inner>,
     /// The Client's deadline, when it has a timeout.
     deadline: Option<(Instant, Duration)>,
@@ -211,6 +214,7 @@ impl ResponseBody {
         conn: PersistConn,
         decoder: BodyDecoder,
         reusable: bool,
+        writer: Option<WriteHandle>,
         transport: Arc<Inner>,
     ) -> ResponseBody {
         ResponseBody {
@@ -218,6 +222,7 @@ impl ResponseBody {
                 conn,
                 decoder,
                 reusable,
+                writer,
                 transport,
                 deadline: None,
             })),
@@ -318,24 +323,22 @@ impl ResponseBody {
         }
     }
 
-    /// The body ended: the connection goes back to the pool when clean.
+    /// The body ended: the connection goes back to the pool when clean
+    /// and the request body is written (or once it is).
     fn finish(&mut self) {
         if let State::Reading(reading) = std::mem::replace(&mut self.state, State::Done) {
             let Reading {
                 conn,
                 decoder,
                 reusable,
+                writer,
                 transport,
                 ..
             } = *reading;
             if !decoder.trailers().is_empty() {
                 self.trailers = Some(decoder.trailers().clone());
             }
-            // Bytes after the end of the body are a response nobody asked
-            // for: the connection cannot be trusted.
-            if reusable && conn.read_buf.is_empty() {
-                transport.put_idle(conn);
-            }
+            body_writer::release(conn, reusable, writer, transport);
         }
     }
 }
@@ -351,13 +354,13 @@ impl Reading {
                 Ok(Decoded::NeedMore) => {}
                 Err(e) => return Err(Error::Protocol(e)),
             }
-            self.conn.read_buf.reserve(8 * 1024);
-            let n = self
-                .conn
-                .stream
-                .read_buf(&mut self.conn.read_buf)
-                .await
-                .map_err(Error::Read)?;
+            let read = read_some(&self.conn.stream, &mut self.conn.read_buf).await;
+            // A failed request-body write shut the socket down: its error
+            // says more than the end-of-file or reset it caused.
+            if let Some(e) = self.writer.as_ref().and_then(WriteHandle::take_error) {
+                return Err(e);
+            }
+            let n = read.map_err(Error::Read)?;
             if n == 0 {
                 // A close-delimited body ends here; any other is truncated.
                 self.reusable = false;

@@ -7,23 +7,25 @@
 //! socket directly: it writes the head (and body), then reads the response
 //! head with the shared sans-IO parser in `server::wire`. A streamed body is
 //! written while the response head is awaited, so a server that answers
-//! before reading the whole body is still heard. One task, no channels, and
-//! the connection is simply moved to whoever uses it next.
+//! before reading the whole body is still heard; if the head comes first,
+//! the rest of the body is written by a task of its own while the response
+//! is read (see `body_writer`). The connection is simply moved to whoever
+//! uses it next; the socket sits behind an `Arc` only so that such a writer
+//! task can share it.
 
 use crate::body::BodyKind;
+use crate::body_writer::BodyWrite;
 use crate::pool::HostSlot;
 use crate::{ConnectKey, Error, TransportConfig};
 use bytes::BytesMut;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use server::wire::{self, Limits, ResponseHead};
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
 /// Bytes reserved in the read buffer before each read.
 const READ_CHUNK: usize = 8 * 1024;
@@ -34,7 +36,8 @@ const COALESCE_BODY: usize = 16 * 1024;
 pub(crate) struct PersistConn {
     pub(crate) id: u64,
     pub(crate) key: ConnectKey,
-    pub(crate) stream: TcpStream,
+    /// Shared only with a task still writing a request body (`body_writer`).
+    pub(crate) stream: Arc<TcpStream>,
     /// Bytes read from the socket and not yet parsed.
     pub(crate) read_buf: BytesMut,
     write_buf: Vec<u8>,
@@ -88,7 +91,7 @@ impl PersistConn {
             key: key.clone(),
             local_addr: stream.local_addr().ok(),
             remote_addr: stream.peer_addr().ok(),
-            stream,
+            stream: Arc::new(stream),
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             write_buf: Vec::with_capacity(512),
             requests_served: 0,
@@ -107,7 +110,7 @@ impl PersistConn {
             return false;
         }
         let mut probe = [MaybeUninit::<u8>::uninit(); 1];
-        match socket2::SockRef::from(&self.stream).peek(&mut probe) {
+        match socket2::SockRef::from(&*self.stream).peek(&mut probe) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
             Ok(0) => {
                 tracing::debug!(conn = self.id, key = %self.key, "idle connection closed by the server");
@@ -129,28 +132,28 @@ impl PersistConn {
 
     /// Sends the head already in `head_buf` and the body, then reads the
     /// response head (skipping 1xx interim responses other than 101).
-    /// Returns the head and whether the whole request body was written
-    /// (if the server answered early, it was not, and the connection
-    /// cannot be reused).
+    /// Returns the head and where the request body stands: if the server
+    /// answered before the whole body was written, the rest is returned to
+    /// be written beside the response (Go's `writeLoop` goes on).
     pub(crate) async fn send(
         &mut self,
         body: BodyKind,
         limits: &Limits,
         header_timeout: Option<Duration>,
-    ) -> Result<(ResponseHead, bool), ConnFailure> {
-        let stream_body = match body {
+    ) -> Result<(ResponseHead, BodyState), ConnFailure> {
+        let mut body_write = match body {
             BodyKind::Empty => None,
             BodyKind::Full(bytes) if bytes.len() <= COALESCE_BODY => {
                 self.write_buf.extend_from_slice(&bytes);
                 None
             }
-            BodyKind::Full(bytes) => Some(Streamed::Whole(bytes)),
-            BodyKind::Stream { length, rx } => Some(Streamed::Channel { length, rx }),
+            BodyKind::Full(bytes) => Some(BodyWrite::whole(&self.write_buf, bytes)),
+            BodyKind::Stream { length, rx } => Some(BodyWrite::channel(&self.write_buf, length, rx)),
         };
-        let (mut reader, mut writer) = self.stream.split();
+        let stream = &*self.stream;
         let read_buf = &mut self.read_buf;
         let head_future = async {
-            let read = read_head(&mut reader, read_buf, limits);
+            let read = read_head(stream, read_buf, limits);
             match header_timeout {
                 None => read.await,
                 Some(after) => match tokio::time::timeout(after, read).await {
@@ -162,97 +165,81 @@ impl PersistConn {
                 },
             }
         };
-        match stream_body {
-            None => {
-                if let Err(e) = writer.write_all(&self.write_buf).await {
-                    return Err(ConnFailure {
-                        error: Error::Write(e),
-                        nothing_received: true,
-                    });
-                }
-                Ok((head_future.await?, true))
+        let Some(body_write_ref) = body_write.as_mut() else {
+            if let Err(e) = write_all(stream, &self.write_buf).await {
+                return Err(ConnFailure {
+                    error: Error::Write(e),
+                    nothing_received: true,
+                });
             }
-            Some(streamed) => {
-                let write_future = write_streamed(&mut writer, &self.write_buf, streamed);
-                tokio::pin!(head_future, write_future);
-                let mut write_error = None;
-                let mut written = false;
-                loop {
-                    tokio::select! {
-                        result = &mut write_future, if !written && write_error.is_none() => match result {
-                            Ok(()) => written = true,
-                            // The caller's own body failed: nothing to wait for.
-                            Err(e @ (Error::RequestBody(_) | Error::BodyLength { .. })) => {
-                                return Err(ConnFailure { error: e, nothing_received: true });
-                            }
-                            // The socket failed; the server may still have
-                            // answered (early 413, say), so keep reading.
-                            Err(e) => write_error = Some(e),
-                        },
-                        head = &mut head_future => {
-                            return match (head, write_error) {
-                                (Ok(head), _) => Ok((head, written)),
-                                (Err(failure), Some(e)) => Err(ConnFailure { error: e, ..failure }),
-                                (Err(failure), None) => Err(failure),
-                            };
-                        }
+            return Ok((head_future.await?, BodyState::Written));
+        };
+        tokio::pin!(head_future);
+        let mut write_error = None;
+        let mut written = false;
+        let head = loop {
+            tokio::select! {
+                // `run` is cancel-safe: a new call resumes where the last stopped.
+                result = body_write_ref.run(stream), if !written && write_error.is_none() => match result {
+                    Ok(()) => written = true,
+                    // The caller's own body failed: nothing to wait for.
+                    Err(e @ (Error::RequestBody(_) | Error::BodyLength { .. })) => {
+                        return Err(ConnFailure { error: e, nothing_received: true });
                     }
-                }
+                    // The socket failed; the server may still have
+                    // answered (early 413, say), so keep reading.
+                    Err(e) => write_error = Some(e),
+                },
+                head = &mut head_future => break head,
             }
+        };
+        match (head, write_error) {
+            (Ok(head), Some(_)) => Ok((head, BodyState::Failed)),
+            (Ok(head), None) if written => Ok((head, BodyState::Written)),
+            (Ok(head), None) => match body_write {
+                Some(rest) => Ok((head, BodyState::Pending(rest))),
+                None => Ok((head, BodyState::Written)),
+            },
+            (Err(failure), Some(e)) => Err(ConnFailure { error: e, ..failure }),
+            (Err(failure), None) => Err(failure),
         }
     }
 }
 
-/// A request body that is not sent in the same write as the head.
-enum Streamed {
-    Whole(bytes::Bytes),
-    Channel {
-        length: Option<u64>,
-        rx: mpsc::Receiver<Result<bytes::Bytes, String>>,
-    },
+/// Where the request body stands when the response head arrives.
+pub(crate) enum BodyState {
+    /// All of it is on the wire.
+    Written,
+    /// Writing it failed: the connection cannot be reused.
+    Failed,
+    /// The server answered first: the rest is still to write.
+    Pending(BodyWrite),
 }
 
-/// Writes the head, then the body: as is when its length was declared,
-/// chunk-encoded otherwise (Go: `transferWriter.writeBody`).
-async fn write_streamed(writer: &mut WriteHalf<'_>, head: &[u8], body: Streamed) -> Result<(), Error> {
-    writer.write_all(head).await.map_err(Error::Write)?;
-    let (length, mut rx) = match body {
-        Streamed::Whole(bytes) => return writer.write_all(&bytes).await.map_err(Error::Write),
-        Streamed::Channel { length, rx } => (length, rx),
-    };
-    let mut sent = 0u64;
-    let mut framed = Vec::new();
-    while let Some(piece) = rx.recv().await {
-        let data = piece.map_err(Error::RequestBody)?;
-        if data.is_empty() {
-            continue;
-        }
-        sent += data.len() as u64;
-        match length {
-            Some(declared) if sent > declared => {
-                return Err(Error::BodyLength {
-                    declared,
-                    actual: sent,
-                })
-            }
-            Some(_) => writer.write_all(&data).await.map_err(Error::Write)?,
-            None => {
-                framed.clear();
-                wire::encode_chunk(&mut framed, &data);
-                writer.write_all(&framed).await.map_err(Error::Write)?;
-            }
+/// Writes all of `bytes` through a shared socket.
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
         }
     }
-    match length {
-        Some(declared) if sent != declared => Err(Error::BodyLength {
-            declared,
-            actual: sent,
-        }),
-        Some(_) => Ok(()),
-        None => {
-            framed.clear();
-            wire::encode_last_chunk(&mut framed, &HeaderMap::new());
-            writer.write_all(&framed).await.map_err(Error::Write)
+    Ok(())
+}
+
+/// Reads what the socket has into `buf` (waiting for at least one byte);
+/// `Ok(0)` at end-of-file. Through `&TcpStream`, so that a writer task may
+/// use the same socket at the same time.
+pub(crate) async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    buf.reserve(READ_CHUNK);
+    loop {
+        stream.readable().await?;
+        match stream.try_read_buf(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            result => return result,
         }
     }
 }
@@ -261,7 +248,7 @@ async fn write_streamed(writer: &mut WriteHalf<'_>, head: &[u8], body: Streamed)
 /// `persistConn.readLoop`). 1xx responses (100 Continue, 103 Early Hints)
 /// are skipped, as Go does; 101 is final.
 async fn read_head(
-    reader: &mut ReadHalf<'_>,
+    reader: &TcpStream,
     buf: &mut BytesMut,
     limits: &Limits,
 ) -> Result<ResponseHead, ConnFailure> {
@@ -282,8 +269,7 @@ async fn read_head(
                 })
             }
         }
-        buf.reserve(READ_CHUNK);
-        match reader.read_buf(buf).await {
+        match read_some(reader, buf).await {
             Ok(0) if !received_any => {
                 return Err(ConnFailure {
                     error: Error::ServerClosedIdle,

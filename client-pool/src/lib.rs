@@ -29,6 +29,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod body;
+mod body_writer;
 mod client;
 mod config;
 mod conn;

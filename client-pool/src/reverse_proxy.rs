@@ -27,9 +27,15 @@
 //!    through the writer's buffer, flushed at most
 //!    [`ReverseProxy::flush_interval`] after a piece came, when set
 //!    (Go: `FlushInterval`, `maxLatencyWriter`).
-//! 6. If the client goes away (a write to it fails), the upstream response
-//!    is dropped, which closes that upstream connection instead of reading
-//!    the rest: the upstream request is cancelled.
+//! 6. If the client goes away (a write to it fails, or the connection
+//!    shows end-of-file once its body is in: `Request::client_gone`, Go's
+//!    cancelled request context), the upstream request or response is
+//!    dropped, which closes that upstream connection instead of waiting
+//!    for or reading the rest: the upstream request is cancelled.
+//!
+//! The client's body keeps streaming to the upstream while the response
+//! comes back (the Transport writes it beside the response, as Go's
+//! `writeLoop` does), so an upstream that answers as it reads works.
 //!
 //! Not done: protocol upgrades (WebSocket; Go's `handleUpgradeResponse`)
 //! are refused with 502, and response trailers are not forwarded (our
@@ -312,19 +318,20 @@ impl ReverseProxy {
             Ok(built) => built,
             Err(e) => return bad_gateway(w, &e).await,
         };
-        // Send the request while the client's body streams into it; stop
-        // pumping as soon as the upstream has answered (it may answer
-        // before reading everything, with a 413 say).
-        let response = {
-            let round_trip = self.transport.round_trip(request);
-            let pump = pump_body(&mut r.body, sender);
-            tokio::pin!(round_trip, pump);
-            let mut pumped = false;
-            loop {
-                tokio::select! {
-                    response = &mut round_trip => break response,
-                    _ = &mut pump, if !pumped => pumped = true,
-                }
+        // Send the request while the client's body streams into it, and
+        // once the body is in, watch for the client going away (Go: the
+        // request's context, cancelled by the server's background read).
+        // The watch keeps pumping after the upstream has answered: an
+        // upstream may answer while still reading (a streaming echo).
+        let watch = pump_then_watch(&mut r.body, sender);
+        tokio::pin!(watch);
+        let response = tokio::select! {
+            response = self.transport.round_trip(request) => response,
+            () = &mut watch => {
+                // Dropping the round trip closes its upstream connection:
+                // the upstream request is cancelled.
+                tracing::debug!("http: proxy: client went away before the upstream answered; upstream request cancelled");
+                return bad_gateway_quiet(w).await;
             }
         };
         let response = match response {
@@ -348,7 +355,11 @@ impl ReverseProxy {
             out.append(name, value.clone());
         }
         w.write_header(parts.status);
-        match copy_response(w, &mut body, latency).await {
+        let copied = tokio::select! {
+            copied = copy_response(w, &mut body, latency) => copied,
+            () = &mut watch => Err(CopyError::ClientGone),
+        };
+        match copied {
             Ok(()) => {}
             // Returning drops `body`, which closes the upstream connection
             // instead of reading the rest: the upstream request is cancelled.
@@ -415,26 +426,56 @@ async fn copy_response(
     }
 }
 
+/// Copies the client's body into the upstream request, then waits for the
+/// client to go away: resolves only when it has (Go: `<-ctx.Done()`).
+async fn pump_then_watch(body: &mut Body, sender: Option<BodySender>) {
+    match pump_body(body, sender).await {
+        Pumped::All => body.client_gone().await,
+        // The aborted body fails the upstream request by itself, after the
+        // upstream has seen it broken off (not a shorter, whole body).
+        Pumped::ClientBroke => std::future::pending().await,
+        // The upstream no longer wants it; the body is not at its end,
+        // so only a failed write to the client can tell us it left.
+        Pumped::UpstreamDone => std::future::pending().await,
+    }
+}
+
+/// How pumping the client's body ended.
+enum Pumped {
+    All,
+    ClientBroke,
+    UpstreamDone,
+}
+
 /// Copies the client's body into the upstream request, piece by piece.
-async fn pump_body(body: &mut Body, sender: Option<BodySender>) {
-    let Some(mut sender) = sender else { return };
+async fn pump_body(body: &mut Body, sender: Option<BodySender>) -> Pumped {
+    let Some(mut sender) = sender else {
+        return Pumped::All;
+    };
     loop {
         match body.chunk().await {
             Ok(Some(piece)) => {
                 if sender.send(piece).await.is_err() {
-                    return; // the upstream request is over
+                    return Pumped::UpstreamDone;
                 }
             }
             // Dropping the sender ends the body.
-            Ok(None) => return,
+            Ok(None) => return Pumped::All,
             Err(e) => {
                 // The client's body broke off: the upstream must not take
                 // what came so far for the whole body.
                 sender.abort(format!("client body: {e}")).await;
-                return;
+                return Pumped::ClientBroke;
             }
         }
     }
+}
+
+/// Answers 502 to a client that has gone (Go's `defaultErrorHandler` does
+/// so on `context canceled`); there is likely nobody to read it, so it is
+/// not logged as a proxy error.
+async fn bad_gateway_quiet(w: &mut ResponseWriter) {
+    server::error(w, "502 Bad Gateway", StatusCode::BAD_GATEWAY).await;
 }
 
 /// Answers 502 with a short body (Go: `defaultErrorHandler`, which logs

@@ -12,15 +12,18 @@
 //!    `queueForDial`, `dialConnFor`), or, at `max_conns_per_host`, waits
 //!    in line for the right to dial (Go: `connsPerHostWait`).
 //! 3. The request is written and the response head read on that
-//!    connection (Go: `persistConn.roundTrip`).
-//! 4. When the response body has been read to its end and keep-alive is
-//!    allowed, `Inner::put_idle` (Go: `tryPutIdleConn`) gives the
+//!    connection (Go: `persistConn.roundTrip`). A request body still going
+//!    out when the head arrives keeps going, in its own task (Go:
+//!    `persistConn.writeLoop`; see `body_writer`).
+//! 4. When the response body has been read to its end, the request body
+//!    fully written, and keep-alive is allowed, `Inner::put_idle` (Go: `tryPutIdleConn`) gives the
 //!    connection to the oldest waiter, or puts it in the idle list.
 //! 5. A reused connection that fails before any response byte is retried
 //!    once for idempotent requests (Go: `shouldRetryRequest`).
 
 use crate::body::{RequestBody, ResponseBody};
-use crate::conn::{method_expects_body, PersistConn};
+use crate::body_writer::{self, WriteHandle};
+use crate::conn::{method_expects_body, BodyState, PersistConn};
 use crate::pool::{HostSlot, PoolState, WantConn};
 use crate::trace::ClientTrace;
 use crate::{ConnectKey, Error, GotConnInfo, TransportConfig};
@@ -201,7 +204,7 @@ impl Transport {
         let config = &self.inner.config;
         let request_close = config.disable_keep_alives || server::connection_tokens(&parts.headers).close;
         write_head(conn.head_buf(), parts, &body, key, config, request_close);
-        let (head, body_written) = conn
+        let (head, body_state) = conn
             .send(body.kind, &self.inner.limits, config.response_header_timeout)
             .await
             .map_err(|f| Failure {
@@ -217,18 +220,29 @@ impl Transport {
         let response_close = tokens.close || (head.version == Version::HTTP_10 && !tokens.keep_alive);
         let reusable = !request_close
             && !response_close
-            && body_written
+            && !matches!(body_state, BodyState::Failed)
             && framing != BodyFraming::UntilClose
             && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
         tracing::trace!(conn = conn.id, status = %head.status, reusable, "response head");
+        // The server answered before the whole request body was out: the
+        // rest goes on in its own task while the response is read (Go:
+        // `writeLoop` keeps writing beside `readLoop`).
+        let writer = match body_state {
+            BodyState::Pending(rest) => Some(WriteHandle::spawn(rest, conn.stream.clone(), conn.id)),
+            BodyState::Written | BodyState::Failed => None,
+        };
         let body = match framing {
             BodyFraming::Empty | BodyFraming::Length(0) => {
-                if reusable && conn.read_buf.is_empty() {
-                    self.inner.put_idle(conn);
-                }
+                body_writer::release(conn, reusable, writer, self.inner.clone());
                 ResponseBody::empty()
             }
-            _ => ResponseBody::from_conn(conn, BodyDecoder::new(framing), reusable, self.inner.clone()),
+            _ => ResponseBody::from_conn(
+                conn,
+                BodyDecoder::new(framing),
+                reusable,
+                writer,
+                self.inner.clone(),
+            ),
         };
         let mut response = http::Response::new(body);
         *response.status_mut() = head.status;

@@ -125,6 +125,36 @@ impl Body {
         Ok(all.freeze())
     }
 
+    /// Resolves when the client has gone away: its side of the connection
+    /// reached end-of-file or failed (Go: the request context's `Done`,
+    /// cancelled by `connReader.backgroundRead` in `conn.serve`).
+    ///
+    /// As in Go, the watch starts only once the body has been read to its
+    /// end (or when there was none): before that, reading the body is what
+    /// notices a vanished client. Until then, for a body not read off a
+    /// connection, and once bytes of a next (pipelined) request have
+    /// arrived, it never resolves: a client that sends more is still there,
+    /// and those bytes stay in the socket for the server to read.
+    ///
+    /// It costs nothing until awaited: a handler that never asks adds no
+    /// system call. Awaiting it peeks at the socket (`MSG_PEEK`), so no
+    /// byte is taken away from the next request.
+    pub async fn client_gone(&self) {
+        let Source::Conn(body) = &self.source else {
+            return std::future::pending().await;
+        };
+        if !body.decoder.is_done() || !body.reader.buf.is_empty() {
+            return std::future::pending().await;
+        }
+        let mut probe = [0u8; 1];
+        match body.reader.stream.as_ref().peek(&mut probe).await {
+            // End-of-file, a reset or any other error: nobody to answer.
+            Ok(0) | Err(_) => {}
+            // The next request is coming: the client is still there.
+            Ok(_) => std::future::pending().await,
+        }
+    }
+
     /// True when no more bytes will come.
     pub fn is_finished(&self) -> bool {
         match &self.source {

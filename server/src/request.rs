@@ -67,6 +67,24 @@ impl Request {
         self
     }
 
+    /// Resolves when the client has gone away while the handler runs: the
+    /// connection reached end-of-file or failed after the body was read to
+    /// its end (Go: `Request.Context().Done()`). See [`Body::client_gone`]
+    /// for what counts and what it costs.
+    ///
+    /// ```no_run
+    /// # async fn handler(w: &mut server::ResponseWriter, r: &mut server::Request) {
+    /// tokio::select! {
+    ///     () = r.client_gone() => return, // nobody to answer: stop working
+    ///     () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+    /// }
+    /// let _ = w.write(b"done").await;
+    /// # }
+    /// ```
+    pub async fn client_gone(&self) {
+        self.body.client_gone().await
+    }
+
     /// True when the client asked for the connection to be closed after
     /// this request, or speaks HTTP/1.0 without asking to keep it.
     pub fn wants_close(&self) -> bool {
