@@ -5,18 +5,17 @@
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 
-struct GoTime;
+/// The timestamp at the start of each line, as Go's `log` package writes it.
+struct GoLogTime;
 
-impl FormatTime for GoTime {
+impl FormatTime for GoLogTime {
     fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
-        let now = std::time::SystemTime::now();
-        let text = httpdate_like(now);
-        write!(w, "{text}")
+        w.write_str(&go_log_time(std::time::SystemTime::now()))
     }
 }
 
-/// `2026/11/21 20:13:00`, Go's `log` default, in UTC.
-fn httpdate_like(now: std::time::SystemTime) -> String {
+/// `2026/11/21 20:13:00`: Go's `log` default (`log.LstdFlags`), in UTC.
+fn go_log_time(now: std::time::SystemTime) -> String {
     let secs = now
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -44,19 +43,38 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// Installs the Go-style log subscriber (level from `RUST_LOG`-like
-/// `LOG_LEVEL`, default info). Safe to call once per process.
+/// Installs the Go-style log subscriber on stderr. The level comes from
+/// `LOG_LEVEL` (`error`, `warn`, `info`, `debug`, `trace`; default
+/// `info`). A second call does nothing.
 pub fn init() {
     let level = std::env::var("LOG_LEVEL")
         .ok()
         .and_then(|l| l.parse().ok())
         .unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt()
-        .with_timer(GoTime)
+        .with_timer(GoLogTime)
         .with_target(false)
         .with_level(false)
         .with_ansi(false)
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_log_time;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamps_read_as_go_logs_them() {
+        for (secs, text) in [
+            (0, "1970/01/01 00:00:00"),
+            (951_782_400, "2000/02/29 00:00:00"),
+            (1_795_293_180, "2026/11/21 20:33:00"),
+            (4_107_542_399, "2100/02/28 23:59:59"),
+        ] {
+            assert_eq!(go_log_time(UNIX_EPOCH + Duration::from_secs(secs)), text);
+        }
+    }
 }
