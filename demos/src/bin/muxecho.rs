@@ -83,18 +83,20 @@ fn parse_args() -> Args {
 }
 
 /// Adds `X-Mux-Pattern` to every answer of the mux, except for a `*`
-/// target, which the mux refuses before choosing a handler.
+/// target, which the mux refuses before choosing a handler. The route is
+/// chosen once and then served, as the mux's own `serve_http` does.
 struct PatternHeader(Arc<ServeMux>);
 
 impl Handler for PatternHeader {
     fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
-        if r.target != "*" {
-            let (_, pattern) = self.0.handler(r);
-            if let Ok(value) = HeaderValue::from_bytes(pattern.as_bytes()) {
-                w.header().insert("x-mux-pattern", value);
-            }
+        if r.target == "*" {
+            return self.0.serve_http(w, r);
         }
-        self.0.serve_http(w, r)
+        let (route, pattern) = self.0.handler(r);
+        if let Ok(value) = HeaderValue::from_bytes(pattern.as_bytes()) {
+            w.header().insert("x-mux-pattern", value);
+        }
+        route.serve(w, r)
     }
 }
 
