@@ -143,6 +143,12 @@ impl Transport {
     /// [`Client`](crate::Client)'s job. Dropping the returned future
     /// cancels the request and closes its connection.
     ///
+    /// A streamed request body goes on being sent after this returns (a
+    /// server may answer while it still reads, as an echo does), while the
+    /// response body is read (Go: `persistConn.writeLoop`). The connection
+    /// is reused only once both the request body is written and the
+    /// response body read; dropping the response stops the request body.
+    ///
     /// The URL must be absolute (`http://host[:port]/path`). A
     /// [`ClientTrace`] in the request's extensions is told how the
     /// connection was obtained; the same [`GotConnInfo`] is put in the
