@@ -48,7 +48,7 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
             let value = value.to_str().map_err(|_| WireError::BadHost("not ASCII"))?;
             // An empty Host is what a client sends when the target URI has
             // no authority (RFC 9112 section 3.2), so it is valid.
-            if !value.is_empty() && !is_valid_authority(value.as_bytes(), false) {
+            if !value.is_empty() && !is_valid_authority(value.as_bytes()) {
                 return Err(WireError::BadHost("malformed Host header"));
             }
             value
@@ -69,7 +69,7 @@ fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t s
         // (`CONNECT example.com/pkg/foo`, used by net/rpc), and the ServeMux
         // routes on both (mux conformance corpus).
         let authority = &target[..target.find(['/', '?']).unwrap_or(target.len())];
-        if authority.is_empty() || !is_valid_authority(authority.as_bytes(), false) {
+        if authority.is_empty() || !is_valid_authority(authority.as_bytes()) {
             return Err(WireError::BadStartLine("invalid authority-form target"));
         }
         return Ok(Some(authority));
@@ -91,7 +91,7 @@ fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t s
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     // RFC 9110 section 4.2.4: userinfo in an http(s) target is an error;
     // section 4.2.1: an empty host MUST be rejected.
-    if authority.is_empty() || !is_valid_authority(authority.as_bytes(), false) {
+    if authority.is_empty() || !is_valid_authority(authority.as_bytes()) {
         return Err(WireError::BadStartLine(
             "invalid authority in absolute-form target",
         ));
@@ -99,11 +99,11 @@ fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t s
     Ok(Some(authority))
 }
 
-/// `uri-host [ ":" port ]` (RFC 3986 section 3.2.2), with the port
-/// required when `need_port`. uri-host is an IP-literal in brackets, or a
-/// reg-name (which covers IPv4 addresses): unreserved characters,
+/// `uri-host [ ":" port ]` (RFC 3986 section 3.2.2; the port may be
+/// empty, as the grammar allows). uri-host is an IP-literal in brackets,
+/// or a reg-name (which covers IPv4 addresses): unreserved characters,
 /// sub-delims and %-escapes. No userinfo (`@`), no path (`/`).
-pub(crate) fn is_valid_authority(text: &[u8], need_port: bool) -> bool {
+fn is_valid_authority(text: &[u8]) -> bool {
     let (host, port) = if text.first() == Some(&b'[') {
         let Some(close) = text.iter().position(|&b| b == b']') else {
             return false;
@@ -127,10 +127,7 @@ pub(crate) fn is_valid_authority(text: &[u8], need_port: bool) -> bool {
             None => (text, None),
         }
     };
-    let port_ok = match port {
-        Some(port) => port.iter().all(u8::is_ascii_digit) && (!need_port || !port.is_empty()),
-        None => !need_port,
-    };
+    let port_ok = port.is_none_or(|port| port.iter().all(u8::is_ascii_digit));
     port_ok && is_reg_name(host)
 }
 
@@ -181,7 +178,7 @@ mod tests {
             "a%41b",
             "localhost:",
         ] {
-            assert!(is_valid_authority(good.as_bytes(), false), "{good:?}");
+            assert!(is_valid_authority(good.as_bytes()), "{good:?}");
         }
         for bad in [
             "user@example.com",
@@ -197,10 +194,7 @@ mod tests {
             "ex\"ample",
             "caf\u{e9}.example",
         ] {
-            assert!(!is_valid_authority(bad.as_bytes(), false), "{bad:?}");
+            assert!(!is_valid_authority(bad.as_bytes()), "{bad:?}");
         }
-        assert!(is_valid_authority(b"example.com:443", true));
-        assert!(!is_valid_authority(b"example.com", true));
-        assert!(!is_valid_authority(b"example.com:", true));
     }
 }
