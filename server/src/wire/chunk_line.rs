@@ -95,7 +95,7 @@ fn token_len(bytes: &[u8], at: usize) -> usize {
 /// `quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE` starting at
 /// `at` (the opening quote); returns the offset after the closing quote.
 /// No control bytes but HTAB, inside or escaped (RFC 9110 section 5.6.4).
-pub(super) fn quoted_string_end(bytes: &[u8], at: usize) -> Option<usize> {
+fn quoted_string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
         match *bytes.get(i)? {
