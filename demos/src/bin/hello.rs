@@ -23,12 +23,18 @@
 //! curl -i http://127.0.0.1:8010 -H 'Transfer-Encoding: gzip'    # 501
 //! ```
 //!
-//! Timeouts are off unless asked for (milliseconds):
+//! Timeouts are off unless asked for, in milliseconds
+//! (`--read-header-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`,
+//! `--idle-timeout-ms`):
 //!
 //! ```text
 //! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
 //! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'   # closed after 2 s (ReadHeaderTimeout)
 //! ```
+//!
+//! `--threads 1` serves on one thread, as the benchmarks run it against
+//! hyper (one pinned core each); `--threads N` gives N worker threads; the
+//! default is one worker per core.
 //!
 //! Ctrl+C or SIGTERM shuts it down gracefully (Go: `Server.Shutdown`):
 //! requests in flight finish, idle connections close, and it logs
@@ -62,8 +68,9 @@ fn main() {
         },
         hello,
     );
-    // One thread is the fair match for one pinned core in the benchmarks;
-    // `--threads N` gives more.
+    // `--threads 1`: a current-thread runtime, the fair match for one
+    // pinned core in the benchmarks; 0 (the default) lets tokio pick one
+    // worker per core.
     let threads = demos::cli::flag_or("threads", 0usize);
     let mut runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
