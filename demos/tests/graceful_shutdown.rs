@@ -2,7 +2,7 @@
 //! request in flight lets it finish, the process exits 0, the port is free
 //! afterwards and the pid file is gone.
 
-#[path = "restart_harness.rs"]
+#[path = "restart_harness/mod.rs"]
 mod harness;
 
 use harness::*;

@@ -4,7 +4,7 @@
 //! and no descriptor travels or accumulates from one generation to the
 //! next.
 
-#[path = "restart_harness.rs"]
+#[path = "restart_harness/mod.rs"]
 mod harness;
 
 use harness::*;

@@ -1,6 +1,6 @@
-//! Shared harness of the restart and graceful-shutdown tests (included by
-//! `restart.rs` and `graceful_shutdown.rs` with `#[path]`; as a test crate
-//! of its own it holds no test).
+//! Shared harness of the restart and graceful-shutdown tests, included by
+//! `restart.rs` and `graceful_shutdown.rs` (in a directory, so that cargo
+//! does not build it as a test binary of its own).
 //!
 //! It starts the built `example` binary on 127.0.0.1 port 0 with a pid
 //! file, collects its log (every generation writes to the same stderr
