@@ -8,8 +8,14 @@
 //! - `conn` (private) is Go's `conn.serve`: the keep-alive loop that reads a
 //!   request head with [`wire`], builds a [`Request`] whose [`Body`] streams
 //!   from the socket, calls the [`Handler`], and finishes the response.
+//! - [`url`] turns the request-target into the [`Request`]'s `url` as Go's
+//!   `net/url` does (the decoded path is bytes), which is what a mux
+//!   matches on.
 //! - [`ResponseWriter`] buffers the first 2 KiB of body to decide between
-//!   `Content-Length` and chunked, like Go's `chunkWriter`.
+//!   `Content-Length` and chunked, like Go's `chunkWriter`; [`sniff`]
+//!   guesses a missing Content-Type from those bytes.
+//! - [`not_found`], [`error`] and [`redirect()`] write Go's small canned
+//!   answers; [`redirect::clean`] is Go's `path.Clean`, shared with the mux.
 //! - [`wire`] is the HTTP/1.1 wire format with no I/O, shared with the
 //!   client in `client-pool`.
 //!
