@@ -25,8 +25,9 @@
 //! <a href="https://baidu.com">Found</a>.
 //! ```
 //!
-//! and logs `destruct demo context` once per request, when the request's
-//! context is dropped. Why the action's own line comes *before* `before
+//! and logs `destruct demo context` once for each request that reaches a
+//! demo action, when the request's context is dropped (an unknown action
+//! is a 404 that makes no context). Why the action's own line comes *before* `before
 //! demo action` for `args` and `ProcessPost`: those actions write straight
 //! to the response, while the hooks and `DescribeDemo` append to the
 //! context's buffer, which goes out after the `after` hook (as in gohttp).
