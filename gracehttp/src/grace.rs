@@ -273,11 +273,11 @@ impl GraceServer {
 
         // Watch the signals until a handover, a shutdown or a serve error.
         let pending_child = AtomicI32::new(0);
-        let mut upgrade: Option<PendingRestart<'_>> = None;
+        let mut restarting: Option<PendingRestart<'_>> = None;
         let end = loop {
             tokio::select! {
                 _ = signals.usr2.recv() => {
-                    if upgrade.is_some() {
+                    if restarting.is_some() {
                         let child = pending_child.load(Ordering::Acquire);
                         tracing::info!(
                             "[pid: {pid}] Receive signal SIGUSR2, but a restart is already in progress (new process [{child}]). Ignored."
@@ -286,7 +286,7 @@ impl GraceServer {
                     }
                     tracing::info!("[pid: {pid}] Receive signal SIGUSR2. To restart the server gracefully.");
                     let pending = &pending_child;
-                    upgrade = Some(Box::pin(restart(
+                    restarting = Some(Box::pin(restart(
                         &target,
                         listener.as_fd(),
                         self.ready_timeout,
@@ -299,8 +299,8 @@ impl GraceServer {
                     self.hooks.interrupt();
                     break End::Shutdown;
                 }
-                outcome = wait_upgrade(&mut upgrade) => {
-                    upgrade = None;
+                outcome = restart_outcome(&mut restarting) => {
+                    restarting = None;
                     pending_child.store(0, Ordering::Release);
                     match outcome {
                         Ok(ready) => {
@@ -330,7 +330,7 @@ impl GraceServer {
         // child must not go on serving behind our back. It may already
         // accept (its byte can be in the pipe, unread), so it gets a
         // graceful shutdown of its own, bounded like ours.
-        drop(upgrade);
+        drop(restarting);
         let child = pending_child.swap(0, Ordering::AcqRel);
         if child > 0 {
             let status = stop_and_reap(child, self.shutdown_timeout).await;
@@ -404,9 +404,9 @@ enum End {
 type PendingRestart<'a> = Pin<Box<dyn Future<Output = Result<Ready, RestartError>> + Send + 'a>>;
 
 /// The pending restart's outcome, or never when none is pending.
-async fn wait_upgrade(upgrade: &mut Option<PendingRestart<'_>>) -> Result<Ready, RestartError> {
-    match upgrade {
-        Some(upgrade) => upgrade.await,
+async fn restart_outcome(restarting: &mut Option<PendingRestart<'_>>) -> Result<Ready, RestartError> {
+    match restarting {
+        Some(pending) => pending.await,
         None => std::future::pending().await,
     }
 }
