@@ -312,7 +312,10 @@ impl Server {
         };
         guard.set_state(ConnState::New);
         let shared = self.shared.clone();
-        tokio::spawn(serve_conn(shared, stream, guard));
+        // Boxed: the connection future is a few kilobytes (the whole
+        // keep-alive loop), and tokio would otherwise copy it several times
+        // on its way into the task. On the heap, only a pointer moves.
+        tokio::spawn(Box::pin(serve_conn(shared, stream, guard)));
     }
 
     /// Number of connections currently open.
