@@ -28,6 +28,10 @@ use std::sync::atomic::Ordering;
 /// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`).
 pub const BUFFER_SIZE: usize = 2048;
 
+/// Room for the first head (and a small body) of a connection's first
+/// response, reserved at once.
+const OUT_START_CAPACITY: usize = 1024;
+
 /// Where the response goes.
 #[derive(Debug)]
 enum Sink {
@@ -97,7 +101,13 @@ impl ResponseWriter {
         close_after: bool,
     ) -> Self {
         let body_buf = std::mem::take(&mut conn.body_buf);
-        let out = std::mem::take(&mut conn.out);
+        let mut out = std::mem::take(&mut conn.out);
+        // A connection's first head would otherwise be built through a
+        // string of reallocations (8, 16, 32... bytes); later responses
+        // reuse this buffer.
+        if out.capacity() == 0 {
+            out.reserve(OUT_START_CAPACITY);
+        }
         let headers = std::mem::take(&mut conn.headers);
         let mut w = ResponseWriter::new(Sink::Conn(conn), method, version, close_after);
         w.body_buf = body_buf;
