@@ -9,7 +9,7 @@ use crate::server::{ConnGuard, ConnState, Phase, Shared};
 use crate::url::parse_request_target;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
 use http::header::{CONTENT_LENGTH, EXPECT};
-use http::{HeaderValue, Method, StatusCode, Version};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -63,6 +63,9 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let header_timeout = config.read_header_timeout.or(config.read_timeout);
     let idle_timeout = config.idle_timeout.or(config.read_timeout);
     let mut first_request = true;
+    // The previous request's header map, emptied: the next head is parsed
+    // into it, so a keep-alive connection allocates its map once.
+    let mut spare_headers = HeaderMap::new();
 
     loop {
         // Wait for the first byte of the next request, unless it is already
@@ -92,7 +95,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
 
         // Read the head under ReadHeaderTimeout (or ReadTimeout).
         reader.deadline = header_timeout.map(|t| head_started + t);
-        let head = read_head(&mut reader, &limits).await;
+        let head = read_head(&mut reader, &limits, &mut spare_headers).await;
         // WriteTimeout starts once the head is read (Go: `readRequest`),
         // for the error answer below as for the handler's response.
         writer.start_deadline(config.write_timeout);
@@ -195,6 +198,11 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         let Some(next_writer) = w.into_conn() else { return };
         writer = next_writer;
         reader = body.reader;
+        // Unless a handler made it unusually large, keep the map for the next head.
+        if request.headers.capacity() <= 64 {
+            spare_headers = std::mem::take(&mut request.headers);
+            spare_headers.clear();
+        }
         if must_close {
             linger_close(reader, writer).await;
             return;
@@ -252,7 +260,11 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 /// has doubled since the last attempt (malformed input is still caught
 /// early), or when it has passed the size limit (431). Each byte is then
 /// scanned a bounded number of times.
-async fn read_head(reader: &mut ConnReader, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
+async fn read_head(
+    reader: &mut ConnReader,
+    limits: &Limits,
+    spare_headers: &mut HeaderMap,
+) -> Result<Option<RequestHead>, WireError> {
     let mut parsed_len: usize = 0; // buffer length at the last parse attempt
     let mut scanned: usize = 0; // bytes already searched for a blank line
     loop {
@@ -265,7 +277,7 @@ async fn read_head(reader: &mut ConnReader, limits: &Limits) -> Result<Option<Re
         scanned = len;
         if attempt {
             parsed_len = len;
-            if let Some(head) = wire::parse_request_head(&mut reader.buf, limits)? {
+            if let Some(head) = wire::parse_request_head_reusing(&mut reader.buf, limits, spare_headers)? {
                 return Ok(Some(head));
             }
         }

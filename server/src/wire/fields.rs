@@ -105,6 +105,15 @@ impl Fields {
     /// the bytes `parse` looked at (offsets are into it).
     pub fn to_header_map(&self, head: &Bytes) -> Result<HeaderMap, WireError> {
         let mut map = HeaderMap::with_capacity(self.count);
+        self.append_to(head, &mut map)?;
+        Ok(map)
+    }
+
+    /// Like [`Fields::to_header_map`], into an existing map: the server
+    /// passes an emptied map from the connection's previous request, whose
+    /// capacity is then reused instead of allocated again.
+    pub fn append_to(&self, head: &Bytes, map: &mut HeaderMap) -> Result<(), WireError> {
+        map.reserve(self.count);
         for span in self.spans() {
             let name = HeaderName::from_bytes(&head[span.name.0..span.name.1])
                 .map_err(|_| WireError::BadHeader("invalid field name"))?;
@@ -112,7 +121,7 @@ impl Fields {
                 .map_err(|_| WireError::BadHeader("invalid field value"))?;
             map.append(name, value);
         }
-        Ok(map)
+        Ok(())
     }
 }
 

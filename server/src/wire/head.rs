@@ -86,6 +86,19 @@ pub struct ResponseHead {
 /// assert_eq!(parse_request_head(&mut bad, &Limits::default()).unwrap_err().status(), 400);
 /// ```
 pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
+    parse_request_head_reusing(buf, limits, &mut HeaderMap::new())
+}
+
+/// [`parse_request_head`], parsing the header fields into `spare`: an empty
+/// map kept from the connection's previous request, so that its capacity is
+/// reused rather than allocated again for every request. A complete head
+/// takes the map (`spare` is left empty, without capacity); an incomplete one
+/// leaves it where it is.
+pub fn parse_request_head_reusing(
+    buf: &mut BytesMut,
+    limits: &Limits,
+    spare: &mut HeaderMap,
+) -> Result<Option<RequestHead>, WireError> {
     let Some(line) = parse_request_line(buf)? else {
         return incomplete(buf, limits);
     };
@@ -99,12 +112,13 @@ pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<
     let target = std::str::from_utf8(&head[line.target])
         .map_err(|_| WireError::BadStartLine("invalid byte in request-target"))?
         .to_owned();
-    let headers = fields.to_header_map(&head)?;
+    spare.clear();
+    fields.append_to(&head, spare)?;
     Ok(Some(RequestHead {
         method,
         target,
         version: line.version,
-        headers,
+        headers: std::mem::take(spare),
     }))
 }
 
