@@ -1,7 +1,7 @@
 //! Reading the `Connection` header's options (RFC 9110 section 7.6.1).
 
 use http::header::CONNECTION;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 /// The two options of `Connection` the server acts on.
 #[derive(Debug, Default, Clone, Copy)]
@@ -15,14 +15,21 @@ pub struct ConnectionTokens {
 pub fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
     let mut tokens = ConnectionTokens::default();
     for value in headers.get_all(CONNECTION) {
+        tokens.add(value);
+    }
+    tokens
+}
+
+impl ConnectionTokens {
+    /// Notes the options of one `Connection` field value.
+    pub fn add(&mut self, value: &HeaderValue) {
         for option in value.as_bytes().split(|&b| b == b',') {
             let option = option.trim_ascii();
             if option.eq_ignore_ascii_case(b"close") {
-                tokens.close = true;
+                self.close = true;
             } else if option.eq_ignore_ascii_case(b"keep-alive") {
-                tokens.keep_alive = true;
+                self.keep_alive = true;
             }
         }
     }
-    tokens
 }

@@ -14,7 +14,7 @@
 //! `400 Bad Request` when it finds, after the handler, that the request
 //! body was malformed. See `conn.rs`.
 
-use crate::conn_header::connection_tokens;
+use crate::conn_header::ConnectionTokens;
 use crate::conn_io::ConnWriter;
 use crate::date;
 use crate::sniff::detect_content_type;
@@ -442,12 +442,13 @@ impl ResponseWriter {
         let status = self.status();
         let body_allowed = self.body_allowed();
         let is_head = self.request.is_head;
+        let set = HandlerHeaders::note(&self.headers);
 
         if body_allowed {
             let sniff = !self.body_buf.is_empty()
-                && !self.headers.contains_key(CONTENT_TYPE)
-                && !self.headers.contains_key(CONTENT_ENCODING)
-                && !self.headers.contains_key(TRANSFER_ENCODING);
+                && !set.content_type
+                && !set.content_encoding
+                && !set.transfer_encoding;
             if sniff {
                 let sniffed = detect_content_type(&self.body_buf);
                 self.headers
@@ -455,20 +456,17 @@ impl ResponseWriter {
             }
         } else {
             // 1xx, 204 and 304 have no body, hence no framing headers
-            // (Go: `suppressedHeaders`).
-            self.headers.remove(CONTENT_LENGTH);
-            self.headers.remove(TRANSFER_ENCODING);
-            if status == StatusCode::NOT_MODIFIED {
+            // (Go: `suppressedHeaders`; Transfer-Encoding goes below).
+            if set.content_length {
+                self.headers.remove(CONTENT_LENGTH);
+            }
+            if status == StatusCode::NOT_MODIFIED && set.content_type {
                 self.headers.remove(CONTENT_TYPE);
             }
             self.declared_len = None;
         }
 
-        let te_identity = self
-            .headers
-            .get(TRANSFER_ENCODING)
-            .is_some_and(|te| te.as_bytes().eq_ignore_ascii_case(b"identity"));
-        let has_te = self.headers.contains_key(TRANSFER_ENCODING);
+        let (has_te, te_identity) = (set.transfer_encoding, set.te_identity);
         if self.declared_len.is_some() && has_te && !te_identity {
             tracing::warn!("http: WriteHeader called with both Transfer-Encoding and a Content-Length");
             self.headers.remove(CONTENT_LENGTH);
@@ -482,27 +480,28 @@ impl ResponseWriter {
             computed_len = Some(self.written);
         }
 
-        // Framing of the body.
+        // Framing of the body. The handler's Transfer-Encoding is never sent
+        // as it is: we write our own below when the body is chunked.
+        if has_te {
+            self.headers.remove(TRANSFER_ENCODING);
+        }
         let mut chunked = false;
         if is_head || !body_allowed || self.declared_len.is_some() {
             // No body, or its length is known: no transfer coding.
-            self.headers.remove(TRANSFER_ENCODING);
         } else if self.request.version == Version::HTTP_11 && !te_identity {
-            self.headers.remove(TRANSFER_ENCODING);
             chunked = true;
         } else {
             // HTTP/1.0 has no chunking, and `identity` asks for none: the
             // end of the body is the close of the connection.
-            self.headers.remove(TRANSFER_ENCODING);
             self.close_after = true;
         }
         self.chunked = chunked;
 
         // Keep-alive or close (Go: `wants10KeepAlive`, `closeAfterReply`).
-        let handler_connection = connection_tokens(&self.headers);
+        let handler_connection = set.connection_tokens;
         let mut keep_alive_10 = false;
         if self.request.wants_10_keep_alive && (is_head || self.declared_len.is_some() || !body_allowed) {
-            keep_alive_10 = !self.headers.contains_key(CONNECTION);
+            keep_alive_10 = !set.connection;
         } else if self.request.version == Version::HTTP_10 {
             self.close_after = true;
         }
@@ -511,13 +510,15 @@ impl ResponseWriter {
         }
         let mut say_close = false;
         if self.close_after && !handler_connection.close {
-            self.headers.remove(CONNECTION);
+            if set.connection {
+                self.headers.remove(CONNECTION);
+            }
             say_close = self.request.version == Version::HTTP_11;
             keep_alive_10 = false;
         }
 
         write_response_head(&mut self.out, self.request.version, status, &self.headers);
-        if !self.headers.contains_key(DATE) {
+        if !set.date {
             self.out.extend_from_slice(b"Date: ");
             self.out.extend_from_slice(date::now().as_bytes());
             self.out.extend_from_slice(b"\r\n");
@@ -536,6 +537,49 @@ impl ResponseWriter {
             self.out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         self.out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Which of the headers that shape the response's framing the handler set,
+/// noted in one walk over its header map (hyper does the same) rather than
+/// one hashed lookup per question in `serialize_head`.
+#[derive(Debug, Default)]
+struct HandlerHeaders {
+    content_type: bool,
+    content_encoding: bool,
+    content_length: bool,
+    transfer_encoding: bool,
+    /// The first Transfer-Encoding value is `identity`.
+    te_identity: bool,
+    connection: bool,
+    /// The options of every Connection value.
+    connection_tokens: ConnectionTokens,
+    date: bool,
+}
+
+impl HandlerHeaders {
+    fn note(headers: &HeaderMap) -> Self {
+        let mut set = HandlerHeaders::default();
+        for (name, value) in headers {
+            if name == CONTENT_TYPE {
+                set.content_type = true;
+            } else if name == CONTENT_ENCODING {
+                set.content_encoding = true;
+            } else if name == CONTENT_LENGTH {
+                set.content_length = true;
+            } else if name == TRANSFER_ENCODING {
+                if !set.transfer_encoding {
+                    set.te_identity = value.as_bytes().eq_ignore_ascii_case(b"identity");
+                }
+                set.transfer_encoding = true;
+            } else if name == CONNECTION {
+                set.connection = true;
+                set.connection_tokens.add(value);
+            } else if name == DATE {
+                set.date = true;
+            }
+        }
+        set
     }
 }
 
