@@ -36,7 +36,10 @@ const LINGER: Duration = Duration::from_millis(500);
 /// Serves one connection until it closes (Go: `conn.serve`).
 ///
 /// [`Server::close`](crate::Server::close) drops the connection wherever it
-/// is, handler included: that is the `select!` around the request loop.
+/// is, handler included: that is the `select!` around the request loop. Its
+/// watch on the phase also wakes the task on every other phase change,
+/// which is how an idle connection learns that shutdown began
+/// (`wait_for_bytes`).
 pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: ConnGuard) {
     let mut phase = shared.phase.subscribe();
     tokio::select! {
@@ -236,10 +239,26 @@ async fn wait_for_bytes(
         tokio::select! {
             biased;
             read = reader.fill() => return matches!(read, Ok(n) if n > 0),
-            changed = phase.changed() => if changed.is_err() { return false },
+            changed = phase_changed(phase) => if !changed { return false },
             () = sleep_until_or_forever(deadline) => return false,
         }
     }
+}
+
+/// Resolves when the server's phase has changed since `phase` last looked
+/// (true), or when the server is gone (false).
+///
+/// It registers no waiter of its own: the task is already woken on every
+/// phase change by the watch that `serve_conn` keeps on the phase (to drop
+/// the connection on `close`), and on that wake-up this only has to look.
+/// Registering and dropping a second waiter on every keep-alive turn
+/// (`watch::Receiver::changed`) would cost more than the rest of the wait.
+fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> + '_ {
+    std::future::poll_fn(move |_| match phase.has_changed() {
+        Ok(false) => Poll::Pending,
+        Ok(true) => Poll::Ready(true),
+        Err(_) => Poll::Ready(false),
+    })
 }
 
 async fn sleep_until_or_forever(deadline: Option<Instant>) {
