@@ -2,13 +2,14 @@
 //! response, and again while keep-alive allows (Go: `conn.serve`).
 
 use crate::body::{Body, ConnBody, Drained};
+use crate::conn_header::ConnectionTokens;
 use crate::conn_io::{ConnReader, ConnWriter};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
 use crate::url::parse_request_target;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
-use http::header::{CONTENT_LENGTH, EXPECT};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
@@ -116,7 +117,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         reader.deadline = config.read_timeout.map(|t| head_started + t);
         reader.write_deadline = writer.deadline;
 
-        let (mut request, framing) = match build_request(head, guard.info.remote_addr) {
+        let (mut request, facts) = match build_request(head, guard.info.remote_addr) {
             Ok(built) => built,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
@@ -125,14 +126,13 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
                 return;
             }
         };
-        let close_after = request.wants_close() || *phase.borrow() != Phase::Serving;
+        let close_after = facts.wants_close || *phase.borrow() != Phase::Serving;
         final_head_sent.store(false, Ordering::Relaxed);
 
         // `Expect` other than `100-continue` is refused with 417 (Go:
         // `sendExpectationFailed`); 100-continue matters only in HTTP/1.1
         // with a body.
-        let expect = request.headers.get(EXPECT);
-        if expect.is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"100-continue")) {
+        if facts.expect == Expect::Other {
             let mut w = ResponseWriter::for_conn(writer, &request.method, request.version, true);
             w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
             w.write_header(StatusCode::EXPECTATION_FAILED);
@@ -142,12 +142,13 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
             }
             return;
         }
-        let continue_pending =
-            expect.is_some() && request.version == Version::HTTP_11 && framing != BodyFraming::Empty;
+        let continue_pending = facts.expect == Expect::Continue
+            && request.version == Version::HTTP_11
+            && facts.framing != BodyFraming::Empty;
 
         request.body = Body::from_conn(ConnBody {
             reader,
-            decoder: BodyDecoder::new(framing),
+            decoder: BodyDecoder::new(facts.framing),
             continue_pending,
             error: None,
         });
@@ -316,9 +317,57 @@ fn holds_blank_line(bytes: &[u8]) -> bool {
         .any(|(i, pair)| pair == b"\n\n" || (pair == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
-/// Turns a parsed head into a Request: URL, Host, body framing.
-fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request, BodyFraming), WireError> {
-    let framing = wire::request_framing(&head)?;
+/// What the request's headers tell the server itself, beside what the
+/// handler reads.
+struct HeaderFacts {
+    framing: BodyFraming,
+    /// The client asked to close after this request (Go: `wantsClose`).
+    wants_close: bool,
+    expect: Expect,
+}
+
+/// The request's `Expect` header (its first value, as Go reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    None,
+    /// `100-continue`: answer `100 Continue` when the handler reads the body.
+    Continue,
+    /// Any other expectation: refused with 417.
+    Other,
+}
+
+/// Turns a parsed head into a Request (URL, Host) and the facts the
+/// server acts on (body framing, close, Expect).
+fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request, HeaderFacts), WireError> {
+    // One walk over the headers notes those the server acts on itself (as
+    // hyper notes them while parsing), rather than one hashed lookup each.
+    let mut has_framing_headers = false;
+    let mut connection = ConnectionTokens::default();
+    let mut expect = Expect::None;
+    for (name, value) in &head.headers {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            has_framing_headers = true;
+        } else if name == CONNECTION {
+            connection.add(value);
+        } else if name == EXPECT && expect == Expect::None {
+            expect = if value.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+                Expect::Continue
+            } else {
+                Expect::Other
+            };
+        }
+    }
+    // With neither header, a request has no body (RFC 9112 section 6.3).
+    let framing = if has_framing_headers {
+        wire::request_framing(&head)?
+    } else {
+        BodyFraming::Empty
+    };
+    let facts = HeaderFacts {
+        framing,
+        wants_close: connection.close_requested(head.version),
+        expect,
+    };
     let host_header = wire::host_of(&head)?.to_owned();
     let url = parse_request_target(&head.method, &head.target)
         .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
@@ -338,7 +387,7 @@ fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request,
         remote_addr,
         body: Body::empty(),
     };
-    Ok((request, framing))
+    Ok((request, facts))
 }
 
 /// The words Go puts after the status for some errors

@@ -1,7 +1,7 @@
 //! Reading the `Connection` header's options (RFC 9110 section 7.6.1).
 
 use http::header::CONNECTION;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue, Version};
 
 /// The two options of `Connection` the server acts on.
 #[derive(Debug, Default, Clone, Copy)]
@@ -21,6 +21,17 @@ pub fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
 }
 
 impl ConnectionTokens {
+    /// True when a request with these options asks to close after it:
+    /// HTTP/1.0 unless it says `keep-alive`, HTTP/1.1 when it says `close`
+    /// (Go: `Request.wantsClose`, `shouldClose`).
+    pub fn close_requested(&self, version: Version) -> bool {
+        if version == Version::HTTP_10 {
+            !self.keep_alive
+        } else {
+            self.close
+        }
+    }
+
     /// Notes the options of one `Connection` field value.
     pub fn add(&mut self, value: &HeaderValue) {
         for option in value.as_bytes().split(|&b| b == b',') {

@@ -88,11 +88,6 @@ impl Request {
     /// True when the client asked for the connection to be closed after
     /// this request, or speaks HTTP/1.0 without asking to keep it.
     pub fn wants_close(&self) -> bool {
-        let tokens = crate::conn_header::connection_tokens(&self.headers);
-        if self.version == Version::HTTP_10 {
-            !tokens.keep_alive
-        } else {
-            tokens.close
-        }
+        crate::conn_header::connection_tokens(&self.headers).close_requested(self.version)
     }
 }
