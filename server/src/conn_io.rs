@@ -13,7 +13,7 @@
 use crate::server::Phase;
 use bytes::BytesMut;
 use http::HeaderMap;
-use std::io;
+use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,6 +145,32 @@ impl ConnWriter {
         match self.deadline {
             None => self.stream.write_all(bytes).await,
             Some(deadline) => tokio::time::timeout_at(deadline, self.stream.write_all(bytes))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+        }
+    }
+
+    /// Writes `parts` one after the other, gathered by the system call
+    /// (`writev`): a head and a large body leave together without first
+    /// being copied into one buffer.
+    pub async fn write_all_parts(&mut self, parts: [&[u8]; 3]) -> io::Result<()> {
+        let stream = &mut self.stream;
+        let write = async move {
+            let mut slices = parts.map(IoSlice::new);
+            let mut left = &mut slices[..];
+            IoSlice::advance_slices(&mut left, 0); // skips empty parts
+            while !left.is_empty() {
+                let n = stream.write_vectored(left).await?;
+                if n == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                IoSlice::advance_slices(&mut left, n);
+            }
+            Ok(())
+        };
+        match self.deadline {
+            None => write.await,
+            Some(deadline) => tokio::time::timeout_at(deadline, write)
                 .await
                 .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
         }

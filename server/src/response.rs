@@ -21,7 +21,7 @@ use crate::sniff::detect_content_type;
 use crate::wire::{encode_chunk, encode_last_chunk, write_response_head};
 use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
-use std::io;
+use std::io::{self, Write as _};
 use std::sync::atomic::Ordering;
 
 /// Bytes of body held back before the head is committed (Go: the 2048-byte
@@ -288,11 +288,23 @@ impl ResponseWriter {
             self.body_buf.extend_from_slice(&data[..data.len().min(room)]);
             return Ok(data.len());
         }
-        self.body_buf.extend_from_slice(data);
-        if self.body_buf.len() > BUFFER_SIZE {
+        // As Go's `bufio.Writer` does: fill the buffer and send it; a write
+        // larger than the buffer, with nothing held back before it, goes
+        // to the socket straight from the caller's slice, never copied.
+        let len = data.len();
+        let mut data = data;
+        while self.body_buf.len() + data.len() > BUFFER_SIZE {
+            if self.body_buf.is_empty() {
+                self.send_direct(data).await?;
+                return Ok(len);
+            }
+            let room = BUFFER_SIZE - self.body_buf.len();
+            self.body_buf.extend_from_slice(&data[..room]);
+            data = &data[room..];
             self.send_buffered(false).await?;
         }
-        Ok(data.len())
+        self.body_buf.extend_from_slice(data);
+        Ok(len)
     }
 
     /// Sends the head and everything buffered now (Go: `Flusher.Flush`).
@@ -410,7 +422,10 @@ impl ResponseWriter {
         if !self.head_sent {
             let draining = conn.draining();
             conn.final_head_sent.store(true, Ordering::Relaxed);
-            self.serialize_head(done, draining);
+            // The held-back bytes are the sample Content-Type is sniffed from.
+            let held = std::mem::take(&mut self.body_buf);
+            self.serialize_head(done, draining, &held);
+            self.body_buf = held;
             self.head_sent = true;
         }
         let send_body = !self.request.is_head && self.body_allowed();
@@ -434,23 +449,50 @@ impl ResponseWriter {
         written
     }
 
+    /// Sends `data`, more than the buffer holds, when nothing is held back:
+    /// the head first if it has not gone yet (`out` may also hold interim
+    /// heads), then `data` from the caller's slice, in one gathered write.
+    /// Only for a body that is sent (not HEAD, status allows one).
+    async fn send_direct(&mut self, data: &[u8]) -> io::Result<()> {
+        let Sink::Conn(conn) = &mut self.sink else {
+            return Ok(());
+        };
+        if !self.head_sent {
+            let draining = conn.draining();
+            conn.final_head_sent.store(true, Ordering::Relaxed);
+            self.serialize_head(false, draining, data);
+            self.head_sent = true;
+        }
+        let mut chunk_end: &[u8] = b"";
+        if self.chunked {
+            // The chunk-size line, then the data, then CRLF (RFC 9112 section 7.1).
+            let _ = write!(self.out, "{:x}\r\n", data.len());
+            chunk_end = b"\r\n";
+        }
+        let Sink::Conn(conn) = &mut self.sink else {
+            return Ok(());
+        };
+        let written = conn.write_all_parts([&self.out, data, chunk_end]).await;
+        self.out.clear();
+        written
+    }
+
     /// Decides the framing and writes the head into `out`
     /// (Go: `chunkWriter.writeHeader`). The headers the server adds (Date,
     /// Content-Length, Transfer-Encoding, Connection) are written straight
     /// after the handler's, without going through the header map.
-    fn serialize_head(&mut self, done: bool, draining: bool) {
+    /// `sample` is the first body bytes, for sniffing a Content-Type.
+    fn serialize_head(&mut self, done: bool, draining: bool, sample: &[u8]) {
         let status = self.status();
         let body_allowed = self.body_allowed();
         let is_head = self.request.is_head;
         let set = HandlerHeaders::note(&self.headers);
 
         if body_allowed {
-            let sniff = !self.body_buf.is_empty()
-                && !set.content_type
-                && !set.content_encoding
-                && !set.transfer_encoding;
+            let sniff =
+                !sample.is_empty() && !set.content_type && !set.content_encoding && !set.transfer_encoding;
             if sniff {
-                let sniffed = detect_content_type(&self.body_buf);
+                let sniffed = detect_content_type(sample);
                 self.headers
                     .insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
             }

@@ -318,3 +318,63 @@ async fn an_informational_status_goes_out_ahead_of_the_final_response() {
     c.send(b"GET / HTTP/1.0\r\n\r\n").await;
     assert_eq!(c.response().await.status, 200);
 }
+
+#[tokio::test]
+async fn large_writes_arrive_whole_whatever_the_framing() {
+    // One write larger than the 2 KiB buffer leaves from the handler's own
+    // slice (no copy): the head must still be sniffed from it, and the body
+    // framed by its declared length or by chunks, after a small buffered
+    // write too.
+    let handler = handler_fn(|w, r| {
+        Box::pin(async move {
+            let mut big = b"<html>".to_vec();
+            big.resize(300_000, b'z');
+            match r.url.path.as_bytes() {
+                b"/length" => {
+                    let len = http::HeaderValue::from(big.len());
+                    w.header().insert(http::header::CONTENT_LENGTH, len);
+                    w.write(&big).await.unwrap();
+                }
+                b"/mixed" => {
+                    w.write(b"<html>head").await.unwrap();
+                    w.write(&big[6..]).await.unwrap();
+                    w.write(b"tail").await.unwrap();
+                }
+                _ => {
+                    w.write(&big).await.unwrap();
+                }
+            }
+        })
+    });
+    let s = TestServer::start(Config::default(), handler).await;
+    let mut c = s.connect().await;
+    let mut expected = b"<html>".to_vec();
+    expected.resize(300_000, b'z');
+
+    c.send(b"GET /chunked HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert!(r.chunked, "headers: {:?}", r.headers);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.body == expected, "chunked body differs");
+
+    c.send(b"GET /length HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert!(!r.chunked);
+    assert_eq!(r.header("content-length"), Some("300000"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.body == expected, "body with Content-Length differs");
+
+    c.send(b"GET /mixed HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert!(r.chunked);
+    let mut mixed = b"<html>head".to_vec();
+    mixed.extend_from_slice(&expected[6..]);
+    mixed.extend_from_slice(b"tail");
+    assert!(r.body == mixed, "mixed body differs");
+
+    // The connection is still in step.
+    c.send(b"GET /chunked HTTP/1.0\r\n\r\n").await;
+    let r = c.response().await;
+    assert_eq!(r.header("content-length"), None);
+    assert!(r.body == expected, "close-delimited body differs");
+}
