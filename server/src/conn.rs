@@ -58,7 +58,13 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let final_head_sent = Arc::new(AtomicBool::new(false));
     let mut reader = ConnReader::new(read_half, final_head_sent.clone());
     let mut phase = shared.phase.subscribe();
-    let mut writer = ConnWriter::new(write_half, final_head_sent.clone(), phase.clone());
+    // One response writer serves every request of the connection, readied
+    // in place for each (`begin_response`) rather than rebuilt and moved.
+    let mut w = ResponseWriter::for_conn(ConnWriter::new(
+        write_half,
+        final_head_sent.clone(),
+        phase.clone(),
+    ));
     let config = &shared.config;
     let limits = Limits {
         max_header_bytes: config.max_header_bytes,
@@ -102,13 +108,14 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         let head = read_head(&mut reader, &limits, &mut spare_headers).await;
         // WriteTimeout starts once the head is read (Go: `readRequest`),
         // for the error answer below as for the handler's response.
+        let Some(writer) = w.conn_mut() else { return };
         writer.start_deadline(config.write_timeout);
         let head = match head {
             Ok(Some(head)) => head,
             Ok(None) => break, // the client closed, or was too slow sending its head
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
-                respond_error(&mut writer, &e).await;
+                respond_error(writer, &e).await;
                 linger_close(reader, writer).await;
                 return;
             }
@@ -121,7 +128,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
             Ok(built) => built,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
-                respond_error(&mut writer, &e).await;
+                respond_error(writer, &e).await;
                 linger_close(reader, writer).await;
                 return;
             }
@@ -133,11 +140,11 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         // `sendExpectationFailed`); 100-continue matters only in HTTP/1.1
         // with a body.
         if facts.expect == Expect::Other {
-            let mut w = ResponseWriter::for_conn(writer, &request.method, request.version, true);
+            w.begin_response(&request.method, request.version, true);
             w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
             w.write_header(StatusCode::EXPECTATION_FAILED);
             let _ = w.finish().await;
-            if let Some(writer) = w.into_conn() {
+            if let Some(writer) = w.conn_mut() {
                 linger_close(reader, writer).await;
             }
             return;
@@ -152,7 +159,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
             continue_pending,
             error: None,
         });
-        let mut w = ResponseWriter::for_conn(writer, &request.method, request.version, close_after);
+        w.begin_response(&request.method, request.version, close_after);
 
         if request.method == Method::OPTIONS && request.target == "*" {
             // `OPTIONS *` asks about the server, not a resource: answered
@@ -198,17 +205,16 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         if w.finish().await.is_err() {
             return;
         }
-        let must_close = w.must_close();
-        let Some(next_writer) = w.into_conn() else { return };
-        writer = next_writer;
         reader = body.reader;
         // Unless a handler made it unusually large, keep the map for the next head.
         if request.headers.capacity() <= 64 {
             spare_headers = std::mem::take(&mut request.headers);
             spare_headers.clear();
         }
-        if must_close {
-            linger_close(reader, writer).await;
+        if w.must_close() {
+            if let Some(writer) = w.conn_mut() {
+                linger_close(reader, writer).await;
+            }
             return;
         }
     }
@@ -427,7 +433,7 @@ const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConn
 /// still sends for a short while, so the kernel does not answer those bytes
 /// with a reset that could destroy our last response in flight
 /// (Go: `closeWriteAndWait`).
-async fn linger_close(mut reader: ConnReader, mut writer: ConnWriter) {
+async fn linger_close(mut reader: ConnReader, writer: &mut ConnWriter) {
     let _ = writer.stream.shutdown().await;
     reader.deadline = Some(Instant::now() + LINGER);
     reader.buf.clear();

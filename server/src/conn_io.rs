@@ -12,7 +12,6 @@
 
 use crate::server::Phase;
 use bytes::BytesMut;
-use http::HeaderMap;
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -97,11 +96,9 @@ impl ConnReader {
     }
 }
 
-/// The write side of a connection.
-///
-/// It also keeps, for the whole life of the connection, the buffers and the
-/// header map a [`ResponseWriter`](crate::ResponseWriter) works in, so that
-/// a keep-alive connection allocates them once rather than once per response.
+/// The write side of a connection. The connection's one
+/// [`ResponseWriter`](crate::ResponseWriter) owns it, with the buffers and
+/// header map it reuses from response to response.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
     pub stream: OwnedWriteHalf,
@@ -112,11 +109,6 @@ pub(crate) struct ConnWriter {
     /// The server's phase: a response started while draining says
     /// `Connection: close`.
     pub phase: watch::Receiver<Phase>,
-    /// Reused response buffers: body held back, and bytes to send.
-    pub body_buf: Vec<u8>,
-    pub out: Vec<u8>,
-    /// The response header map, cleared and reused (it keeps its capacity).
-    pub headers: HeaderMap,
 }
 
 impl ConnWriter {
@@ -130,9 +122,6 @@ impl ConnWriter {
             deadline: None,
             final_head_sent,
             phase,
-            body_buf: Vec::new(),
-            out: Vec::new(),
-            headers: HeaderMap::new(),
         }
     }
 

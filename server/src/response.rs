@@ -50,6 +50,16 @@ struct RequestFacts {
     wants_10_keep_alive: bool,
 }
 
+impl RequestFacts {
+    fn new(method: &Method, version: Version, close_after: bool) -> Self {
+        RequestFacts {
+            is_head: method == Method::HEAD,
+            version,
+            wants_10_keep_alive: version == Version::HTTP_10 && !close_after,
+        }
+    }
+}
+
 /// Writes one response (Go: `http.ResponseWriter`).
 ///
 /// A [`ResponseWriter::recorder`] keeps what a handler did in memory, so a
@@ -92,28 +102,52 @@ pub struct ResponseWriter {
 }
 
 impl ResponseWriter {
-    /// A writer for a response on a connection. `close_after` is true when
-    /// the request asked to close (or is HTTP/1.0 without keep-alive).
-    pub(crate) fn for_conn(
-        mut conn: ConnWriter,
-        method: &Method,
-        version: Version,
-        close_after: bool,
-    ) -> Self {
-        let body_buf = std::mem::take(&mut conn.body_buf);
-        let mut out = std::mem::take(&mut conn.out);
-        // A connection's first head would otherwise be built through a
-        // string of reallocations (8, 16, 32... bytes); later responses
-        // reuse this buffer.
-        if out.capacity() == 0 {
-            out.reserve(OUT_START_CAPACITY);
+    /// The writer of a connection, made once and used for every response
+    /// on it: [`ResponseWriter::begin_response`] readies it for each.
+    pub(crate) fn for_conn(conn: ConnWriter) -> Self {
+        ResponseWriter::new(Sink::Conn(conn), &Method::GET, Version::HTTP_11, false)
+    }
+
+    /// Readies the writer for the next response on its connection, in
+    /// place: the state of the previous response is forgotten, and its
+    /// buffers and header map are emptied but kept (unless one grew
+    /// large), so that a keep-alive connection allocates them once.
+    /// `close_after` is true when the request asked to close (or is
+    /// HTTP/1.0 without keep-alive).
+    pub(crate) fn begin_response(&mut self, method: &Method, version: Version, close_after: bool) {
+        self.request = RequestFacts::new(method, version, close_after);
+        if self.headers.capacity() <= 64 {
+            self.headers.clear();
+        } else {
+            self.headers = HeaderMap::new();
         }
-        let headers = std::mem::take(&mut conn.headers);
-        let mut w = ResponseWriter::new(Sink::Conn(conn), method, version, close_after);
-        w.body_buf = body_buf;
-        w.out = out;
-        w.headers = headers;
-        w
+        // Do not keep a huge buffer alive on an idle connection.
+        for buf in [&mut self.body_buf, &mut self.out] {
+            if buf.capacity() <= 64 * 1024 {
+                buf.clear();
+            } else {
+                *buf = Vec::new();
+            }
+        }
+        // A connection's first head would otherwise be built through a
+        // string of reallocations (8, 16, 32... bytes).
+        if self.out.capacity() == 0 {
+            self.out.reserve(OUT_START_CAPACITY);
+        }
+        self.status = None;
+        self.head_sent = false;
+        self.chunked = false;
+        self.declared_len = None;
+        self.written = 0;
+        self.close_after = close_after;
+    }
+
+    /// The connection's write half (`None` for a recorder).
+    pub(crate) fn conn_mut(&mut self) -> Option<&mut ConnWriter> {
+        match &mut self.sink {
+            Sink::Conn(conn) => Some(conn),
+            Sink::Recorder { .. } => None,
+        }
     }
 
     /// A writer that records into memory, for tests and examples.
@@ -134,11 +168,7 @@ impl ResponseWriter {
     fn new(sink: Sink, method: &Method, version: Version, close_after: bool) -> Self {
         ResponseWriter {
             sink,
-            request: RequestFacts {
-                is_head: method == Method::HEAD,
-                version,
-                wants_10_keep_alive: version == Version::HTTP_10 && !close_after,
-            },
+            request: RequestFacts::new(method, version, close_after),
             headers: HeaderMap::new(),
             status: None,
             head_sent: false,
@@ -377,31 +407,6 @@ impl ResponseWriter {
             self.close_after = true;
         }
         Ok(())
-    }
-
-    /// Takes the connection's write half back, with its buffers for the
-    /// next response.
-    pub(crate) fn into_conn(self) -> Option<ConnWriter> {
-        match self.sink {
-            Sink::Conn(mut conn) => {
-                let (mut body_buf, mut out, mut headers) = (self.body_buf, self.out, self.headers);
-                body_buf.clear();
-                out.clear();
-                if headers.capacity() <= 64 {
-                    headers.clear();
-                    conn.headers = headers;
-                }
-                // Do not keep a huge buffer alive on an idle connection.
-                if out.capacity() <= 64 * 1024 {
-                    conn.out = out;
-                }
-                if body_buf.capacity() <= 64 * 1024 {
-                    conn.body_buf = body_buf;
-                }
-                Some(conn)
-            }
-            Sink::Recorder { .. } => None,
-        }
     }
 
     fn body_allowed(&self) -> bool {
