@@ -325,7 +325,9 @@ impl ResponseWriter {
         let mut data = data;
         while self.body_buf.len() + data.len() > BUFFER_SIZE {
             if self.body_buf.is_empty() {
-                self.send_direct(data).await?;
+                // Boxed: this rare path's state would otherwise make every
+                // `write` future larger, and slower to move, small ones too.
+                Box::pin(self.send_direct(data)).await?;
                 return Ok(len);
             }
             let room = BUFFER_SIZE - self.body_buf.len();
