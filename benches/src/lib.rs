@@ -14,6 +14,7 @@
 //! - anything else: `Hello, World!` as `text/plain; charset=utf-8`, the
 //!   handler of `demos/src/bin/hello.rs`.
 
+pub mod cli;
 pub mod hyper_peer;
 pub mod ours;
 pub mod raw_client;

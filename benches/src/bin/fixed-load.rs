@@ -13,19 +13,9 @@
 //! cargo run --release -p benches --bin fixed-load -- --addr 127.0.0.1:8010 --requests 20000
 //! ```
 
+use benches::cli::flag;
 use benches::raw_client::{close_roundtrip, Conn, GET_HELLO};
 use std::net::SocketAddr;
-
-fn flag(name: &str) -> Option<String> {
-    let long = format!("--{name}");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == long {
-            return args.next();
-        }
-    }
-    None
-}
 
 fn fail(msg: String) -> ! {
     eprintln!("fixed-load: {msg}");

@@ -15,21 +15,8 @@
 //! a multi-thread one with N workers; no flag, tokio's default multi-thread
 //! runtime (one worker per CPU it may run on). SIGTERM or Ctrl+C stops it.
 
+use benches::cli::flag;
 use tokio::net::TcpListener;
-
-fn flag(name: &str) -> Option<String> {
-    let long = format!("--{name}");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == long {
-            return args.next();
-        }
-        if let Some(value) = arg.strip_prefix(&format!("{long}=")) {
-            return Some(value.to_owned());
-        }
-    }
-    None
-}
 
 fn main() {
     let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8011".to_owned());

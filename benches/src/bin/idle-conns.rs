@@ -13,21 +13,11 @@
 //!
 //! Connections are opened 100 at a time so the listen backlog never overflows.
 
+use benches::cli::flag;
 use benches::raw_client::{Conn, GET_HELLO};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
-
-fn flag(name: &str) -> Option<String> {
-    let long = format!("--{name}");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == long {
-            return args.next();
-        }
-    }
-    None
-}
 
 fn fail(msg: String) -> ! {
     eprintln!("idle-conns: {msg}");
