@@ -168,6 +168,9 @@ impl std::error::Error for UrlError {}
 /// scheme afterwards, and so do we. The method is compared as Go does,
 /// case-sensitively (`connect` is an ordinary extension method).
 ///
+/// This builds a new [`Url`]; a connection that serves many requests uses
+/// [`parse_request_target_into`] instead, which refills one.
+///
 /// ```
 /// use http::Method;
 /// use server::url::parse_request_target;
@@ -180,13 +183,49 @@ impl std::error::Error for UrlError {}
 /// assert!(parse_request_target(&Method::GET, "no-slash").is_err());
 /// ```
 pub fn parse_request_target(method: &Method, target: &str) -> Result<Url, UrlError> {
+    let mut url = Url::default();
+    parse_request_target_into(method, target, &mut url)?;
+    Ok(url)
+}
+
+/// Parses a request-target into an existing [`Url`], reusing the memory
+/// of its strings: the result is exactly what [`parse_request_target`]
+/// returns, but a `url` that already held a target at least as long gets
+/// it without allocating.
+///
+/// Why it exists: a keep-alive connection keeps one `Request`, and so one
+/// `Url`, and refills it for each request it reads. Go allocates a new
+/// `*url.URL` per request and leaves the old one to its garbage collector;
+/// without a collector, reusing the buffers is what makes the second and
+/// later requests on a connection free of allocation here.
+///
+/// On error `url` holds some valid but meaningless value (parts of the
+/// bad target); the caller answers 400 and refills it next time.
+///
+/// ```
+/// use http::Method;
+/// use server::url::{parse_request_target_into, Url};
+/// let mut url = Url::default();
+/// parse_request_target_into(&Method::GET, "/a%20b?x=1", &mut url).unwrap();
+/// assert_eq!((url.path.as_bytes(), url.raw_query.as_str()), (&b"/a b"[..], "x=1"));
+/// // The next request on the connection: every field is replaced.
+/// parse_request_target_into(&Method::GET, "/c", &mut url).unwrap();
+/// assert_eq!(url, Url::from_path("/c", ""));
+/// assert!(parse_request_target_into(&Method::GET, "c", &mut url).is_err());
+/// ```
+pub fn parse_request_target_into(method: &Method, target: &str, url: &mut Url) -> Result<(), UrlError> {
     let just_authority = method == Method::CONNECT && !target.starts_with('/');
     if just_authority {
-        let mut url = parse(&format!("http://{target}"), true)?;
-        url.scheme.clear();
-        return Ok(url);
+        // What `parse("http://" + target)` does, without building that
+        // string: no scheme to split (and it is cleared afterwards
+        // anyway), the query cut, then everything is authority and path.
+        reject_control_bytes(target)?;
+        url.clear_keeping_capacity();
+        let rest = cut_query(url, target);
+        let path = parse_authority(url, rest)?;
+        return set_path(url, path);
     }
-    parse(target, true)
+    parse(target, true, url)
 }
 
 /// Parses a URL reference such as the argument of `http.Redirect` (Go:
@@ -194,42 +233,59 @@ pub fn parse_request_target(method: &Method, target: &str) -> Result<Url, UrlErr
 /// off (and only checked, not kept).
 pub fn parse_reference(raw: &str) -> Result<Url, UrlError> {
     let (rest, fragment) = raw.split_once('#').unwrap_or((raw, ""));
-    let url = parse(rest, false)?;
+    let mut url = Url::default();
+    parse(rest, false, &mut url)?;
     unescape(fragment, Mode::Fragment)?;
     Ok(url)
 }
 
-/// Go: `url.parse`. `via_request` is true for a request-target, which must
-/// be absolute or start with `/`.
-fn parse(raw: &str, via_request: bool) -> Result<Url, UrlError> {
+impl Url {
+    /// Empties every field but keeps the strings' memory, for the next parse.
+    fn clear_keeping_capacity(&mut self) {
+        self.scheme.clear();
+        self.opaque.clear();
+        // Userinfo in a request-target is rare enough to allocate for.
+        self.user = None;
+        self.host.clear();
+        self.path.0.clear();
+        self.raw_path.clear();
+        self.raw_query.clear();
+        self.force_query = false;
+    }
+}
+
+/// Go: `stringContainsCTLByte`, the first check of `url.parse`.
+fn reject_control_bytes(raw: &str) -> Result<(), UrlError> {
     if raw.bytes().any(|b| b < b' ' || b == 0x7f) {
         return Err(UrlError("invalid control character in URL"));
     }
+    Ok(())
+}
+
+/// Go: `url.parse`, writing into `url`. `via_request` is true for a
+/// request-target, which must be absolute or start with `/`.
+fn parse(raw: &str, via_request: bool, url: &mut Url) -> Result<(), UrlError> {
+    reject_control_bytes(raw)?;
     if raw.is_empty() && via_request {
         return Err(UrlError("empty url"));
     }
-    let mut url = Url::default();
+    url.clear_keeping_capacity();
     if raw == "*" {
-        url.path = UrlPath::from("*");
-        return Ok(url);
+        url.path.0.push(b'*');
+        return Ok(());
     }
-    let (scheme, mut rest) = split_scheme(raw)?;
-    url.scheme = scheme.to_ascii_lowercase();
+    let (scheme, rest) = split_scheme(raw)?;
+    url.scheme.push_str(scheme);
+    url.scheme.make_ascii_lowercase();
 
     // The query is cut before the authority is looked at, as in Go.
-    if rest.ends_with('?') && rest.bytes().filter(|&b| b == b'?').count() == 1 {
-        url.force_query = true;
-        rest = &rest[..rest.len() - 1];
-    } else if let Some((before, query)) = rest.split_once('?') {
-        url.raw_query = query.to_owned();
-        rest = before;
-    }
+    let rest = cut_query(url, rest);
 
     if !rest.starts_with('/') {
         if !url.scheme.is_empty() {
             // A rootless path after a scheme is opaque (`mailto:x`).
-            url.opaque = rest.to_owned();
-            return Ok(url);
+            url.opaque.push_str(rest);
+            return Ok(());
         }
         if via_request {
             return Err(UrlError("invalid URI for request"));
@@ -242,19 +298,29 @@ fn parse(raw: &str, via_request: bool) -> Result<Url, UrlError> {
 
     let has_authority =
         (!url.scheme.is_empty() || !via_request && !rest.starts_with("///")) && rest.starts_with("//");
-    if has_authority {
-        let authority_and_path = &rest[2..];
-        let (authority, path) = match authority_and_path.find('/') {
-            Some(i) => authority_and_path.split_at(i),
-            None => (authority_and_path, ""),
-        };
-        let (user, host) = parse_authority(authority)?;
-        url.user = user;
-        url.host = host;
-        rest = path;
+    let path = if has_authority {
+        parse_authority(url, &rest[2..])?
+    } else {
+        rest
+    };
+    set_path(url, path)
+}
+
+/// Go's query rule in `url.parse`: a target ending in its only `?` sets
+/// `force_query`; otherwise everything after the first `?` is the raw
+/// query. Returns what comes before the query.
+fn cut_query<'a>(url: &mut Url, rest: &'a str) -> &'a str {
+    let Some(question) = rest.find('?') else {
+        return rest;
+    };
+    // The first `?` being the last byte is Go's "ends in `?` and holds
+    // exactly one", found with one search instead of a count.
+    if question == rest.len() - 1 {
+        url.force_query = true;
+    } else {
+        url.raw_query.push_str(&rest[question + 1..]);
     }
-    set_path(&mut url, rest)?;
-    Ok(url)
+    &rest[..question]
 }
 
 /// Go: `getScheme`. Returns the scheme (maybe empty) and the rest.
@@ -272,12 +338,20 @@ fn split_scheme(raw: &str) -> Result<(&str, &str), UrlError> {
     Ok(("", raw))
 }
 
-/// Go: `parseAuthority`. The userinfo is checked and kept as sent.
-fn parse_authority(authority: &str) -> Result<(Option<String>, String), UrlError> {
-    let Some(at) = authority.rfind('@') else {
-        return Ok((None, parse_host(authority)?));
+/// Splits what follows `//` into the authority and the path, and sets
+/// `url.user` and `url.host` from the authority (Go: the authority part of
+/// `url.parse`, then `parseAuthority`). Returns the path.
+fn parse_authority<'a>(url: &mut Url, authority_and_path: &'a str) -> Result<&'a str, UrlError> {
+    let (authority, path) = match authority_and_path.find('/') {
+        Some(i) => authority_and_path.split_at(i),
+        None => (authority_and_path, ""),
     };
-    let host = parse_host(&authority[at + 1..])?;
+    let Some(at) = authority.rfind('@') else {
+        parse_host(url, authority)?;
+        return Ok(path);
+    };
+    parse_host(url, &authority[at + 1..])?;
+    // The userinfo is checked and kept as sent.
     let userinfo = &authority[..at];
     let valid = userinfo
         .bytes()
@@ -288,30 +362,45 @@ fn parse_authority(authority: &str) -> Result<(Option<String>, String), UrlError
     for part in userinfo.splitn(2, ':') {
         unescape(part, Mode::UserPassword)?;
     }
-    Ok((Some(userinfo.to_owned()), host))
+    url.user = Some(userinfo.to_owned());
+    Ok(path)
 }
 
 /// Go: `parseHost`: `host[:port]` or `[ipv6%25zone]:port`, with the port
-/// all digits (or empty), and only the bytes a host may hold.
-fn parse_host(host: &str) -> Result<String, UrlError> {
+/// all digits (or empty), and only the bytes a host may hold. Decodes into
+/// `url.host` (kept lossily when the escapes decode to invalid UTF-8).
+fn parse_host(url: &mut Url, host: &str) -> Result<(), UrlError> {
+    // Decode into the bytes of `url.host`, so that its memory is reused.
+    let mut decoded = std::mem::take(&mut url.host).into_bytes();
+    decoded.clear();
     if host.starts_with('[') {
         let close = host.rfind(']').ok_or(UrlError("missing ']' in host"))?;
         if !valid_optional_port(&host[close + 1..]) {
             return Err(UrlError("invalid port after host"));
         }
         if let Some(zone) = host[..close].find("%25") {
-            let mut out = unescape(&host[..zone], Mode::Host)?;
-            out.extend(unescape(&host[zone..close], Mode::Zone)?);
-            out.extend(unescape(&host[close..], Mode::Host)?);
-            return Ok(String::from_utf8_lossy(&out).into_owned());
+            unescape_into(&host[..zone], Mode::Host, &mut decoded)?;
+            unescape_into(&host[zone..close], Mode::Zone, &mut decoded)?;
+            unescape_into(&host[close..], Mode::Host, &mut decoded)?;
+            url.host = string_lossy(decoded);
+            return Ok(());
         }
     } else if let Some(colon) = host.rfind(':') {
         if !valid_optional_port(&host[colon..]) {
             return Err(UrlError("invalid port after host"));
         }
     }
-    let decoded = unescape(host, Mode::Host)?;
-    Ok(String::from_utf8_lossy(&decoded).into_owned())
+    unescape_into(host, Mode::Host, &mut decoded)?;
+    url.host = string_lossy(decoded);
+    Ok(())
+}
+
+/// The bytes as a `String`, reusing their memory when they are UTF-8.
+fn string_lossy(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
+    }
 }
 
 /// Go: `validOptionalPort`: empty, or `:` followed by digits only.
@@ -323,15 +412,13 @@ fn valid_optional_port(port: &str) -> bool {
 }
 
 /// Go: `URL.setPath`: decode, and keep the raw form only when it is not
-/// the default escaping of the decoded path.
+/// the default escaping of the decoded path. `url.path` and `url.raw_path`
+/// are empty on entry and are filled in place.
 fn set_path(url: &mut Url, raw: &str) -> Result<(), UrlError> {
-    let path = unescape(raw, Mode::Path)?;
-    url.raw_path = if is_default_escaping(&path, raw) {
-        String::new()
-    } else {
-        raw.to_owned()
-    };
-    url.path = UrlPath(path);
+    unescape_into(raw, Mode::Path, &mut url.path.0)?;
+    if !is_default_escaping(&url.path, raw) {
+        url.raw_path.push_str(raw);
+    }
     Ok(())
 }
 
@@ -346,12 +433,36 @@ enum Mode {
     Fragment,
 }
 
-/// Go: `shouldEscape` for the modes we use.
-fn should_escape(b: u8, mode: Mode) -> bool {
+/// Go: `shouldEscape` for the modes we use. This is the rule; the code
+/// that runs per byte asks the [`EscapeTable`] built from it.
+const fn should_escape(b: u8, mode: Mode) -> bool {
     if b.is_ascii_alphanumeric() {
         return false;
     }
-    if matches!(mode, Mode::Host | Mode::Zone) && b"!$&'()*+,;=:[]<>\"".contains(&b) {
+    let in_host = matches!(mode, Mode::Host | Mode::Zone);
+    // A host keeps its sub-delims, `:` before the port, the brackets of an
+    // IPv6 literal, and `< > "` (which it may not %-encode either).
+    if in_host
+        && matches!(
+            b,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'['
+                | b']'
+                | b'<'
+                | b'>'
+                | b'"'
+        )
+    {
         return false;
     }
     match b {
@@ -363,8 +474,46 @@ fn should_escape(b: u8, mode: Mode) -> bool {
             Mode::Fragment => false,
             Mode::Host | Mode::Zone => true,
         },
-        b'!' | b'(' | b')' | b'*' if mode == Mode::Fragment => false,
+        b'!' | b'(' | b')' | b'*' if matches!(mode, Mode::Fragment) => false,
         _ => true,
+    }
+}
+
+/// [`should_escape`] for all 256 bytes of one mode, computed at compile
+/// time: a parse asks it for every byte of the target, and one indexed
+/// load is cheaper than walking the rule's cases each time.
+struct EscapeTable([bool; 256]);
+
+impl EscapeTable {
+    const fn new(mode: Mode) -> EscapeTable {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = should_escape(b as u8, mode);
+            b += 1;
+        }
+        EscapeTable(table)
+    }
+
+    /// The table for `mode`.
+    fn of(mode: Mode) -> &'static EscapeTable {
+        static PATH: EscapeTable = EscapeTable::new(Mode::Path);
+        static HOST: EscapeTable = EscapeTable::new(Mode::Host);
+        static ZONE: EscapeTable = EscapeTable::new(Mode::Zone);
+        static USER_PASSWORD: EscapeTable = EscapeTable::new(Mode::UserPassword);
+        static FRAGMENT: EscapeTable = EscapeTable::new(Mode::Fragment);
+        match mode {
+            Mode::Path => &PATH,
+            Mode::Host => &HOST,
+            Mode::Zone => &ZONE,
+            Mode::UserPassword => &USER_PASSWORD,
+            Mode::Fragment => &FRAGMENT,
+        }
+    }
+
+    /// Whether `b` must be written as `%XX` (Go: `shouldEscape(b, mode)`).
+    fn escapes(&self, b: u8) -> bool {
+        self.0[usize::from(b)]
     }
 }
 
@@ -375,8 +524,23 @@ fn hex_value(b: u8) -> Option<u8> {
 /// Go: `unescape`: decodes `%XX`; a `%` without two hex digits is an
 /// error, and a host may only escape non-ASCII bytes (and `%25`).
 fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, UrlError> {
+    let mut out = Vec::with_capacity(s.len());
+    unescape_into(s, mode, &mut out)?;
+    Ok(out)
+}
+
+/// [`unescape`], appending the decoded bytes to `out`.
+fn unescape_into(s: &str, mode: Mode, out: &mut Vec<u8>) -> Result<(), UrlError> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let in_host = matches!(mode, Mode::Host | Mode::Zone);
+    // Go first counts the escapes and returns the string itself when there
+    // are none; for a path (no byte to check) one search for `%` does that.
+    if !in_host && !bytes.contains(&b'%') {
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
+    let table = EscapeTable::of(mode);
+    let host_table = EscapeTable::of(Mode::Host);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -392,20 +556,20 @@ fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, UrlError> {
             if mode == Mode::Host && high < 8 && !is_pct25 {
                 return Err(UrlError("invalid URL escape in host"));
             }
-            if mode == Mode::Zone && !is_pct25 && value != b' ' && should_escape(value, Mode::Host) {
+            if mode == Mode::Zone && !is_pct25 && value != b' ' && host_table.escapes(value) {
                 return Err(UrlError("invalid URL escape in zone"));
             }
             out.push(value);
             i += 3;
         } else {
-            if matches!(mode, Mode::Host | Mode::Zone) && b < 0x80 && should_escape(b, mode) {
+            if in_host && b < 0x80 && table.escapes(b) {
                 return Err(UrlError("invalid character in host name"));
             }
             out.push(b);
             i += 1;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Go: `escape`: every byte `should_escape` names becomes `%XX`, upper-case hex.
@@ -416,8 +580,9 @@ fn escape(bytes: &[u8], mode: Mode) -> String {
 }
 
 fn escape_into(out: &mut String, bytes: &[u8], mode: Mode) {
+    let table = EscapeTable::of(mode);
     for &b in bytes {
-        if should_escape(b, mode) {
+        if table.escapes(b) {
             out.extend(percent_encoded(b).map(char::from));
         } else {
             out.push(b as char);
@@ -435,9 +600,15 @@ fn percent_encoded(b: u8) -> [u8; 3] {
 /// building that string: this runs for every request-target, and Go's
 /// `escape` allocates nothing either when there is nothing to escape.
 fn is_default_escaping(path: &[u8], raw: &str) -> bool {
+    let table = EscapeTable::of(Mode::Path);
+    if path == raw.as_bytes() {
+        // The common case (nothing was decoded): the default escaping
+        // leaves `path` as it is exactly when no byte needs escaping.
+        return !path.iter().any(|&b| table.escapes(b));
+    }
     let mut rest = raw.as_bytes();
     for &b in path {
-        let matched = if should_escape(b, Mode::Path) {
+        let matched = if table.escapes(b) {
             rest.strip_prefix(&percent_encoded(b)[..])
         } else {
             rest.strip_prefix(&[b][..])
@@ -468,8 +639,9 @@ pub fn unescape_path(raw: &str) -> Result<UrlPath, UrlError> {
 
 /// Go: `validEncoded(s, encodePath)`: `s` holds no byte that escaping would change.
 fn valid_encoded_path(s: &str) -> bool {
+    let table = EscapeTable::of(Mode::Path);
     s.bytes()
-        .all(|b| b"!$&'()*+,;=:@[]%".contains(&b) || !should_escape(b, Mode::Path))
+        .all(|b| !table.escapes(b) || b"!$&'()*+,;=:@[]%".contains(&b))
 }
 
 impl Url {
