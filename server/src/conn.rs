@@ -4,13 +4,14 @@
 use crate::body::{Body, ConnBody, Drained};
 use crate::conn_header::ConnectionTokens;
 use crate::conn_io::{ConnReader, ConnWriter};
+use crate::recycle::{self, ConnBuffers, SpareRequest};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
 use crate::url::parse_request_target;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+use http::{HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -54,17 +55,23 @@ pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: Co
 /// The keep-alive loop: one request and its response per turn.
 async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let accepted_at = Instant::now();
+    // Everything the connection allocates comes from the pool of closed
+    // connections when it can (Go: `newBufioReader`; see `recycle.rs`).
+    let ConnBuffers {
+        read,
+        response,
+        mut spare_request,
+    } = recycle::take_conn_buffers();
     let (read_half, write_half) = stream.into_split();
     let final_head_sent = Arc::new(AtomicBool::new(false));
-    let mut reader = ConnReader::new(read_half, final_head_sent.clone());
+    let mut reader = ConnReader::new(read_half, read, final_head_sent.clone());
     let mut phase = shared.phase.subscribe();
     // One response writer serves every request of the connection, readied
     // in place for each (`begin_response`) rather than rebuilt and moved.
-    let mut w = ResponseWriter::for_conn(ConnWriter::new(
-        write_half,
-        final_head_sent.clone(),
-        phase.clone(),
-    ));
+    let mut w = ResponseWriter::for_conn(
+        ConnWriter::new(write_half, final_head_sent.clone(), phase.clone()),
+        response,
+    );
     let config = &shared.config;
     let limits = Limits {
         max_header_bytes: config.max_header_bytes,
@@ -73,11 +80,10 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let header_timeout = config.read_header_timeout.or(config.read_timeout);
     let idle_timeout = config.idle_timeout.or(config.read_timeout);
     let mut first_request = true;
-    // The previous request's header map, emptied: the next head is parsed
-    // into it, so a keep-alive connection allocates its map once.
-    let mut spare_headers = HeaderMap::new();
 
-    loop {
+    // The loop ends with the connection's reader when it still has it, so
+    // that its buffers can go back to the pool.
+    let reader_at_end: Option<ConnReader> = loop {
         // Wait for the first byte of the next request, unless it is already
         // buffered (pipelining). A new connection waits under the header
         // timeout, counted from the accept; a kept-alive one under the idle
@@ -90,7 +96,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
                 idle_timeout.map(|t| Instant::now() + t)
             };
             if !wait_for_bytes(&mut reader, &mut phase, deadline, config.shutdown_idle_grace).await {
-                break;
+                break Some(reader);
             }
             if first_request {
                 accepted_at
@@ -105,32 +111,32 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
 
         // Read the head under ReadHeaderTimeout (or ReadTimeout).
         reader.deadline = header_timeout.map(|t| head_started + t);
-        let head = read_head(&mut reader, &limits, &mut spare_headers).await;
+        let head = read_head(&mut reader, &limits, &mut spare_request.head).await;
         // WriteTimeout starts once the head is read (Go: `readRequest`),
         // for the error answer below as for the handler's response.
-        let Some(writer) = w.conn_mut() else { return };
+        let Some(writer) = w.conn_mut() else { break None };
         writer.start_deadline(config.write_timeout);
         let head = match head {
             Ok(Some(head)) => head,
-            Ok(None) => break, // the client closed, or was too slow sending its head
+            Ok(None) => break Some(reader), // the client closed, or was too slow sending its head
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
                 respond_error(writer, &e).await;
-                linger_close(reader, writer).await;
-                return;
+                linger_close(&mut reader, writer).await;
+                break Some(reader);
             }
         };
         // ReadTimeout covers head and body (Go: `readRequest`).
         reader.deadline = config.read_timeout.map(|t| head_started + t);
         reader.write_deadline = writer.deadline;
 
-        let (mut request, facts) = match build_request(head, guard.info.remote_addr) {
+        let (mut request, facts) = match build_request(head, guard.info.remote_addr, &mut spare_request) {
             Ok(built) => built,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
                 respond_error(writer, &e).await;
-                linger_close(reader, writer).await;
-                return;
+                linger_close(&mut reader, writer).await;
+                break Some(reader);
             }
         };
         let close_after = facts.wants_close || *phase.borrow() != Phase::Serving;
@@ -145,9 +151,9 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
             w.write_header(StatusCode::EXPECTATION_FAILED);
             let _ = w.finish().await;
             if let Some(writer) = w.conn_mut() {
-                linger_close(reader, writer).await;
+                linger_close(&mut reader, writer).await;
             }
-            return;
+            break Some(reader);
         }
         let continue_pending = facts.expect == Expect::Continue
             && request.version == Version::HTTP_11
@@ -176,7 +182,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
                     guard.info.remote_addr,
                     panic_message(&panic)
                 );
-                return;
+                break None;
             }
         }
 
@@ -187,9 +193,10 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
             // The handler moved the body away: we lost our place in the stream.
             w.set_close_after();
             let _ = w.finish().await;
-            return;
+            break None;
         };
-        match body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await {
+        let drained = body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await;
+        match &drained {
             Drained::Clean => {}
             Drained::Abandoned => w.set_close_after(),
             Drained::Malformed(e) => {
@@ -202,21 +209,38 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
                 w.set_close_after();
             }
         }
-        if w.finish().await.is_err() {
-            return;
-        }
         reader = body.reader;
-        // Unless a handler made it unusually large, keep the map for the next head.
-        if request.headers.capacity() <= 64 {
-            spare_headers = std::mem::take(&mut request.headers);
-            spare_headers.clear();
+        let finished = w.finish().await;
+        spare_request.reclaim(&mut request);
+        if finished.is_err() {
+            break Some(reader);
         }
         if w.must_close() {
-            if let Some(writer) = w.conn_mut() {
-                linger_close(reader, writer).await;
+            // Lingering protects our last response from a reset when the
+            // client may still be sending: we closed on our own initiative
+            // (shutdown, an unread body, an error), or bytes of a next
+            // request are already here. A client that asked to close and
+            // whose request was read to its end sends nothing more (RFC
+            // 9112 section 9.6), so the connection simply closes, as Go's
+            // and hyper's do.
+            let client_is_done =
+                facts.wants_close && matches!(drained, Drained::Clean) && reader.buf.is_empty();
+            if !client_is_done {
+                if let Some(writer) = w.conn_mut() {
+                    linger_close(&mut reader, writer).await;
+                }
             }
-            return;
+            break Some(reader);
         }
+    };
+
+    // The connection is done: its buffers serve the next one (Go: `putBufioReader`).
+    if let Some(reader) = reader_at_end {
+        recycle::put_conn_buffers(ConnBuffers {
+            read: reader.buf,
+            response: w.take_buffers(),
+            spare_request,
+        });
     }
 }
 
@@ -289,7 +313,7 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 async fn read_head(
     reader: &mut ConnReader,
     limits: &Limits,
-    spare_headers: &mut HeaderMap,
+    spare: &mut RequestHead,
 ) -> Result<Option<RequestHead>, WireError> {
     let mut parsed_len: usize = 0; // buffer length at the last parse attempt
     let mut scanned: usize = 0; // bytes already searched for a blank line
@@ -303,7 +327,7 @@ async fn read_head(
         scanned = len;
         if attempt {
             parsed_len = len;
-            if let Some(head) = wire::parse_request_head_reusing(&mut reader.buf, limits, spare_headers)? {
+            if let Some(head) = wire::parse_request_head_reusing(&mut reader.buf, limits, spare)? {
                 return Ok(Some(head));
             }
         }
@@ -343,8 +367,13 @@ enum Expect {
 }
 
 /// Turns a parsed head into a Request (URL, Host) and the facts the
-/// server acts on (body framing, close, Expect).
-fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request, HeaderFacts), WireError> {
+/// server acts on (body framing, close, Expect). The host and URL are
+/// written into the strings of the previous request (`spare`).
+fn build_request(
+    head: RequestHead,
+    remote_addr: SocketAddr,
+    spare: &mut SpareRequest,
+) -> Result<(Request, HeaderFacts), WireError> {
     // One walk over the headers notes those the server acts on itself (as
     // hyper notes them while parsing), rather than one hashed lookup each.
     let mut has_framing_headers = false;
@@ -374,15 +403,16 @@ fn build_request(head: RequestHead, remote_addr: SocketAddr) -> Result<(Request,
         wants_close: connection.close_requested(head.version),
         expect,
     };
-    let host_header = wire::host_of(&head)?.to_owned();
+    let host_header = wire::host_of(&head)?;
     let url = parse_request_target(&head.method, &head.target)
         .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
     // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
-    let host = if url.host.is_empty() {
+    let mut host = std::mem::take(&mut spare.host);
+    host.push_str(if url.host.is_empty() {
         host_header
     } else {
-        url.host.clone()
-    };
+        &url.host
+    });
     let request = Request {
         method: head.method,
         target: head.target,
@@ -433,7 +463,7 @@ const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConn
 /// still sends for a short while, so the kernel does not answer those bytes
 /// with a reset that could destroy our last response in flight
 /// (Go: `closeWriteAndWait`).
-async fn linger_close(mut reader: ConnReader, writer: &mut ConnWriter) {
+async fn linger_close(reader: &mut ConnReader, writer: &mut ConnWriter) {
     let _ = writer.stream.shutdown().await;
     reader.deadline = Some(Instant::now() + LINGER);
     reader.buf.clear();

@@ -41,10 +41,11 @@ pub(crate) struct ConnReader {
 }
 
 impl ConnReader {
-    pub fn new(stream: OwnedReadHalf, final_head_sent: Arc<AtomicBool>) -> Self {
+    /// `buf` comes from the pool of a closed connection, or is new (see `recycle.rs`).
+    pub fn new(stream: OwnedReadHalf, buf: BytesMut, final_head_sent: Arc<AtomicBool>) -> Self {
         ConnReader {
             stream,
-            buf: BytesMut::with_capacity(READ_CHUNK),
+            buf,
             deadline: None,
             write_deadline: None,
             final_head_sent,

@@ -41,6 +41,7 @@ mod conn_io;
 mod date;
 mod error;
 mod handler;
+mod recycle;
 pub mod redirect;
 mod request;
 mod response;

@@ -17,6 +17,7 @@
 use crate::conn_header::ConnectionTokens;
 use crate::conn_io::ConnWriter;
 use crate::date;
+use crate::recycle::{self, ResponseBuffers};
 use crate::sniff::detect_content_type;
 use crate::wire::{encode_chunk, encode_last_chunk, write_response_head};
 use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
@@ -104,8 +105,23 @@ pub struct ResponseWriter {
 impl ResponseWriter {
     /// The writer of a connection, made once and used for every response
     /// on it: [`ResponseWriter::begin_response`] readies it for each.
-    pub(crate) fn for_conn(conn: ConnWriter) -> Self {
-        ResponseWriter::new(Sink::Conn(conn), &Method::GET, Version::HTTP_11, false)
+    /// `buffers` come from the pool of a closed connection, or are new.
+    pub(crate) fn for_conn(conn: ConnWriter, buffers: ResponseBuffers) -> Self {
+        let mut w = ResponseWriter::new(Sink::Conn(conn), &Method::GET, Version::HTTP_11, false);
+        w.headers = buffers.headers;
+        w.body_buf = buffers.body;
+        w.out = buffers.out;
+        w
+    }
+
+    /// Takes the buffers and header map back when the connection ends, for
+    /// the pool (see `recycle.rs`).
+    pub(crate) fn take_buffers(&mut self) -> ResponseBuffers {
+        ResponseBuffers {
+            headers: std::mem::take(&mut self.headers),
+            body: std::mem::take(&mut self.body_buf),
+            out: std::mem::take(&mut self.out),
+        }
     }
 
     /// Readies the writer for the next response on its connection, in
@@ -116,19 +132,10 @@ impl ResponseWriter {
     /// HTTP/1.0 without keep-alive).
     pub(crate) fn begin_response(&mut self, method: &Method, version: Version, close_after: bool) {
         self.request = RequestFacts::new(method, version, close_after);
-        if self.headers.capacity() <= 64 {
-            self.headers.clear();
-        } else {
-            self.headers = HeaderMap::new();
-        }
         // Do not keep a huge buffer alive on an idle connection.
-        for buf in [&mut self.body_buf, &mut self.out] {
-            if buf.capacity() <= 64 * 1024 {
-                buf.clear();
-            } else {
-                *buf = Vec::new();
-            }
-        }
+        recycle::empty_map(&mut self.headers);
+        recycle::empty_buffer(&mut self.body_buf);
+        recycle::empty_buffer(&mut self.out);
         // A connection's first head would otherwise be built through a
         // string of reallocations (8, 16, 32... bytes).
         if self.out.capacity() == 0 {

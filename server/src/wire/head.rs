@@ -10,7 +10,8 @@
 //!
 //! This is on the hot path of every request, so it allocates only what the
 //! result must own: the header map, the target string, and the name of any
-//! header the `http` crate does not know by heart.
+//! header the `http` crate does not know by heart; and the server passes the
+//! previous request's map and string back in to be refilled.
 
 use super::fields::Fields;
 use super::start_line::{parse_request_line, parse_status_line};
@@ -38,7 +39,7 @@ impl Default for Limits {
 }
 
 /// A parsed request line and header fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestHead {
     /// The method, a token (Go: `Request.Method`).
     pub method: Method,
@@ -86,18 +87,18 @@ pub struct ResponseHead {
 /// assert_eq!(parse_request_head(&mut bad, &Limits::default()).unwrap_err().status(), 400);
 /// ```
 pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
-    parse_request_head_reusing(buf, limits, &mut HeaderMap::new())
+    parse_request_head_reusing(buf, limits, &mut RequestHead::default())
 }
 
-/// [`parse_request_head`], parsing the header fields into `spare`: an empty
-/// map kept from the connection's previous request, so that its capacity is
-/// reused rather than allocated again for every request. A complete head
-/// takes the map (`spare` is left empty, without capacity); an incomplete one
-/// leaves it where it is.
+/// [`parse_request_head`], parsing into `spare`: an emptied head kept from
+/// the connection's previous request, so that its header map and target
+/// string are refilled rather than allocated again for every request. A
+/// complete head is taken out of `spare` (which is left empty, without
+/// capacity); an incomplete one leaves it where it is.
 pub fn parse_request_head_reusing(
     buf: &mut BytesMut,
     limits: &Limits,
-    spare: &mut HeaderMap,
+    spare: &mut RequestHead,
 ) -> Result<Option<RequestHead>, WireError> {
     let Some(line) = parse_request_line(buf)? else {
         return incomplete(buf, limits);
@@ -106,20 +107,17 @@ pub fn parse_request_head_reusing(
     let Some(head) = cut_head(buf, line.len, limits, &mut fields)? else {
         return Ok(None);
     };
-    let method =
+    spare.method =
         Method::from_bytes(&head[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;
     // The start-line parser let through printable ASCII only.
     let target = std::str::from_utf8(&head[line.target])
-        .map_err(|_| WireError::BadStartLine("invalid byte in request-target"))?
-        .to_owned();
-    spare.clear();
-    fields.append_to(&head, spare)?;
-    Ok(Some(RequestHead {
-        method,
-        target,
-        version: line.version,
-        headers: std::mem::take(spare),
-    }))
+        .map_err(|_| WireError::BadStartLine("invalid byte in request-target"))?;
+    spare.target.clear();
+    spare.target.push_str(target);
+    spare.version = line.version;
+    spare.headers.clear();
+    fields.append_to(&head, &mut spare.headers)?;
+    Ok(Some(std::mem::take(spare)))
 }
 
 /// Parses a response head from the front of `buf` (the client side; Go:

@@ -1,0 +1,162 @@
+//! Reuse instead of allocation: what a connection keeps from one request
+//! to the next, and what a closed connection hands on to the next one.
+//!
+//! Go allocates a new `Request`, its `URL` and its `Header` map for every
+//! request and leaves the old ones to the garbage collector. Only the
+//! connection's `bufio.Reader` and `bufio.Writer`s are recycled, through
+//! `sync.Pool`s (`newBufioReader`/`putBufioReader` and
+//! `bufioWriter2kPool`/`4kPool` in server.go), because allocating them
+//! for every connection showed up in Go's own profiles.
+//!
+//! Rust has no collector: every allocation costs a `malloc` now and a
+//! `free` later, on the request's path. Counted with callgrind
+//! (`benches/instructions.sh`), those calls were the largest difference
+//! between our server and hyper on a short connection: about 15
+//! allocations, a third of the instructions. So we recycle more than Go
+//! does, at two levels:
+//!
+//! - [`SpareRequest`]: the owned parts of the connection's previous request
+//!   (header map, target, host, URL), emptied but with their capacity. The
+//!   next request on the connection is built into them, so a keep-alive
+//!   connection allocates them once, not once per request.
+//! - [`ConnBuffers`]: everything a connection allocates (the read buffer,
+//!   the response's buffers and header map, the spare request). When a
+//!   connection ends they go to a process-wide pool, as Go's bufio readers
+//!   do, and the next accepted connection takes them instead of allocating.
+//!
+//! Whatever grew unusually large (a head near `max_header_bytes`, a 1 MiB
+//! target) is dropped instead of kept, so that one odd request does not pin
+//! its memory for the life of the process. The pool is bounded too.
+
+use crate::conn_io::READ_CHUNK;
+use crate::request::Request;
+use crate::url::Url;
+use crate::wire::RequestHead;
+use bytes::BytesMut;
+use http::HeaderMap;
+use std::sync::{Mutex, PoisonError};
+
+/// A header map with more room than this (entries) is not kept.
+const MAX_KEPT_HEADERS: usize = 64;
+/// A buffer or string with more capacity than this (bytes) is not kept.
+const MAX_KEPT_BYTES: usize = 64 * 1024;
+/// How many connections' buffers the pool holds at most. Under load the
+/// pool holds what connections that just closed released, so it never
+/// holds more than the peak of open connections; the bound matters only
+/// after a burst of many connections.
+const MAX_POOLED: usize = 128;
+
+/// The owned parts of a request, emptied, waiting to be filled by the
+/// connection's next request.
+#[derive(Debug, Default)]
+pub(crate) struct SpareRequest {
+    /// The header map and target string the next head is parsed into.
+    pub head: RequestHead,
+    pub host: String,
+    pub url: Url,
+}
+
+impl SpareRequest {
+    /// Takes back the owned parts of a request that was answered, emptied.
+    /// What the handler replaced or made large is simply not kept.
+    pub fn reclaim(&mut self, request: &mut Request) {
+        if request.headers.capacity() <= MAX_KEPT_HEADERS {
+            self.head.headers = std::mem::take(&mut request.headers);
+            self.head.headers.clear();
+        }
+        keep_string(&mut self.head.target, &mut request.target);
+        keep_string(&mut self.host, &mut request.host);
+        let url = &mut request.url;
+        if url.path.len() <= MAX_KEPT_BYTES && url.raw_query.capacity() <= MAX_KEPT_BYTES {
+            self.url = std::mem::take(url);
+        }
+    }
+}
+
+/// Moves `from` into `into`, emptied, unless it is too large to keep.
+fn keep_string(into: &mut String, from: &mut String) {
+    if from.capacity() <= MAX_KEPT_BYTES {
+        *into = std::mem::take(from);
+        into.clear();
+    }
+}
+
+/// The buffers and header map of the connection's response writer.
+#[derive(Debug, Default)]
+pub(crate) struct ResponseBuffers {
+    pub headers: HeaderMap,
+    /// Body bytes held back before the head is committed.
+    pub body: Vec<u8>,
+    /// Where heads and chunks are serialised.
+    pub out: Vec<u8>,
+}
+
+impl ResponseBuffers {
+    /// Empties everything, and drops what grew too large to keep.
+    pub fn clear(&mut self) {
+        empty_map(&mut self.headers);
+        empty_buffer(&mut self.body);
+        empty_buffer(&mut self.out);
+    }
+}
+
+/// Empties a header map for reuse, or replaces it when it grew too large to keep.
+pub(crate) fn empty_map(map: &mut HeaderMap) {
+    if map.capacity() <= MAX_KEPT_HEADERS {
+        map.clear();
+    } else {
+        *map = HeaderMap::new();
+    }
+}
+
+/// Empties a buffer for reuse, or frees it when it grew too large to keep.
+pub(crate) fn empty_buffer(buf: &mut Vec<u8>) {
+    if buf.capacity() <= MAX_KEPT_BYTES {
+        buf.clear();
+    } else {
+        *buf = Vec::new();
+    }
+}
+
+/// Everything one connection allocates, handed from a closed connection
+/// to the next accepted one.
+#[derive(Debug)]
+pub(crate) struct ConnBuffers {
+    /// The read buffer (Go: the connection's `bufio.Reader`).
+    pub read: BytesMut,
+    /// The response writer's (Go: the `bufio.Writer`s of `conn` and `response`).
+    pub response: ResponseBuffers,
+    pub spare_request: SpareRequest,
+}
+
+/// The buffers for a new connection: a released connection's when the pool
+/// has some, new ones otherwise (Go: `newBufioReader`).
+pub(crate) fn take_conn_buffers() -> ConnBuffers {
+    let pooled = POOL.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    pooled.unwrap_or_else(|| ConnBuffers {
+        read: BytesMut::with_capacity(READ_CHUNK),
+        response: ResponseBuffers::default(),
+        spare_request: SpareRequest::default(),
+    })
+}
+
+/// Gives a finished connection's buffers to the pool (Go: `putBufioReader`).
+/// The read buffer is emptied; it keeps whatever capacity it has left, and
+/// `ConnReader::fill` reclaims the rest of its allocation when it runs low.
+pub(crate) fn put_conn_buffers(mut buffers: ConnBuffers) {
+    if buffers.read.capacity() > MAX_KEPT_BYTES {
+        return;
+    }
+    buffers.read.clear();
+    buffers.response.clear();
+    let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if pool.len() < MAX_POOLED {
+        pool.push(buffers);
+    }
+    // When the pool is full, `buffers` is freed here, after the lock is
+    // released (a parameter is dropped after the function's locals).
+}
+
+/// The pool itself: process-wide, like Go's package-level `sync.Pool`s,
+/// so that buffers flow between servers and runtime threads alike.
+static POOL: Mutex<Vec<ConnBuffers>> = Mutex::new(Vec::new());
