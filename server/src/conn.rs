@@ -8,7 +8,7 @@ use crate::recycle::{self, ConnBuffers, SpareRequest};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
-use crate::url::parse_request_target;
+use crate::url::parse_request_target_into;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, StatusCode, Version};
@@ -404,7 +404,8 @@ fn build_request(
         expect,
     };
     let host_header = wire::host_of(&head)?;
-    let url = parse_request_target(&head.method, &head.target)
+    let mut url = std::mem::take(&mut spare.url);
+    parse_request_target_into(&head.method, &head.target, &mut url)
         .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
     // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
     let mut host = std::mem::take(&mut spare.host);

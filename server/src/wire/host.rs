@@ -112,7 +112,7 @@ fn is_valid_authority(text: &[u8]) -> bool {
         let literal_ok = !literal.is_empty()
             && literal
                 .iter()
-                .all(|&b| b":%".contains(&b) || is_unreserved(b) || is_sub_delim(b));
+                .all(|&b| b == b':' || b == b'%' || REG_NAME_BYTE[b as usize]);
         if !literal_ok {
             return false;
         }
@@ -144,7 +144,7 @@ fn is_reg_name(name: &[u8]) -> bool {
                 return false;
             }
             i += 3;
-        } else if is_unreserved(b) || is_sub_delim(b) {
+        } else if REG_NAME_BYTE[b as usize] {
             i += 1;
         } else {
             return false;
@@ -153,12 +153,28 @@ fn is_reg_name(name: &[u8]) -> bool {
     true
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+/// Which bytes may stand for themselves in a reg-name: unreserved and
+/// sub-delims. A table, because every request's Host goes through this
+/// loop: one lookup per byte instead of a few comparisons and two scans.
+const REG_NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_unreserved(b as u8) || is_sub_delim(b as u8);
+        b += 1;
+    }
+    table
+};
+
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-fn is_sub_delim(b: u8) -> bool {
-    b"!$&'()*+,;=".contains(&b)
+const fn is_sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
 }
 
 #[cfg(test)]
