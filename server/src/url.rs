@@ -235,7 +235,7 @@ pub fn parse_reference(raw: &str) -> Result<Url, UrlError> {
     let (rest, fragment) = raw.split_once('#').unwrap_or((raw, ""));
     let mut url = Url::default();
     parse(rest, false, &mut url)?;
-    unescape(fragment, Mode::Fragment)?;
+    count_escapes(fragment, Mode::Fragment)?;
     Ok(url)
 }
 
@@ -310,7 +310,7 @@ fn parse(raw: &str, via_request: bool, url: &mut Url) -> Result<(), UrlError> {
 /// `force_query`; otherwise everything after the first `?` is the raw
 /// query. Returns what comes before the query.
 fn cut_query<'a>(url: &mut Url, rest: &'a str) -> &'a str {
-    let Some(question) = rest.find('?') else {
+    let Some(question) = first_index(rest, b'?') else {
         return rest;
     };
     // The first `?` being the last byte is Go's "ends in `?` and holds
@@ -342,11 +342,11 @@ fn split_scheme(raw: &str) -> Result<(&str, &str), UrlError> {
 /// `url.user` and `url.host` from the authority (Go: the authority part of
 /// `url.parse`, then `parseAuthority`). Returns the path.
 fn parse_authority<'a>(url: &mut Url, authority_and_path: &'a str) -> Result<&'a str, UrlError> {
-    let (authority, path) = match authority_and_path.find('/') {
+    let (authority, path) = match first_index(authority_and_path, b'/') {
         Some(i) => authority_and_path.split_at(i),
         None => (authority_and_path, ""),
     };
-    let Some(at) = authority.rfind('@') else {
+    let Some(at) = last_index(authority, b'@') else {
         parse_host(url, authority)?;
         return Ok(path);
     };
@@ -360,7 +360,7 @@ fn parse_authority<'a>(url: &mut Url, authority_and_path: &'a str) -> Result<&'a
         return Err(UrlError("invalid userinfo"));
     }
     for part in userinfo.splitn(2, ':') {
-        unescape(part, Mode::UserPassword)?;
+        count_escapes(part, Mode::UserPassword)?;
     }
     url.user = Some(userinfo.to_owned());
     Ok(path)
@@ -368,39 +368,68 @@ fn parse_authority<'a>(url: &mut Url, authority_and_path: &'a str) -> Result<&'a
 
 /// Go: `parseHost`: `host[:port]` or `[ipv6%25zone]:port`, with the port
 /// all digits (or empty), and only the bytes a host may hold. Decodes into
-/// `url.host` (kept lossily when the escapes decode to invalid UTF-8).
+/// `url.host`, which is empty on entry.
 fn parse_host(url: &mut Url, host: &str) -> Result<(), UrlError> {
-    // Decode into the bytes of `url.host`, so that its memory is reused.
-    let mut decoded = std::mem::take(&mut url.host).into_bytes();
-    decoded.clear();
     if host.starts_with('[') {
-        let close = host.rfind(']').ok_or(UrlError("missing ']' in host"))?;
+        let close = last_index(host, b']').ok_or(UrlError("missing ']' in host"))?;
         if !valid_optional_port(&host[close + 1..]) {
             return Err(UrlError("invalid port after host"));
         }
         if let Some(zone) = host[..close].find("%25") {
-            unescape_into(&host[..zone], Mode::Host, &mut decoded)?;
-            unescape_into(&host[zone..close], Mode::Zone, &mut decoded)?;
-            unescape_into(&host[close..], Mode::Host, &mut decoded)?;
-            url.host = string_lossy(decoded);
-            return Ok(());
+            return set_host(
+                url,
+                &[
+                    (&host[..zone], Mode::Host),
+                    (&host[zone..close], Mode::Zone),
+                    (&host[close..], Mode::Host),
+                ],
+            );
         }
-    } else if let Some(colon) = host.rfind(':') {
+    } else if let Some(colon) = last_index(host, b':') {
         if !valid_optional_port(&host[colon..]) {
             return Err(UrlError("invalid port after host"));
         }
     }
-    unescape_into(host, Mode::Host, &mut decoded)?;
-    url.host = string_lossy(decoded);
+    set_host(url, &[(host, Mode::Host)])
+}
+
+/// Decodes the parts of a host, each in its mode, one after the other into
+/// `url.host`. A host that decodes to invalid UTF-8 is kept lossily (see
+/// the module docs).
+fn set_host(url: &mut Url, parts: &[(&str, Mode)]) -> Result<(), UrlError> {
+    let mut escapes = 0;
+    for &(part, mode) in parts {
+        escapes += count_escapes(part, mode)?;
+    }
+    if escapes == 0 {
+        // The common case: nothing to decode, so the host is the text sent.
+        for &(part, _) in parts {
+            url.host.push_str(part);
+        }
+        return Ok(());
+    }
+    // Decode into the bytes of `url.host`, so that its memory is reused.
+    let mut decoded = std::mem::take(&mut url.host).into_bytes();
+    for &(part, mode) in parts {
+        unescape_into(part, mode, &mut decoded)?;
+    }
+    url.host = match String::from_utf8(decoded) {
+        Ok(text) => text,
+        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
+    };
     Ok(())
 }
 
-/// The bytes as a `String`, reusing their memory when they are UTF-8.
-fn string_lossy(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(not_utf8) => String::from_utf8_lossy(not_utf8.as_bytes()).into_owned(),
-    }
+/// Where `byte` first occurs in `s`. A plain walk rather than `str::find`:
+/// the parts of a request-target are a few bytes long, and the general
+/// search costs more to set up than it saves on them (callgrind says so).
+fn first_index(s: &str, byte: u8) -> Option<usize> {
+    s.bytes().position(|b| b == byte)
+}
+
+/// Where `byte` last occurs in `s` (see [`first_index`]).
+fn last_index(s: &str, byte: u8) -> Option<usize> {
+    s.bytes().rposition(|b| b == byte)
 }
 
 /// Go: `validOptionalPort`: empty, or `:` followed by digits only.
@@ -415,6 +444,14 @@ fn valid_optional_port(port: &str) -> bool {
 /// the default escaping of the decoded path. `url.path` and `url.raw_path`
 /// are empty on entry and are filled in place.
 fn set_path(url: &mut Url, raw: &str) -> Result<(), UrlError> {
+    let table = EscapeTable::of(Mode::Path);
+    if !raw.bytes().any(|b| table.escapes(b)) {
+        // The common case, in one walk: `%` is among the bytes a path
+        // escapes, so a raw path with none of them decodes to itself and
+        // is already its own default escaping (no `raw_path`).
+        url.path.0.extend_from_slice(raw.as_bytes());
+        return Ok(());
+    }
     unescape_into(raw, Mode::Path, &mut url.path.0)?;
     if !is_default_escaping(&url.path, raw) {
         url.raw_path.push_str(raw);
@@ -529,47 +566,74 @@ fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, UrlError> {
     Ok(out)
 }
 
-/// [`unescape`], appending the decoded bytes to `out`.
+/// [`unescape`], appending the decoded bytes to `out`. As in Go, a first
+/// walk checks and counts the escapes, and a string without any is copied
+/// as it is; only one with escapes is walked again to decode them.
 fn unescape_into(s: &str, mode: Mode, out: &mut Vec<u8>) -> Result<(), UrlError> {
+    let escapes = count_escapes(s, mode)?;
     let bytes = s.as_bytes();
-    let in_host = matches!(mode, Mode::Host | Mode::Zone);
-    // Go first counts the escapes and returns the string itself when there
-    // are none; for a path (no byte to check) one search for `%` does that.
-    if !in_host && !bytes.contains(&b'%') {
+    if escapes == 0 {
         out.extend_from_slice(bytes);
         return Ok(());
     }
+    // Each `%XX` becomes one byte.
+    out.reserve(bytes.len() - 2 * escapes);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(escaped_byte(bytes, i, mode)?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Go: the first loop of `unescape`: checks every escape (and, in a host,
+/// every plain byte) and returns how many escapes `s` holds.
+fn count_escapes(s: &str, mode: Mode) -> Result<usize, UrlError> {
+    let bytes = s.as_bytes();
+    let in_host = matches!(mode, Mode::Host | Mode::Zone);
     let table = EscapeTable::of(mode);
-    let host_table = EscapeTable::of(Mode::Host);
+    let mut escapes = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let (Some(high), Some(low)) = (
-                bytes.get(i + 1).copied().and_then(hex_value),
-                bytes.get(i + 2).copied().and_then(hex_value),
-            ) else {
-                return Err(UrlError("invalid URL escape"));
-            };
-            let value = high << 4 | low;
-            let is_pct25 = &bytes[i..i + 3] == b"%25";
-            if mode == Mode::Host && high < 8 && !is_pct25 {
-                return Err(UrlError("invalid URL escape in host"));
-            }
-            if mode == Mode::Zone && !is_pct25 && value != b' ' && host_table.escapes(value) {
-                return Err(UrlError("invalid URL escape in zone"));
-            }
-            out.push(value);
+            escaped_byte(bytes, i, mode)?;
+            escapes += 1;
             i += 3;
         } else {
             if in_host && b < 0x80 && table.escapes(b) {
                 return Err(UrlError("invalid character in host name"));
             }
-            out.push(b);
             i += 1;
         }
     }
-    Ok(())
+    Ok(escapes)
+}
+
+/// The byte that the escape `%XX` at `bytes[i]` stands for, with Go's
+/// checks: two hex digits, and in a host only non-ASCII bytes (or `%25`).
+fn escaped_byte(bytes: &[u8], i: usize, mode: Mode) -> Result<u8, UrlError> {
+    let (Some(high), Some(low)) = (
+        bytes.get(i + 1).copied().and_then(hex_value),
+        bytes.get(i + 2).copied().and_then(hex_value),
+    ) else {
+        return Err(UrlError("invalid URL escape"));
+    };
+    let value = high << 4 | low;
+    let is_pct25 = &bytes[i..i + 3] == b"%25";
+    if mode == Mode::Host && high < 8 && !is_pct25 {
+        return Err(UrlError("invalid URL escape in host"));
+    }
+    let host_table = EscapeTable::of(Mode::Host);
+    if mode == Mode::Zone && !is_pct25 && value != b' ' && host_table.escapes(value) {
+        return Err(UrlError("invalid URL escape in zone"));
+    }
+    Ok(value)
 }
 
 /// Go: `escape`: every byte `should_escape` names becomes `%XX`, upper-case hex.
@@ -601,9 +665,11 @@ fn percent_encoded(b: u8) -> [u8; 3] {
 /// `escape` allocates nothing either when there is nothing to escape.
 fn is_default_escaping(path: &[u8], raw: &str) -> bool {
     let table = EscapeTable::of(Mode::Path);
-    if path == raw.as_bytes() {
-        // The common case (nothing was decoded): the default escaping
-        // leaves `path` as it is exactly when no byte needs escaping.
+    if path.len() == raw.len() {
+        // Decoding only shortens (each `%XX` becomes one byte), so equal
+        // lengths mean nothing was decoded and `path` is `raw`: the common
+        // case. The default escaping then leaves it as it is exactly when
+        // no byte needs escaping (Go's `escape` returns its input then).
         return !path.iter().any(|&b| table.escapes(b));
     }
     let mut rest = raw.as_bytes();
