@@ -91,7 +91,9 @@ async fn hyper_get(client: HyperClient<HttpConnector, Empty<Bytes>>, uri: http::
 }
 
 fn keepalive_gets(c: &mut Criterion) {
-    let addr = benches::spawn::server_thread("hyper", |listener| benches::hyper_peer::serve(listener, false));
+    let addr = benches::spawn::server_thread("hyper", benches::spawn::bind_loopback, |listener| {
+        benches::hyper_peer::serve(listener, false)
+    });
     let url = format!("http://{addr}/");
     let uri: http::Uri = url.parse().expect("uri");
 

@@ -26,7 +26,7 @@
 //! ```
 
 use benches::raw_client::{chunked_upload, close_roundtrip, Conn, GET_BIG, GET_HELLO};
-use benches::spawn::server_thread;
+use benches::spawn::{bind_loopback, server_thread};
 use benches::{hyper_peer, ours, BIG_LEN, HELLO};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::net::SocketAddr;
@@ -36,8 +36,10 @@ use tokio::runtime::Runtime;
 
 /// The two servers, started once for the whole run.
 fn servers() -> Vec<(&'static str, SocketAddr)> {
-    let ours = server_thread("ours", ours::serve);
-    let hyper = server_thread("hyper", |listener| hyper_peer::serve(listener, true));
+    let ours = server_thread("ours", ours::bind, ours::serve);
+    let hyper = server_thread("hyper", bind_loopback, |listener| {
+        hyper_peer::serve(listener, true)
+    });
     vec![("ours", ours), ("hyper", hyper)]
 }
 

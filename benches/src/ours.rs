@@ -51,9 +51,23 @@ impl<H: Handler> Handler for Routes<H> {
     }
 }
 
-/// Serves `routes()` on `listener` with the default `Config` (TCP_NODELAY
-/// on, as Go and the hyper peer have it).
+/// Our server with the default `Config` (TCP_NODELAY on, as Go and the
+/// hyper peer have it), on 127.0.0.1.
+fn server() -> Server {
+    let config = Config {
+        addr: "127.0.0.1:0".into(),
+        ..Config::default()
+    };
+    Server::new(config, routes())
+}
+
+/// A listener on 127.0.0.1, port 0, made as `listen_and_serve` makes one:
+/// with the connection options already set, for accepted sockets to inherit.
+pub async fn bind() -> TcpListener {
+    server().bind().await.expect("bind 127.0.0.1:0")
+}
+
+/// Serves `routes()` on `listener`.
 pub async fn serve(listener: TcpListener) {
-    let server = Server::new(Config::default(), routes());
-    let _ = server.serve(listener).await;
+    let _ = server().serve(listener).await;
 }

@@ -6,10 +6,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-/// Binds 127.0.0.1:0, starts `serve(listener)` on a new thread and returns
-/// the address once it listens. The thread lives until the process exits.
-pub fn server_thread<F, Fut>(name: &str, serve: F) -> SocketAddr
+/// Binds with `bind` (a listener on 127.0.0.1, port 0), starts
+/// `serve(listener)` on a new thread and returns the address once it
+/// listens. The thread lives until the process exits.
+pub fn server_thread<B, BindFut, F, Fut>(name: &str, bind: B, serve: F) -> SocketAddr
 where
+    B: FnOnce() -> BindFut + Send + 'static,
+    BindFut: Future<Output = TcpListener> + 'static,
     F: FnOnce(TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + 'static,
 {
@@ -22,7 +25,7 @@ where
                 .build()
                 .expect("server runtime");
             runtime.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+                let listener = bind().await;
                 tx.send(listener.local_addr().expect("local addr"))
                     .expect("send addr");
                 serve(listener).await;
@@ -30,4 +33,9 @@ where
         })
         .expect("spawn server thread");
     rx.recv().expect("server thread started")
+}
+
+/// A plain listener on 127.0.0.1, port 0 (how the hyper peer is served).
+pub async fn bind_loopback() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0")
 }

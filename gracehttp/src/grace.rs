@@ -225,7 +225,7 @@ impl GraceServer {
         let graceful_start = inherited.listener.is_some();
         let std_listener = match inherited.listener {
             Some(listener) => listener,
-            None => bind(&self.config.addr)?,
+            None => bind(&self.config)?,
         };
         let listener = Arc::new(TcpListener::from_std(std_listener).map_err(Error::Setup)?);
         let local_addr = listener.local_addr().map_err(Error::Setup)?;
@@ -444,17 +444,21 @@ async fn stop_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
     }
 }
 
-/// Binds `addr` the way Go's `net.Listen` does on Linux: SO_REUSEADDR (a
-/// restart of the whole service must not wait for TIME_WAIT), a deep
-/// backlog, non-blocking, close-on-exec.
-fn bind(addr: &str) -> Result<std::net::TcpListener, Error> {
+/// Binds `config.addr` the way Go's `net.Listen` does on Linux:
+/// SO_REUSEADDR (a restart of the whole service must not wait for
+/// TIME_WAIT), a deep backlog, non-blocking, close-on-exec. The options
+/// the config gives connections are set before `listen`, so that every
+/// accepted connection inherits them, in this process and in the ones
+/// that inherit the socket after a restart.
+fn bind(config: &Config) -> Result<std::net::TcpListener, Error> {
+    let addr = config.addr.as_str();
     let listen_error = |source| Error::Listen {
         addr: addr.to_owned(),
         source,
     };
     let mut last_error = io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on");
     for candidate in addr.to_socket_addrs().map_err(listen_error)? {
-        match bind_one(candidate) {
+        match bind_one(candidate, config) {
             Ok(listener) => return Ok(listener),
             Err(e) => last_error = e,
         }
@@ -462,10 +466,11 @@ fn bind(addr: &str) -> Result<std::net::TcpListener, Error> {
     Err(listen_error(last_error))
 }
 
-fn bind_one(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
+fn bind_one(addr: SocketAddr, config: &Config) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, SockRef, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
+    server::set_conn_options(SockRef::from(&socket), config)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     socket.set_nonblocking(true)?;
@@ -491,5 +496,9 @@ impl Listener for ReadyListener {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
+    }
+
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        Some(&self.inner)
     }
 }

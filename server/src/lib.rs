@@ -59,6 +59,6 @@ pub use redirect::redirect;
 pub use request::Request;
 pub use response::{ResponseWriter, BUFFER_SIZE};
 pub use server::{
-    is_temporary_accept_error, Config, ConnInfo, ConnState, ConnStateHook, Listener, Server,
-    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
+    is_temporary_accept_error, set_conn_options, Config, ConnInfo, ConnState, ConnStateHook, Listener,
+    Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
 };

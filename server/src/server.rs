@@ -4,13 +4,14 @@
 use crate::conn::serve_conn;
 use crate::error::Error;
 use crate::handler::Handler;
+use socket2::SockRef;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Notify};
 
 /// The states a connection goes through (Go: `http.ConnState`).
@@ -182,6 +183,14 @@ impl Drop for ListenerGuard {
 pub trait Listener: Send {
     fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
     fn local_addr(&self) -> io::Result<SocketAddr>;
+
+    /// The TCP socket that accepts, when there is one: when it already
+    /// carries the connection options, accepted connections inherit them and
+    /// the server need not set them one by one (see [`Server::serve`]). A
+    /// wrapper around a `TcpListener` should return it.
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        None
+    }
 }
 
 impl Listener for TcpListener {
@@ -190,6 +199,9 @@ impl Listener for TcpListener {
     }
     fn local_addr(&self) -> io::Result<SocketAddr> {
         TcpListener::local_addr(self)
+    }
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        Some(self)
     }
 }
 
@@ -241,10 +253,27 @@ impl Server {
 
     /// Binds `config.addr` and serves on it (Go: `ListenAndServe`).
     pub async fn listen_and_serve(&self) -> Result<(), Error> {
-        let listener = TcpListener::bind(&self.shared.config.addr)
-            .await
-            .map_err(Error::Listen)?;
+        let listener = self.bind().await?;
         self.serve(listener).await
+    }
+
+    /// Binds `config.addr` (Go: `net.Listen`), with the options the config
+    /// gives accepted connections (TCP_NODELAY, keep-alive) already set on
+    /// the listening socket, before it listens: every connection accepted
+    /// from it inherits them. [`Server::serve`] then has nothing to set.
+    pub async fn bind(&self) -> Result<TcpListener, Error> {
+        let config = &self.shared.config;
+        let mut last_error = io::Error::new(io::ErrorKind::InvalidInput, "no address to bind");
+        for addr in tokio::net::lookup_host(&config.addr)
+            .await
+            .map_err(Error::Listen)?
+        {
+            match bind_with_options(addr, config) {
+                Ok(listener) => return Ok(listener),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(Error::Listen(last_error))
     }
 
     /// Accepts connections on `listener` until shutdown (Go: `Serve`).
@@ -254,23 +283,42 @@ impl Server {
     /// at 5 ms and doubles up to 1 s; a successful accept resets it. Any
     /// other error ends `serve` with that error. After `shutdown` or `close`
     /// it returns [`Error::ServerClosed`].
+    ///
+    /// Go sets TCP_NODELAY and TCP keep-alive on every accepted connection:
+    /// four system calls each time. Linux gives every socket that `accept`
+    /// returns the options the listening socket had when the connection
+    /// arrived, so when the listener already has them (a listener from
+    /// [`Server::bind`]) the server does not set them again, and a new
+    /// connection costs only its `accept`. They are not set on a listener
+    /// that lacks them: connections already waiting in its queue would not
+    /// get them.
     pub async fn serve(&self, mut listener: impl Listener) -> Result<(), Error> {
         // Counted until this function returns and drops the listener, so
         // that `shutdown` returns only once new connections are refused.
         let _listening = ListenerGuard::new(self.shared.clone());
+        let options_inherited = cfg!(target_os = "linux")
+            && listener
+                .tcp_listener()
+                .is_some_and(|l| has_conn_options(SockRef::from(l), &self.shared.config));
+        // One watch on the phase for the whole loop, rather than a new
+        // waiter registered for every accept: it resolves when shutdown or
+        // close begins.
         let mut phase = self.shared.phase.subscribe();
+        let stopping = phase.wait_for(|phase| *phase != Phase::Serving);
+        tokio::pin!(stopping);
         let mut accept_backoff: Option<Duration> = None;
         loop {
-            if *phase.borrow_and_update() != Phase::Serving {
-                return Err(Error::ServerClosed);
-            }
             let accepted = tokio::select! {
+                biased;
+                _ = &mut stopping => return Err(Error::ServerClosed),
                 accepted = listener.accept() => accepted,
-                _ = phase.changed() => continue,
             };
             match accepted {
                 Ok((stream, remote_addr)) => {
                     accept_backoff = None;
+                    if !options_inherited {
+                        let _ = set_conn_options(SockRef::from(&stream), &self.shared.config);
+                    }
                     self.start_conn(stream, remote_addr);
                 }
                 Err(e) if is_temporary_accept_error(&e) => {
@@ -281,8 +329,9 @@ impl Server {
                     accept_backoff = Some(delay);
                     tracing::error!("http: Accept error: {e}; retrying in {delay:?}");
                     tokio::select! {
+                        biased;
+                        _ = &mut stopping => return Err(Error::ServerClosed),
                         _ = tokio::time::sleep(delay) => {}
-                        _ = phase.changed() => {}
                     }
                 }
                 Err(e) => return Err(Error::Accept(e)),
@@ -292,16 +341,6 @@ impl Server {
 
     /// One task per connection (Go: `go c.serve(connCtx)`).
     fn start_conn(&self, stream: TcpStream, remote_addr: SocketAddr) {
-        let config = &self.shared.config;
-        if config.tcp_nodelay {
-            let _ = stream.set_nodelay(true);
-        }
-        if let Some(period) = config.tcp_keepalive {
-            let keepalive = socket2::TcpKeepalive::new()
-                .with_time(period)
-                .with_interval(period);
-            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
-        }
         self.shared.live_conns.fetch_add(1, Ordering::AcqRel);
         let guard = ConnGuard {
             info: ConnInfo {
@@ -398,6 +437,55 @@ impl Server {
             notified.await;
         }
     }
+}
+
+/// A listening socket with the connection options set before `listen`, as
+/// `net.Listen` makes one (SO_REUSEADDR, so that a restarted server can bind
+/// while old connections linger in TIME_WAIT).
+fn bind_with_options(addr: SocketAddr, config: &Config) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    set_conn_options(SockRef::from(&socket), config)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// The accept queue's length (what `TcpListener::bind` asks for too).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// True when `listener` carries every option the config sets on
+/// connections, so that connections accepted from it inherit them.
+fn has_conn_options(listener: SockRef<'_>, config: &Config) -> bool {
+    let nodelay_ok = !config.tcp_nodelay || listener.tcp_nodelay().unwrap_or(false);
+    let keepalive_ok = config.tcp_keepalive.is_none_or(|period| {
+        listener.keepalive().unwrap_or(false)
+            && listener.tcp_keepalive_time().is_ok_and(|t| t == period)
+            && listener.tcp_keepalive_interval().is_ok_and(|t| t == period)
+    });
+    nodelay_ok && keepalive_ok
+}
+
+/// Sets the socket options the config gives connections (TCP_NODELAY,
+/// keep-alive) on a connection (Go: `setNoDelay`, `setKeepAlive` and
+/// `setKeepAlivePeriod` on each accepted conn), or on a listening socket
+/// before it listens, for every accepted socket to inherit them: that is
+/// what [`Server::bind`] does, and what a program that makes its own
+/// listening socket can do too.
+pub fn set_conn_options(socket: SockRef<'_>, config: &Config) -> io::Result<()> {
+    if config.tcp_nodelay {
+        socket.set_tcp_nodelay(true)?;
+    }
+    if let Some(period) = config.tcp_keepalive {
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(period)
+            .with_interval(period);
+        socket.set_tcp_keepalive(&keepalive)?;
+    }
+    Ok(())
 }
 
 /// Accept errors that say "try again later" rather than "this listener is

@@ -2,6 +2,10 @@
 //! every connection (`Config::tcp_nodelay`, `Config::tcp_keepalive`). A
 //! listener wrapper keeps a duplicate of each accepted socket so the test
 //! can read the options the server set on it.
+//!
+//! Both ways the options get there are checked: inherited from a listening
+//! socket that `Server::bind` made with them, and set by the server on each
+//! accepted socket when the listener lacks them or does not say what it is.
 
 mod runtime_support;
 
@@ -16,6 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 struct Spy {
     inner: TcpListener,
     accepted: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    /// Whether `tcp_listener` returns the inner listener.
+    lends_listener: bool,
 }
 
 impl Listener for Spy {
@@ -29,18 +35,45 @@ impl Listener for Spy {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
+
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        self.lends_listener.then_some(&self.inner)
+    }
 }
 
-async fn accepted_socket(config: Config) -> std::net::TcpStream {
-    let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// How the listener under the spy is made.
+#[derive(Debug, Clone, Copy)]
+enum Listening {
+    /// By `Server::bind`, with the options, and lent to the server.
+    BoundByServer,
+    /// By `TcpListener::bind`, without them, lent to the server.
+    PlainLent,
+    /// By `TcpListener::bind`, not lent: the server cannot look at it.
+    PlainHidden,
+}
+
+const ALL_WAYS: [Listening; 3] = [
+    Listening::BoundByServer,
+    Listening::PlainLent,
+    Listening::PlainHidden,
+];
+
+async fn accepted_socket(mut config: Config, listening: Listening) -> std::net::TcpStream {
+    config.addr = "127.0.0.1:0".into();
+    let server = Server::new(config, runtime_support::app());
+    let inner = match listening {
+        Listening::BoundByServer => server.bind().await.unwrap(),
+        Listening::PlainLent | Listening::PlainHidden => TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let lends_listener = !matches!(listening, Listening::PlainHidden);
     let addr = inner.local_addr().unwrap();
     let accepted = Arc::new(Mutex::new(Vec::new()));
-    let server = Server::new(config, runtime_support::app());
     tokio::spawn({
         let server = server.clone();
         let spy = Spy {
             inner,
             accepted: accepted.clone(),
+            lends_listener,
         };
         async move { server.serve(spy).await }
     });
@@ -55,22 +88,35 @@ async fn accepted_socket(config: Config) -> std::net::TcpStream {
 
 #[tokio::test]
 async fn nodelay_and_keepalive_are_set_by_default() {
-    let socket = accepted_socket(Config::default()).await;
-    let sock = socket2::SockRef::from(&socket);
-    assert!(sock.tcp_nodelay().unwrap());
-    assert!(sock.keepalive().unwrap());
-    assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(15));
+    for listening in ALL_WAYS {
+        let socket = accepted_socket(Config::default(), listening).await;
+        let sock = socket2::SockRef::from(&socket);
+        assert!(sock.tcp_nodelay().unwrap(), "{listening:?}");
+        assert!(sock.keepalive().unwrap(), "{listening:?}");
+        assert_eq!(
+            sock.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(15),
+            "{listening:?}"
+        );
+        assert_eq!(
+            sock.tcp_keepalive_interval().unwrap(),
+            Duration::from_secs(15),
+            "{listening:?}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn both_can_be_turned_off() {
-    let config = Config {
-        tcp_nodelay: false,
-        tcp_keepalive: None,
-        ..Config::default()
-    };
-    let socket = accepted_socket(config).await;
-    let sock = socket2::SockRef::from(&socket);
-    assert!(!sock.tcp_nodelay().unwrap());
-    assert!(!sock.keepalive().unwrap());
+    for listening in ALL_WAYS {
+        let config = Config {
+            tcp_nodelay: false,
+            tcp_keepalive: None,
+            ..Config::default()
+        };
+        let socket = accepted_socket(config, listening).await;
+        let sock = socket2::SockRef::from(&socket);
+        assert!(!sock.tcp_nodelay().unwrap(), "{listening:?}");
+        assert!(!sock.keepalive().unwrap(), "{listening:?}");
+    }
 }
