@@ -4,7 +4,7 @@
 use crate::body::{Body, ConnBody, Drained};
 use crate::conn_header::ConnectionTokens;
 use crate::conn_io::{ConnReader, ConnWriter};
-use crate::recycle::{self, ConnBuffers, SpareRequest};
+use crate::recycle::{self, ConnBuffers};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
@@ -14,7 +14,6 @@ use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -130,8 +129,10 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         reader.deadline = config.read_timeout.map(|t| head_started + t);
         reader.write_deadline = writer.deadline;
 
-        let (mut request, facts) = match build_request(head, guard.info.remote_addr, &mut spare_request) {
-            Ok(built) => built,
+        let request = &mut spare_request.request;
+        request.remote_addr = guard.info.remote_addr;
+        let facts = match fill_request(request, head) {
+            Ok(facts) => facts,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
                 respond_error(writer, &e).await;
@@ -175,7 +176,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         } else {
             // Run the handler. A panic is caught here: it is logged and this
             // connection closes, and the server goes on serving the others.
-            let served = CatchUnwind(shared.handler.serve_http(&mut w, &mut request)).await;
+            let served = CatchUnwind(shared.handler.serve_http(&mut w, request)).await;
             if let Err(panic) = served {
                 tracing::error!(
                     "http: panic serving {}: {}",
@@ -211,7 +212,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         }
         reader = body.reader;
         let finished = w.finish().await;
-        spare_request.reclaim(&mut request);
+        spare_request.reclaim();
         if finished.is_err() {
             break Some(reader);
         }
@@ -366,14 +367,10 @@ enum Expect {
     Other,
 }
 
-/// Turns a parsed head into a Request (URL, Host) and the facts the
-/// server acts on (body framing, close, Expect). The host and URL are
-/// written into the strings of the previous request (`spare`).
-fn build_request(
-    head: RequestHead,
-    remote_addr: SocketAddr,
-    spare: &mut SpareRequest,
-) -> Result<(Request, HeaderFacts), WireError> {
+/// Fills the connection's request from a parsed head (method, target,
+/// headers, then Host and URL, refilled in place) and returns the facts the
+/// server acts on itself (body framing, close, Expect).
+fn fill_request(request: &mut Request, head: RequestHead) -> Result<HeaderFacts, WireError> {
     // One walk over the headers notes those the server acts on itself (as
     // hyper notes them while parsing), rather than one hashed lookup each.
     let mut has_framing_headers = false;
@@ -404,27 +401,20 @@ fn build_request(
         expect,
     };
     let host_header = wire::host_of(&head)?;
-    let mut url = std::mem::take(&mut spare.url);
-    parse_request_target_into(&head.method, &head.target, &mut url)
+    parse_request_target_into(&head.method, &head.target, &mut request.url)
         .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
     // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
-    let mut host = std::mem::take(&mut spare.host);
-    host.push_str(if url.host.is_empty() {
-        host_header
+    request.host.clear();
+    if request.url.host.is_empty() {
+        request.host.push_str(host_header);
     } else {
-        &url.host
-    });
-    let request = Request {
-        method: head.method,
-        target: head.target,
-        url,
-        version: head.version,
-        headers: head.headers,
-        host,
-        remote_addr,
-        body: Body::empty(),
-    };
-    Ok((request, facts))
+        request.host.push_str(&request.url.host);
+    }
+    request.method = head.method;
+    request.target = head.target;
+    request.version = head.version;
+    request.headers = head.headers;
+    Ok(facts)
 }
 
 /// The words Go puts after the status for some errors

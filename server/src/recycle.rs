@@ -15,12 +15,13 @@
 //! allocations, a third of the instructions. So we recycle more than Go
 //! does, at two levels:
 //!
-//! - [`SpareRequest`]: the owned parts of the connection's previous request
-//!   (header map, target, host, URL), emptied but with their capacity. The
-//!   next request on the connection is built into them, so a keep-alive
-//!   connection allocates them once, not once per request.
+//! - [`SpareRequest`]: the connection's one `Request`, refilled in place
+//!   for each request (its host and URL strings rewritten; its header map
+//!   and target handed back to the parser, emptied, after each response).
+//!   A keep-alive connection allocates them once, not once per request,
+//!   and the request is never rebuilt or moved.
 //! - [`ConnBuffers`]: everything a connection allocates (the read buffer,
-//!   the response's buffers and header map, the spare request). When a
+//!   the response's buffers and header map, the request). When a
 //!   connection ends they go to a process-wide pool, as Go's bufio readers
 //!   do, and the next accepted connection takes them instead of allocating.
 //!
@@ -46,29 +47,48 @@ const MAX_KEPT_BYTES: usize = 64 * 1024;
 /// after a burst of many connections.
 const MAX_POOLED: usize = 128;
 
-/// The owned parts of a request, emptied, waiting to be filled by the
-/// connection's next request.
-#[derive(Debug, Default)]
+/// What a connection keeps from one request to the next: the request
+/// itself, refilled in place for each new one, and the emptied head the
+/// parser fills next.
+#[derive(Debug)]
 pub(crate) struct SpareRequest {
     /// The header map and target string the next head is parsed into.
     pub head: RequestHead,
-    pub host: String,
-    pub url: Url,
+    /// The connection's request: its host and URL strings are rewritten
+    /// for each request; its header map and target come from `head`.
+    pub request: Request,
+}
+
+impl Default for SpareRequest {
+    fn default() -> Self {
+        SpareRequest {
+            head: RequestHead::default(),
+            request: Request::blank(),
+        }
+    }
 }
 
 impl SpareRequest {
-    /// Takes back the owned parts of a request that was answered, emptied.
+    /// Takes the header map and target of the request just answered back
+    /// into `head`, emptied, for the parser to fill with the next head.
     /// What the handler replaced or made large is simply not kept.
-    pub fn reclaim(&mut self, request: &mut Request) {
+    pub fn reclaim(&mut self) {
+        let request = &mut self.request;
         if request.headers.capacity() <= MAX_KEPT_HEADERS {
             self.head.headers = std::mem::take(&mut request.headers);
+            // Also lets go of the head's bytes, so that the read buffer
+            // they were cut from can be reused from its start.
             self.head.headers.clear();
+        } else {
+            request.headers = HeaderMap::new();
         }
         keep_string(&mut self.head.target, &mut request.target);
-        keep_string(&mut self.host, &mut request.host);
-        let url = &mut request.url;
-        if url.path.len() <= MAX_KEPT_BYTES && url.raw_query.capacity() <= MAX_KEPT_BYTES {
-            self.url = std::mem::take(url);
+        if request.host.capacity() > MAX_KEPT_BYTES {
+            request.host = String::new();
+        }
+        let url = &request.url;
+        if url.path.len() > MAX_KEPT_BYTES || url.raw_query.capacity() > MAX_KEPT_BYTES {
+            request.url = Url::default();
         }
     }
 }
@@ -78,6 +98,8 @@ fn keep_string(into: &mut String, from: &mut String) {
     if from.capacity() <= MAX_KEPT_BYTES {
         *into = std::mem::take(from);
         into.clear();
+    } else {
+        *from = String::new();
     }
 }
 

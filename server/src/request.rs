@@ -50,6 +50,20 @@ impl Request {
         })
     }
 
+    /// An empty request, for a connection to fill in place (see `recycle.rs`).
+    pub(crate) fn blank() -> Request {
+        Request {
+            method: Method::GET,
+            target: String::new(),
+            url: Url::default(),
+            version: Version::HTTP_11,
+            headers: HeaderMap::new(),
+            host: String::new(),
+            remote_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            body: Body::empty(),
+        }
+    }
+
     /// Sets a header, and `host` too when the header is Host (builder style, for tests).
     pub fn with_header(mut self, name: http::header::HeaderName, value: &str) -> Request {
         if name == http::header::HOST && self.url.host.is_empty() {

@@ -23,15 +23,28 @@ fn reporter() -> impl Handler {
                 w.header().insert("x-marked", "yes".parse().unwrap());
             }
             let seen = format!(
-                "path={} query={} host={} target={} secret={} headers={}",
+                "{} path={} query={} host={} target={} secret={} headers={} loopback={}",
+                r.method,
                 r.url.path.to_str_lossy(),
                 r.url.raw_query,
                 r.host,
                 r.target,
                 r.headers.contains_key("x-secret"),
                 r.headers.len(),
+                r.remote_addr.ip().is_loopback(),
             );
             let _ = w.write(seen.as_bytes()).await;
+            // A handler may change its request as it likes: the next
+            // request on the connection must not see any of it.
+            if r.url.path.starts_with(b"/mark") {
+                r.host.push_str("-changed");
+                r.target.push_str("-changed");
+                r.url.raw_query.push_str("&changed");
+                r.url.path = "/changed".into();
+                r.headers.insert("x-secret", "planted".parse().unwrap());
+                r.remote_addr = "192.0.2.1:9".parse().unwrap();
+                r.method = http::Method::DELETE;
+            }
         })
     })
 }
@@ -54,8 +67,8 @@ async fn nothing_of_a_request_shows_in_the_next_on_one_connection() {
         assert_eq!(first.header("x-marked"), Some("yes"), "round {round}");
         assert_eq!(
             first.text(),
-            "path=/mark/a/long/path/to/make/strings/grow query=q=1&r=2 host=first.example \
-             target=/mark/a/long/path/to/make/strings/grow?q=1&r=2 secret=true headers=3"
+            "GET path=/mark/a/long/path/to/make/strings/grow query=q=1&r=2 host=first.example \
+             target=/mark/a/long/path/to/make/strings/grow?q=1&r=2 secret=true headers=3 loopback=true"
         );
 
         c.send(b"GET /b HTTP/1.1\r\nHost: b\r\n\r\n").await;
@@ -63,7 +76,7 @@ async fn nothing_of_a_request_shows_in_the_next_on_one_connection() {
         assert_eq!(second.header("x-marked"), None, "round {round}");
         assert_eq!(
             second.text(),
-            "path=/b query= host=b target=/b secret=false headers=1"
+            "GET path=/b query= host=b target=/b secret=false headers=1 loopback=true"
         );
     }
 }
@@ -83,7 +96,11 @@ async fn nothing_of_a_closed_connection_shows_in_the_next() {
         .await;
         let first = a.response().await;
         assert_eq!(first.header("x-marked"), Some("yes"));
-        assert!(first.text().starts_with("path=/mark/first "), "{}", first.text());
+        assert!(
+            first.text().starts_with("GET path=/mark/first "),
+            "{}",
+            first.text()
+        );
         a.assert_closed().await;
 
         // A client that goes away in the middle of a head: its bytes stay
@@ -99,14 +116,14 @@ async fn nothing_of_a_closed_connection_shows_in_the_next() {
         assert_eq!(second.header("x-marked"), None, "round {round}");
         assert_eq!(
             second.text(),
-            "path=/b query= host=b target=/b secret=false headers=1"
+            "GET path=/b query= host=b target=/b secret=false headers=1 loopback=true"
         );
         // Exactly one response: nothing left over from `a` or `partial` is answered here.
         b.send(b"GET /c HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n")
             .await;
         assert_eq!(
             b.response().await.text(),
-            "path=/c query= host=c target=/c secret=false headers=2"
+            "GET path=/c query= host=c target=/c secret=false headers=2 loopback=true"
         );
         b.assert_closed().await;
     }
@@ -122,12 +139,15 @@ async fn a_request_with_many_headers_is_answered_and_the_next_is_clean() {
     many.push_str("\r\n");
     let mut a = s.connect().await;
     a.send(many.as_bytes()).await;
-    assert!(a.response().await.text().ends_with("headers=92"));
+    assert!(a.response().await.text().ends_with("headers=92 loopback=true"));
     a.assert_closed().await;
 
     let mut b = s.connect().await;
     b.send(b"GET /b HTTP/1.1\r\nHost: b\r\n\r\n").await;
     let r = b.response().await;
     assert_eq!(r.header("x-marked"), None);
-    assert_eq!(r.text(), "path=/b query= host=b target=/b secret=false headers=1");
+    assert_eq!(
+        r.text(),
+        "GET path=/b query= host=b target=/b secret=false headers=1 loopback=true"
+    );
 }
