@@ -8,6 +8,9 @@
 //! - `conn` (private) is Go's `conn.serve`: the keep-alive loop that reads a
 //!   request head with [`wire`], builds a [`Request`] whose [`Body`] streams
 //!   from the socket, calls the [`Handler`], and finishes the response.
+//! - `recycle` (private) is what that loop reuses instead of allocating:
+//!   one `Request` per connection refilled in place, and a pool of closed
+//!   connections' buffers (Go's `bufio` reader and writer pools).
 //! - [`url`] turns the request-target into the [`Request`]'s `url` as Go's
 //!   `net/url` does (the decoded path is bytes), which is what a mux
 //!   matches on.
