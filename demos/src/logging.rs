@@ -461,6 +461,14 @@ mod tests {
     }
 
     #[test]
+    fn init_installs_go_log_and_a_second_call_keeps_it() {
+        init();
+        init();
+        // This thread has no scoped subscriber, so it sees the global one.
+        assert!(tracing::dispatcher::get_default(|d| d.is::<GoLog>()));
+    }
+
+    #[test]
     fn levels_above_the_maximum_are_off() {
         tracing::subscriber::with_default(GoLog::new(Level::WARN), || {
             assert!(tracing::enabled!(Level::ERROR));
