@@ -115,23 +115,23 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         // for the error answer below as for the handler's response.
         let Some(writer) = w.conn_mut() else { break None };
         writer.start_deadline(config.write_timeout);
-        let head = match head {
-            Ok(Some(head)) => head,
-            Ok(None) => break Some(reader), // the client closed, or was too slow sending its head
+        match head {
+            Ok(true) => {}
+            Ok(false) => break Some(reader), // the client closed, or was too slow sending its head
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
                 respond_error(writer, &e).await;
                 linger_close(&mut reader, writer).await;
                 break Some(reader);
             }
-        };
+        }
         // ReadTimeout covers head and body (Go: `readRequest`).
         reader.deadline = config.read_timeout.map(|t| head_started + t);
         reader.write_deadline = writer.deadline;
 
         let request = &mut spare_request.request;
         request.remote_addr = guard.info.remote_addr;
-        let facts = match fill_request(request, head) {
+        let facts = match fill_request(request, &mut spare_request.head) {
             Ok(facts) => facts,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
@@ -300,8 +300,9 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
     }
 }
 
-/// Reads until a whole head is parsed. `Ok(None)` means close quietly:
-/// the client went away or was too slow (Go answers neither).
+/// Reads until a whole head is parsed into `head` (`Ok(true)`). `Ok(false)`
+/// means close quietly: the client went away or was too slow (Go answers
+/// neither).
 ///
 /// httparse parses from the start of the buffer every time, so parsing
 /// after every read would cost O(n²) for a head that arrives in small
@@ -314,8 +315,8 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 async fn read_head(
     reader: &mut ConnReader,
     limits: &Limits,
-    spare: &mut RequestHead,
-) -> Result<Option<RequestHead>, WireError> {
+    head: &mut RequestHead,
+) -> Result<bool, WireError> {
     let mut parsed_len: usize = 0; // buffer length at the last parse attempt
     let mut scanned: usize = 0; // bytes already searched for a blank line
     loop {
@@ -328,12 +329,12 @@ async fn read_head(
         scanned = len;
         if attempt {
             parsed_len = len;
-            if let Some(head) = wire::parse_request_head_reusing(&mut reader.buf, limits, spare)? {
-                return Ok(Some(head));
+            if wire::parse_request_head_into(&mut reader.buf, limits, head)? {
+                return Ok(true);
             }
         }
         match reader.fill().await {
-            Ok(0) | Err(_) => return Ok(None),
+            Ok(0) | Err(_) => return Ok(false),
             Ok(_) => {}
         }
     }
@@ -370,7 +371,7 @@ enum Expect {
 /// Fills the connection's request from a parsed head (method, target,
 /// headers, then Host and URL, refilled in place) and returns the facts the
 /// server acts on itself (body framing, close, Expect).
-fn fill_request(request: &mut Request, head: RequestHead) -> Result<HeaderFacts, WireError> {
+fn fill_request(request: &mut Request, head: &mut RequestHead) -> Result<HeaderFacts, WireError> {
     // One walk over the headers notes those the server acts on itself (as
     // hyper notes them while parsing), rather than one hashed lookup each.
     let mut has_framing_headers = false;
@@ -391,7 +392,7 @@ fn fill_request(request: &mut Request, head: RequestHead) -> Result<HeaderFacts,
     }
     // With neither header, a request has no body (RFC 9112 section 6.3).
     let framing = if has_framing_headers {
-        wire::request_framing(&head)?
+        wire::request_framing(head)?
     } else {
         BodyFraming::Empty
     };
@@ -400,7 +401,7 @@ fn fill_request(request: &mut Request, head: RequestHead) -> Result<HeaderFacts,
         wants_close: connection.close_requested(head.version),
         expect,
     };
-    let host_header = wire::host_of(&head)?;
+    let host_header = wire::host_of(head)?;
     parse_request_target_into(&head.method, &head.target, &mut request.url)
         .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
     // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
@@ -410,10 +411,12 @@ fn fill_request(request: &mut Request, head: RequestHead) -> Result<HeaderFacts,
     } else {
         request.host.push_str(&request.url.host);
     }
-    request.method = head.method;
-    request.target = head.target;
+    // The head's map and target become the request's; `SpareRequest::reclaim`
+    // hands them back, emptied, after the response.
+    request.method = head.method.clone();
     request.version = head.version;
-    request.headers = head.headers;
+    std::mem::swap(&mut request.target, &mut head.target);
+    std::mem::swap(&mut request.headers, &mut head.headers);
     Ok(facts)
 }
 

@@ -87,37 +87,38 @@ pub struct ResponseHead {
 /// assert_eq!(parse_request_head(&mut bad, &Limits::default()).unwrap_err().status(), 400);
 /// ```
 pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, WireError> {
-    parse_request_head_reusing(buf, limits, &mut RequestHead::default())
+    let mut head = RequestHead::default();
+    Ok(parse_request_head_into(buf, limits, &mut head)?.then_some(head))
 }
 
-/// [`parse_request_head`], parsing into `spare`: an emptied head kept from
-/// the connection's previous request, so that its header map and target
-/// string are refilled rather than allocated again for every request. A
-/// complete head is taken out of `spare` (which is left empty, without
-/// capacity); an incomplete one leaves it where it is.
-pub fn parse_request_head_reusing(
+/// [`parse_request_head`], parsing into `head` in place: `Ok(true)` when a
+/// whole head was parsed into it. The server passes the emptied head of the
+/// connection's previous request, so that its header map and target string
+/// are refilled rather than allocated again, and the head is never moved.
+/// On `Ok(false)` (incomplete) or an error, `head` holds nothing useful.
+pub fn parse_request_head_into(
     buf: &mut BytesMut,
     limits: &Limits,
-    spare: &mut RequestHead,
-) -> Result<Option<RequestHead>, WireError> {
+    head: &mut RequestHead,
+) -> Result<bool, WireError> {
     let Some(line) = parse_request_line(buf)? else {
-        return incomplete(buf, limits);
+        return incomplete(buf, limits).map(|_: Option<()>| false);
     };
     let mut fields = Fields::new();
-    let Some(head) = cut_head(buf, line.len, limits, &mut fields)? else {
-        return Ok(None);
+    let Some(bytes) = cut_head(buf, line.len, limits, &mut fields)? else {
+        return Ok(false);
     };
-    spare.method =
-        Method::from_bytes(&head[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;
+    head.method =
+        Method::from_bytes(&bytes[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;
     // The start-line parser let through printable ASCII only.
-    let target = std::str::from_utf8(&head[line.target])
+    let target = std::str::from_utf8(&bytes[line.target])
         .map_err(|_| WireError::BadStartLine("invalid byte in request-target"))?;
-    spare.target.clear();
-    spare.target.push_str(target);
-    spare.version = line.version;
-    spare.headers.clear();
-    fields.append_to(&head, &mut spare.headers)?;
-    Ok(Some(std::mem::take(spare)))
+    head.target.clear();
+    head.target.push_str(target);
+    head.version = line.version;
+    head.headers.clear();
+    fields.append_to(&bytes, &mut head.headers)?;
+    Ok(true)
 }
 
 /// Parses a response head from the front of `buf` (the client side; Go:

@@ -48,6 +48,6 @@ pub use encode::{encode_chunk, encode_last_chunk, write_headers, write_request_h
 pub use error::WireError;
 pub use framing::{request_framing, response_framing, BodyFraming};
 pub use head::{
-    parse_request_head, parse_request_head_reusing, parse_response_head, Limits, RequestHead, ResponseHead,
+    parse_request_head, parse_request_head_into, parse_response_head, Limits, RequestHead, ResponseHead,
 };
 pub use host::host_of;
