@@ -59,7 +59,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let ConnBuffers {
         read,
         response,
-        mut spare_request,
+        mut request_slot,
     } = recycle::take_conn_buffers();
     let (read_half, write_half) = stream.into_split();
     let final_head_sent = Arc::new(AtomicBool::new(false));
@@ -110,7 +110,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
 
         // Read the head under ReadHeaderTimeout (or ReadTimeout).
         reader.deadline = header_timeout.map(|t| head_started + t);
-        let head = read_head(&mut reader, &limits, &mut spare_request.head).await;
+        let head = read_head(&mut reader, &limits, &mut request_slot.head).await;
         // WriteTimeout starts once the head is read (Go: `readRequest`),
         // for the error answer below as for the handler's response.
         let Some(writer) = w.conn_mut() else { break None };
@@ -129,9 +129,9 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         reader.deadline = config.read_timeout.map(|t| head_started + t);
         reader.write_deadline = writer.deadline;
 
-        let request = &mut spare_request.request;
+        let request = &mut request_slot.request;
         request.remote_addr = guard.info.remote_addr;
-        let facts = match fill_request(request, &mut spare_request.head) {
+        let facts = match fill_request(request, &mut request_slot.head) {
             Ok(facts) => facts,
             Err(e) => {
                 tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
@@ -212,7 +212,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         }
         reader = body.reader;
         let finished = w.finish().await;
-        spare_request.reclaim();
+        request_slot.reclaim();
         if finished.is_err() {
             break Some(reader);
         }
@@ -240,7 +240,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
         recycle::put_conn_buffers(ConnBuffers {
             read: reader.buf,
             response: w.take_buffers(),
-            spare_request,
+            request_slot,
         });
     }
 }
@@ -411,7 +411,7 @@ fn fill_request(request: &mut Request, head: &mut RequestHead) -> Result<HeaderF
     } else {
         request.host.push_str(&request.url.host);
     }
-    // The head's map and target become the request's; `SpareRequest::reclaim`
+    // The head's map and target become the request's; `RequestSlot::reclaim`
     // hands them back, emptied, after the response.
     request.method = head.method.clone();
     request.version = head.version;

@@ -15,7 +15,7 @@
 //! allocations, a third of the instructions. So we recycle more than Go
 //! does, at two levels:
 //!
-//! - [`SpareRequest`]: the connection's one `Request`, refilled in place
+//! - [`RequestSlot`]: the connection's one `Request`, refilled in place
 //!   for each request (its host and URL strings rewritten; its header map
 //!   and target handed back to the parser, emptied, after each response).
 //!   A keep-alive connection allocates them once, not once per request,
@@ -51,7 +51,7 @@ const MAX_POOLED: usize = 128;
 /// itself, refilled in place for each new one, and the emptied head the
 /// parser fills next.
 #[derive(Debug)]
-pub(crate) struct SpareRequest {
+pub(crate) struct RequestSlot {
     /// The header map and target string the next head is parsed into.
     pub head: RequestHead,
     /// The connection's request: its host and URL strings are rewritten
@@ -59,16 +59,16 @@ pub(crate) struct SpareRequest {
     pub request: Request,
 }
 
-impl Default for SpareRequest {
+impl Default for RequestSlot {
     fn default() -> Self {
-        SpareRequest {
+        RequestSlot {
             head: RequestHead::default(),
             request: Request::blank(),
         }
     }
 }
 
-impl SpareRequest {
+impl RequestSlot {
     /// Takes the header map and target of the request just answered back
     /// into `head`, emptied, for the parser to fill with the next head.
     /// What the handler replaced or made large is simply not kept.
@@ -148,7 +148,7 @@ pub(crate) struct ConnBuffers {
     pub read: BytesMut,
     /// The response writer's (Go: the `bufio.Writer`s of `conn` and `response`).
     pub response: ResponseBuffers,
-    pub spare_request: SpareRequest,
+    pub request_slot: RequestSlot,
 }
 
 /// The buffers for a new connection: a released connection's when the pool
@@ -158,7 +158,7 @@ pub(crate) fn take_conn_buffers() -> ConnBuffers {
     pooled.unwrap_or_else(|| ConnBuffers {
         read: BytesMut::with_capacity(READ_CHUNK),
         response: ResponseBuffers::default(),
-        spare_request: SpareRequest::default(),
+        request_slot: RequestSlot::default(),
     })
 }
 
