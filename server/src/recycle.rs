@@ -163,14 +163,16 @@ pub(crate) fn take_conn_buffers() -> ConnBuffers {
 }
 
 /// Gives a finished connection's buffers to the pool (Go: `putBufioReader`).
-/// The read buffer is emptied; it keeps whatever capacity it has left, and
-/// `ConnReader::fill` reclaims the rest of its allocation when it runs low.
+/// Everything is emptied first: the read buffer (`ConnReader::fill` starts
+/// it again at its front), the response buffers, and the request slot, whose
+/// head may still hold part of a head that failed to parse.
 pub(crate) fn put_conn_buffers(mut buffers: ConnBuffers) {
     if buffers.read.capacity() > MAX_KEPT_BYTES {
         return;
     }
     buffers.read.clear();
     buffers.response.clear();
+    buffers.request_slot.reclaim();
     let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
     if pool.len() < MAX_POOLED {
         pool.push(buffers);
