@@ -444,12 +444,11 @@ async fn stop_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
     }
 }
 
-/// Binds `config.addr` the way Go's `net.Listen` does on Linux:
-/// SO_REUSEADDR (a restart of the whole service must not wait for
-/// TIME_WAIT), a deep backlog, non-blocking, close-on-exec. The options
-/// the config gives connections are set before `listen`, so that every
-/// accepted connection inherits them, in this process and in the ones
-/// that inherit the socket after a restart.
+/// Binds `config.addr` with `server::bind_listener` (Go's `net.Listen`:
+/// SO_REUSEADDR, so that a restart of the whole service need not wait for
+/// TIME_WAIT). The connection options are set on the listening socket, so
+/// accepted connections inherit them, in this process and in the ones that
+/// inherit the socket after a restart.
 fn bind(config: &Config) -> Result<std::net::TcpListener, Error> {
     let addr = config.addr.as_str();
     let listen_error = |source| Error::Listen {
@@ -458,23 +457,12 @@ fn bind(config: &Config) -> Result<std::net::TcpListener, Error> {
     };
     let mut last_error = io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on");
     for candidate in addr.to_socket_addrs().map_err(listen_error)? {
-        match bind_one(candidate, config) {
+        match server::bind_listener(candidate, config) {
             Ok(listener) => return Ok(listener),
             Err(e) => last_error = e,
         }
     }
     Err(listen_error(last_error))
-}
-
-fn bind_one(addr: SocketAddr, config: &Config) -> io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Protocol, SockRef, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    server::set_conn_options(SockRef::from(&socket), config)?;
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
 }
 
 /// The listener as the accept loop sees it: it says when the loop first

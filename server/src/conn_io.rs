@@ -4,11 +4,11 @@
 //! A connection is split once: [`ConnReader`] owns the read half and the
 //! read buffer (bytes of the next request may already be in it, which is how
 //! pipelining works), [`ConnWriter`] owns the write half. While a handler
-//! runs, the reader lives inside the request [`Body`](crate::Body) and the
-//! writer inside the [`ResponseWriter`](crate::ResponseWriter); the
-//! connection loop takes them back when the handler returns. This ownership
-//! hand-off replaces the mutex-guarded `bufio.Reader`/`Writer` pair of Go's
-//! `conn`.
+//! runs, the reader lives inside the request [`Body`](crate::Body), and the
+//! connection loop takes it back when the handler returns; the writer lives
+//! in the connection's one [`ResponseWriter`](crate::ResponseWriter) for
+//! the whole connection. This ownership replaces the mutex-guarded
+//! `bufio.Reader`/`Writer` pair of Go's `conn`.
 
 use crate::server::Phase;
 use bytes::BytesMut;

@@ -62,6 +62,6 @@ pub use redirect::redirect;
 pub use request::Request;
 pub use response::{ResponseWriter, BUFFER_SIZE};
 pub use server::{
-    is_temporary_accept_error, set_conn_options, Config, ConnInfo, ConnState, ConnStateHook, Listener,
-    Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
+    bind_listener, is_temporary_accept_error, set_conn_options, Config, ConnInfo, ConnState, ConnStateHook,
+    Listener, Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
 };

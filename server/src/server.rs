@@ -4,14 +4,14 @@
 use crate::conn::serve_conn;
 use crate::error::Error;
 use crate::handler::Handler;
-use socket2::SockRef;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
 /// The states a connection goes through (Go: `http.ConnState`).
@@ -268,7 +268,7 @@ impl Server {
             .await
             .map_err(Error::Listen)?
         {
-            match bind_with_options(addr, config) {
+            match bind_listener(addr, config).and_then(TcpListener::from_std) {
                 Ok(listener) => return Ok(listener),
                 Err(e) => last_error = e,
             }
@@ -439,23 +439,25 @@ impl Server {
     }
 }
 
-/// A listening socket with the connection options set before `listen`, as
-/// `net.Listen` makes one (SO_REUSEADDR, so that a restarted server can bind
-/// while old connections linger in TIME_WAIT).
-fn bind_with_options(addr: SocketAddr, config: &Config) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
+/// Makes a listening socket on `addr` as Go's `net.Listen` does on Linux
+/// (SO_REUSEADDR, so that a restarted server can bind while old
+/// connections linger in TIME_WAIT; a deep backlog; non-blocking;
+/// close-on-exec), with the options `config` gives connections set before
+/// `listen`, so that every accepted socket inherits them. A plain `std`
+/// listener, so that gracehttp can hand its descriptor to a new process;
+/// [`Server::bind`] wraps it for tokio.
+pub fn bind_listener(addr: SocketAddr, config: &Config) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
     set_conn_options(SockRef::from(&socket), config)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 /// The accept queue's length (what `TcpListener::bind` asks for too).
-const LISTEN_BACKLOG: u32 = 1024;
+const LISTEN_BACKLOG: i32 = 1024;
 
 /// True when `listener` carries every option the config sets on
 /// connections, so that connections accepted from it inherit them.
