@@ -12,11 +12,12 @@
 //! rest of the body is still on the wire.
 
 use crate::body_writer::{self, WriteHandle};
-use crate::conn::{read_some, PersistConn};
+use crate::conn::PersistConn;
 use crate::transport::Inner;
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
+use server::stream::read_some;
 use server::wire::{BodyDecoder, Decoded};
 use std::fmt;
 use std::sync::Arc;

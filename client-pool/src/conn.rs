@@ -19,6 +19,7 @@ use crate::pool::HostSlot;
 use crate::{ConnectKey, Error, TransportConfig};
 use bytes::BytesMut;
 use http::{Method, StatusCode};
+use server::stream::{read_some, write_all_shared, HeadScan, READ_CHUNK};
 use server::wire::{self, Limits, ResponseHead};
 use std::io;
 use std::mem::MaybeUninit;
@@ -28,7 +29,6 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 /// Bytes reserved in the read buffer before each read.
-const READ_CHUNK: usize = 8 * 1024;
 /// A fixed-length body up to this size is sent in the same write as the head.
 const COALESCE_BODY: usize = 16 * 1024;
 
@@ -166,7 +166,7 @@ impl PersistConn {
             }
         };
         let Some(body_write_ref) = body_write.as_mut() else {
-            if let Err(e) = write_all(stream, &self.write_buf).await {
+            if let Err(e) = write_all_shared(stream, &self.write_buf).await {
                 return Err(ConnFailure {
                     error: Error::Write(e),
                     nothing_received: true,
@@ -216,34 +216,6 @@ pub(crate) enum BodyState {
     Pending(BodyWrite),
 }
 
-/// Writes all of `bytes` through a shared socket.
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Reads what the socket has into `buf` (waiting for at least one byte);
-/// `Ok(0)` at end-of-file. Through `&TcpStream`, so that a writer task may
-/// use the same socket at the same time.
-pub(crate) async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
-    buf.reserve(READ_CHUNK);
-    loop {
-        stream.readable().await?;
-        match stream.try_read_buf(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            result => return result,
-        }
-    }
-}
-
 /// Reads until a final response head is parsed (Go: `ReadResponse` in
 /// `persistConn.readLoop`). 1xx responses (100 Continue, 103 Early Hints)
 /// are skipped, as Go does; 101 is final.
@@ -253,20 +225,25 @@ async fn read_head(
     limits: &Limits,
 ) -> Result<ResponseHead, ConnFailure> {
     let mut received_any = !buf.is_empty();
+    // A fresh scan per head: after a skipped 1xx, the next head starts anew.
+    let mut scan = HeadScan::default();
     loop {
-        match wire::parse_response_head(buf, limits) {
-            Ok(Some(head))
-                if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS =>
-            {
-                continue
-            }
-            Ok(Some(head)) => return Ok(head),
-            Ok(None) => {}
-            Err(e) => {
-                return Err(ConnFailure {
-                    error: Error::Protocol(e),
-                    nothing_received: false,
-                })
+        if scan.worth_parsing(buf, limits.max_header_bytes) {
+            match wire::parse_response_head(buf, limits) {
+                Ok(Some(head))
+                    if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS =>
+                {
+                    scan = HeadScan::default();
+                    continue;
+                }
+                Ok(Some(head)) => return Ok(head),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(ConnFailure {
+                        error: Error::Protocol(e),
+                        nothing_received: false,
+                    })
+                }
             }
         }
         match read_some(reader, buf).await {

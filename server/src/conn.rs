@@ -8,6 +8,7 @@ use crate::recycle::{self, ConnBuffers};
 use crate::request::Request;
 use crate::response::ResponseWriter;
 use crate::server::{ConnGuard, ConnState, Phase, Shared};
+use crate::stream::HeadScan;
 use crate::url::parse_request_target_into;
 use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
@@ -302,51 +303,24 @@ async fn sleep_until_or_forever(deadline: Option<Instant>) {
 
 /// Reads until a whole head is parsed into `head` (`Ok(true)`). `Ok(false)`
 /// means close quietly: the client went away or was too slow (Go answers
-/// neither).
-///
-/// httparse parses from the start of the buffer every time, so parsing
-/// after every read would cost O(n²) for a head that arrives in small
-/// pieces (up to `max_header_bytes`, 1 MiB by default): a cheap way to burn
-/// a server's CPU. So after the first attempt we parse again only when the
-/// new bytes hold a blank line (the head may be complete), when the buffer
-/// has doubled since the last attempt (malformed input is still caught
-/// early), or when it has passed the size limit (431). Each byte is then
-/// scanned a bounded number of times.
+/// neither). [`HeadScan`] keeps this linear in the head's length.
 async fn read_head(
     reader: &mut ConnReader,
     limits: &Limits,
     head: &mut RequestHead,
 ) -> Result<bool, WireError> {
-    let mut parsed_len: usize = 0; // buffer length at the last parse attempt
-    let mut scanned: usize = 0; // bytes already searched for a blank line
+    let mut scan = HeadScan::default();
     loop {
-        let len = reader.buf.len();
-        let attempt = len > 0
-            && (parsed_len == 0
-                || len >= 2 * parsed_len
-                || len > limits.max_header_bytes
-                || holds_blank_line(&reader.buf[scanned.saturating_sub(2)..]));
-        scanned = len;
-        if attempt {
-            parsed_len = len;
-            if wire::parse_request_head_into(&mut reader.buf, limits, head)? {
-                return Ok(true);
-            }
+        if scan.worth_parsing(&reader.buf, limits.max_header_bytes)
+            && wire::parse_request_head_into(&mut reader.buf, limits, head)?
+        {
+            return Ok(true);
         }
         match reader.fill().await {
             Ok(0) | Err(_) => return Ok(false),
             Ok(_) => {}
         }
     }
-}
-
-/// True when `bytes` contain the end of a head (`\n\r\n`, or `\n\n` should
-/// the parser accept bare line feeds).
-fn holds_blank_line(bytes: &[u8]) -> bool {
-    bytes
-        .windows(2)
-        .enumerate()
-        .any(|(i, pair)| pair == b"\n\n" || (pair == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
 /// What the request's headers tell the server itself, beside what the
@@ -491,20 +465,4 @@ fn panic_message(panic: &Box<dyn Any + Send>) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(non-string panic)")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::holds_blank_line;
-
-    #[test]
-    fn blank_line_detection() {
-        assert!(holds_blank_line(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-        assert!(holds_blank_line(b"\n\r\n"));
-        assert!(holds_blank_line(b"a\n\nb"));
-        assert!(!holds_blank_line(b"GET / HTTP/1.1\r\nHost: x\r\n"));
-        assert!(!holds_blank_line(b"\r\n"));
-        assert!(!holds_blank_line(b"\n\r"));
-        assert!(!holds_blank_line(b""));
-    }
 }

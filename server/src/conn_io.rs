@@ -11,6 +11,7 @@
 //! `bufio.Reader`/`Writer` pair of Go's `conn`.
 
 use crate::server::Phase;
+use crate::stream::{with_deadline, write_all_shared, READ_CHUNK};
 use bytes::BytesMut;
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,9 +21,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 use tokio::time::Instant;
-
-/// How much we read from the socket at a time (Go's `bufio.Reader` uses 4 KiB).
-pub(crate) const READ_CHUNK: usize = 8 * 1024;
 
 /// The read side of a connection plus its buffer.
 #[derive(Debug)]
@@ -69,12 +67,7 @@ impl ConnReader {
         if self.buf.is_empty() || self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_CHUNK);
         }
-        match self.deadline {
-            None => self.stream.read_buf(&mut self.buf).await,
-            Some(deadline) => tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf))
-                .await
-                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
-        }
+        with_deadline(self.deadline, self.stream.read_buf(&mut self.buf)).await
     }
 
     /// Writes a few bytes on the connection from the reading side: this is
@@ -82,25 +75,7 @@ impl ConnReader {
     /// (Go: `expectContinueReader`). The write half is busy in the
     /// response writer, so we write through the shared socket directly.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
-        let socket = self.stream.as_ref();
-        let write = async {
-            let mut written = 0;
-            while written < bytes.len() {
-                socket.writable().await?;
-                match socket.try_write(&bytes[written..]) {
-                    Ok(n) => written += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        };
-        match self.write_deadline {
-            None => write.await,
-            Some(deadline) => tokio::time::timeout_at(deadline, write)
-                .await
-                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
-        }
+        with_deadline(self.write_deadline, write_all_shared(self.stream.as_ref(), bytes)).await
     }
 }
 
@@ -139,12 +114,7 @@ impl ConnWriter {
     }
 
     pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self.deadline {
-            None => self.stream.write_all(bytes).await,
-            Some(deadline) => tokio::time::timeout_at(deadline, self.stream.write_all(bytes))
-                .await
-                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
-        }
+        with_deadline(self.deadline, self.stream.write_all(bytes)).await
     }
 
     /// Writes `parts` one after the other, gathered by the system call
@@ -165,12 +135,7 @@ impl ConnWriter {
             }
             Ok(())
         };
-        match self.deadline {
-            None => write.await,
-            Some(deadline) => tokio::time::timeout_at(deadline, write)
-                .await
-                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
-        }
+        with_deadline(self.deadline, write).await
     }
 
     /// Starts the deadline for writing one response, if a timeout is set.

@@ -50,6 +50,7 @@ mod request;
 mod response;
 mod server;
 pub mod sniff;
+pub mod stream;
 pub mod url;
 pub mod wire;
 

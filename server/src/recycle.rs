@@ -29,8 +29,8 @@
 //! target) is dropped instead of kept, so that one odd request does not pin
 //! its memory for the life of the process. The pool is bounded too.
 
-use crate::conn_io::READ_CHUNK;
 use crate::request::Request;
+use crate::stream::READ_CHUNK;
 use crate::url::Url;
 use crate::wire::RequestHead;
 use bytes::BytesMut;
