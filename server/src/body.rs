@@ -3,7 +3,7 @@
 //! `http.MaxBytesReader`).
 
 use crate::conn_io::ConnReader;
-use crate::wire::{BodyDecoder, Decoded, WireError};
+use crate::wire::{BodyDecoder, BodyFraming, Decoded, WireError};
 use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::io;
@@ -28,15 +28,18 @@ enum Source {
     Conn(ConnBody),
 }
 
-/// The body of a request read from a connection.
+/// The body of a request read from a connection. It holds the
+/// connection's reader for the connection's whole life: the connection
+/// re-aims it at each request's body ([`ConnBody::begin`]) and reads the
+/// next head through it.
 #[derive(Debug)]
 pub(crate) struct ConnBody {
-    pub reader: ConnReader,
-    pub decoder: BodyDecoder,
+    reader: ConnReader,
+    decoder: BodyDecoder,
     /// `Expect: 100-continue` was asked and `100 Continue` is not sent yet.
-    pub continue_pending: bool,
+    continue_pending: bool,
     /// A framing error already met; the connection cannot be reused.
-    pub error: Option<WireError>,
+    error: Option<WireError>,
 }
 
 /// Why a body could not be read.
@@ -84,8 +87,15 @@ impl Body {
         }
     }
 
-    /// Takes the connection back from a body read off it (the server does
-    /// this when the handler returns).
+    /// The body on the connection, unless a handler moved it away.
+    pub(crate) fn on_conn(&mut self) -> Option<&mut ConnBody> {
+        match &mut self.source {
+            Source::Conn(body) => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Takes the connection's body out, when the connection ends.
     pub(crate) fn take_conn(&mut self) -> Option<ConnBody> {
         match std::mem::replace(&mut self.source, Source::Empty) {
             Source::Conn(body) => Some(body),
@@ -143,16 +153,10 @@ impl Body {
         let Source::Conn(body) = &self.source else {
             return std::future::pending().await;
         };
-        if !body.decoder.is_done() || !body.reader.buf.is_empty() {
+        if !body.decoder.is_done() || !body.reader.buffered().is_empty() {
             return std::future::pending().await;
         }
-        let mut probe = [0u8; 1];
-        match body.reader.stream.as_ref().peek(&mut probe).await {
-            // End-of-file, a reset or any other error: nobody to answer.
-            Ok(0) | Err(_) => {}
-            // The next request is coming: the client is still there.
-            Ok(_) => std::future::pending().await,
-        }
+        body.reader.peer_gone().await
     }
 
     /// True when no more bytes will come.
@@ -166,12 +170,40 @@ impl Body {
 }
 
 impl ConnBody {
+    /// The body of a connection before its first request: no bytes.
+    pub fn new(reader: ConnReader) -> Self {
+        ConnBody {
+            reader,
+            decoder: BodyDecoder::new(BodyFraming::Empty),
+            continue_pending: false,
+            error: None,
+        }
+    }
+
+    /// Aims the body at the request whose head was just read.
+    /// `continue_pending`: the client waits for `100 Continue`.
+    pub fn begin(&mut self, framing: BodyFraming, continue_pending: bool) {
+        self.decoder = BodyDecoder::new(framing);
+        self.continue_pending = continue_pending;
+        self.error = None;
+    }
+
+    /// The connection's reader.
+    pub fn reader(&mut self) -> &mut ConnReader {
+        &mut self.reader
+    }
+
+    /// Gives the reader up, when the connection ends.
+    pub fn into_reader(self) -> ConnReader {
+        self.reader
+    }
+
     async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
         if let Some(e) = &self.error {
             return Err(BodyError::Wire(e.clone()));
         }
         loop {
-            match self.decoder.decode(&mut self.reader.buf) {
+            match self.decoder.decode(self.reader.buffer_mut()) {
                 Ok(Decoded::Data(bytes)) => return Ok(Some(bytes)),
                 Ok(Decoded::End) => return Ok(None),
                 Ok(Decoded::NeedMore) => {}
@@ -202,9 +234,10 @@ impl ConnBody {
     }
 
     /// Reads and throws away what the handler left unread, up to `limit`
-    /// bytes (Go: `maxPostHandlerReadBytes`, 256 KiB), checking its
-    /// framing on the way (issue 8: a bad body must not hide behind the
-    /// handler's answer).
+    /// bytes (Go: `maxPostHandlerReadBytes`, server.go:1102), checking its
+    /// framing on the way: a malformed body must not hide behind the
+    /// handler's answer, or the bytes after its error could be taken for a
+    /// request (request smuggling, RFC 9112 section 11.2).
     pub async fn finish_reading(&mut self, limit: u64) -> Drained {
         if let Some(e) = &self.error {
             return Drained::Malformed(e.clone());

@@ -1,262 +1,405 @@
 //! One connection's life: read a request, run the handler, write the
-//! response, and again while keep-alive allows (Go: `conn.serve`).
+//! response, and again while keep-alive allows (Go: `conn.serve`,
+//! server.go:1842).
+//!
+//! [`Conn::serve`] is the loop, and reads like Go's: each turn waits for a
+//! request, reads it, serves it and finishes it, and every way out of the
+//! loop is one line saying why. The steps are `Conn`'s methods, named after
+//! Go's: `read_request` (`conn.readRequest`, server.go:965),
+//! `finish_request` (`response.finishRequest`, server.go:1646),
+//! `close_write_and_wait` (`conn.closeWriteAndWait`, server.go:1754),
+//! `set_state` (`conn.setState`, server.go:1778).
+//!
+//! What is not Go's shape is kept out of the loop: the request refilled in
+//! place and the buffers recycled between connections are `recycle.rs`
+//! (a `Conn` hands its buffers back when it is dropped); the wait for the
+//! server's phase is [`phase_changed`], with the measurement that decided it.
 
 use crate::body::{Body, ConnBody, Drained};
-use crate::conn_header::ConnectionTokens;
+use crate::config::Config;
 use crate::conn_io::{ConnReader, ConnWriter};
-use crate::recycle::{self, ConnBuffers};
-use crate::request::Request;
+use crate::handler::Handler;
+use crate::lifecycle::{ConnState, Phase, TrackedConn, Tracker};
+use crate::recycle::{self, ConnBuffers, Expect, HeaderFacts, RequestSlot};
 use crate::response::ResponseWriter;
-use crate::server::{ConnGuard, ConnState, Phase, Shared};
 use crate::stream::HeadScan;
-use crate::url::parse_request_target_into;
-use crate::wire::{self, BodyDecoder, BodyFraming, Limits, RequestHead, WireError};
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use crate::wire::{self, BodyFraming, HostError, Limits, RequestHead, WireError};
+use http::header::CONTENT_LENGTH;
 use http::{HeaderValue, Method, StatusCode, Version};
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Unread request body the server will read and throw away after a handler
-/// returns, to reach the next request (Go: `maxPostHandlerReadBytes`).
+/// returns, to reach the next request (Go: `maxPostHandlerReadBytes`,
+/// server.go:1102).
 pub const MAX_POST_HANDLER_READ_BYTES: u64 = 256 << 10;
 
 /// How long a closing connection keeps reading (and discarding) what the
 /// client still sends, so that our last response is not destroyed by a TCP
-/// reset (Go: `rstAvoidanceDelay`, 500 ms).
+/// reset (Go: `rstAvoidanceDelay`, server.go:1740).
 const LINGER: Duration = Duration::from_millis(500);
 
-/// Serves one connection until it closes (Go: `conn.serve`).
-///
-/// [`Server::close`](crate::Server::close) drops the connection wherever it
-/// is, handler included: that is the `select!` around the request loop. Its
-/// watch on the phase also wakes the task on every other phase change,
-/// which is how an idle connection learns that shutdown began
-/// (`wait_for_bytes`).
-pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, guard: ConnGuard) {
-    let mut phase = shared.phase.subscribe();
-    tokio::select! {
-        biased;
-        () = serve_requests(&shared, stream, &guard) => {}
-        _ = phase.wait_for(|phase| *phase == Phase::Closed) => {}
-    }
-    // Dropping `guard` reports `Closed` and updates the live count.
+/// What a server and each of its connections share (Go: the `*Server`
+/// every `conn` points to).
+pub(crate) struct Shared {
+    pub config: Config,
+    pub handler: Arc<dyn Handler>,
+    pub tracker: Arc<Tracker>,
 }
 
-/// The keep-alive loop: one request and its response per turn.
-async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
-    let accepted_at = Instant::now();
-    // Everything the connection allocates comes from the pool of closed
-    // connections when it can (Go: `newBufioReader`; see `recycle.rs`).
-    let ConnBuffers {
-        read,
-        response,
-        mut request_slot,
-    } = recycle::take_conn_buffers();
-    let (read_half, write_half) = stream.into_split();
-    let final_head_sent = Arc::new(AtomicBool::new(false));
-    let mut reader = ConnReader::new(read_half, read, final_head_sent.clone());
-    let mut phase = shared.phase.subscribe();
-    // One response writer serves every request of the connection, readied
-    // in place for each (`begin_response`) rather than rebuilt and moved.
-    let mut w = ResponseWriter::for_conn(
-        ConnWriter::new(write_half, final_head_sent.clone(), phase.clone()),
-        response,
-    );
-    let config = &shared.config;
-    let limits = Limits {
-        max_header_bytes: config.max_header_bytes,
-        max_headers: config.max_headers,
-    };
-    let header_timeout = config.read_header_timeout.or(config.read_timeout);
-    let idle_timeout = config.idle_timeout.or(config.read_timeout);
-    let mut first_request = true;
+/// Serves one connection until it closes (the task Go starts with
+/// `go c.serve(connCtx)`, server.go:3102).
+///
+/// [`Server::close`](crate::Server::close) drops the connection wherever it
+/// is, handler included: that is the `select!` around [`Conn::serve`]. Its
+/// watch on the phase also wakes the task on every other phase change,
+/// which is how an idle connection learns that shutdown began (see
+/// [`phase_changed`]).
+pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, tracked: TrackedConn) {
+    let mut phase = shared.tracker.phase.subscribe();
+    let mut conn = Conn::new(&shared, stream, &tracked);
+    tokio::select! {
+        biased;
+        () = conn.serve() => {}
+        _ = phase.wait_for(|phase| *phase == Phase::Closed) => {}
+    }
+    // Dropping `conn` hands its buffers to the pool; dropping `tracked`
+    // reports `Closed` and updates the live count.
+}
 
-    // The loop ends with the connection's reader when it still has it, so
-    // that its buffers can go back to the pool.
-    let reader_at_end: Option<ConnReader> = loop {
-        // Wait for the first byte of the next request, unless it is already
-        // buffered (pipelining). A new connection waits under the header
-        // timeout, counted from the accept; a kept-alive one under the idle
-        // timeout (Go: the `Peek` in `conn.serve`).
-        let head_started = if reader.buf.is_empty() {
-            let deadline = if first_request {
-                header_timeout.map(|t| accepted_at + t)
-            } else {
-                guard.set_state(ConnState::Idle);
-                idle_timeout.map(|t| Instant::now() + t)
+/// One accepted connection (Go: `conn`, server.go:248).
+struct Conn<'s> {
+    config: &'s Config,
+    handler: &'s dyn Handler,
+    tracked: &'s TrackedConn,
+    /// The request, refilled in place for each one. Its body holds the
+    /// connection's reader (see [`ConnBody`]).
+    slot: RequestSlot,
+    /// The connection's one response writer, readied for each response.
+    w: ResponseWriter,
+    phase: watch::Receiver<Phase>,
+    limits: Limits,
+    accepted_at: Instant,
+}
+
+/// Why [`Conn::read_request`] found no request to serve.
+enum ReadError {
+    /// Close without a word: the client went away, or was too slow
+    /// sending its head (Go answers neither).
+    Quiet,
+    /// The head is malformed: answer with its status, then close.
+    Bad(WireError),
+}
+
+/// How [`Conn::finish_request`] leaves the connection.
+enum Next {
+    /// Read the next request.
+    KeepAlive,
+    /// Close now.
+    Close,
+    /// Close, but first let the client's last bytes arrive (see
+    /// [`Conn::close_write_and_wait`]).
+    CloseAndLinger,
+}
+
+impl<'s> Conn<'s> {
+    fn new(shared: &'s Shared, stream: TcpStream, tracked: &'s TrackedConn) -> Self {
+        // Everything the connection allocates comes from the pool of closed
+        // connections when it can (Go: `newBufioReader`, server.go:823).
+        let ConnBuffers {
+            read,
+            response,
+            request_slot: mut slot,
+        } = recycle::take_conn_buffers();
+        let (read_half, write_half) = stream.into_split();
+        let final_head_sent = Arc::new(AtomicBool::new(false));
+        let phase = shared.tracker.phase.subscribe();
+        let reader = ConnReader::new(read_half, read, final_head_sent.clone());
+        slot.request.body = Body::from_conn(ConnBody::new(reader));
+        let config = &shared.config;
+        Conn {
+            config,
+            handler: &*shared.handler,
+            tracked,
+            slot,
+            w: ResponseWriter::for_conn(
+                ConnWriter::new(write_half, final_head_sent, phase.clone()),
+                response,
+            ),
+            phase,
+            limits: Limits {
+                max_header_bytes: config.max_header_bytes,
+                max_headers: config.max_headers,
+            },
+            accepted_at: Instant::now(),
+        }
+    }
+
+    /// The keep-alive loop: one request and its response per turn
+    /// (Go: `conn.serve`, server.go:1842).
+    async fn serve(&mut self) {
+        let mut first_request = true;
+        loop {
+            let Some(started) = self.wait_for_request(first_request).await else {
+                return; // the client closed, was idle too long, or shutdown began
             };
-            if !wait_for_bytes(&mut reader, &mut phase, deadline, config.shutdown_idle_grace).await {
-                break Some(reader);
+            first_request = false;
+            let facts = match self.read_request(started).await {
+                Ok(facts) => facts,
+                Err(ReadError::Quiet) => return,
+                Err(ReadError::Bad(e)) => return self.reject(&e).await,
+            };
+            if facts.expect == Expect::Other {
+                return self.send_expectation_failed().await;
             }
-            if first_request {
-                accepted_at
-            } else {
-                Instant::now()
+            if !self.serve_one().await {
+                return; // the handler panicked or took the body away
             }
+            match self.finish_request(&facts).await {
+                Next::KeepAlive => {}
+                Next::Close => return,
+                Next::CloseAndLinger => return self.close_write_and_wait().await,
+            }
+        }
+    }
+
+    /// Reports a state change (Go: `conn.setState`, server.go:1778).
+    fn set_state(&self, state: ConnState) {
+        self.tracked.set_state(state);
+    }
+
+    /// The connection's reader; `None` once a handler moved the request's
+    /// body, which holds it, away.
+    fn reader(&mut self) -> Option<&mut ConnReader> {
+        self.slot.request.body.on_conn().map(ConnBody::reader)
+    }
+
+    /// Waits for the first byte of the next request, unless it is already
+    /// buffered (pipelining), and returns when the request started, or
+    /// `None` when the connection should close instead (Go: the `Peek` at
+    /// the end of `conn.serve`, server.go:2015). A new connection waits
+    /// under the header timeout, counted from the accept; a kept-alive one,
+    /// idle meanwhile, under the idle timeout.
+    async fn wait_for_request(&mut self, first_request: bool) -> Option<Instant> {
+        let config = self.config;
+        let buffered = !self.reader()?.buffered().is_empty();
+        if buffered {
+            return Some(Instant::now());
+        }
+        let deadline = if first_request {
+            let header_timeout = config.read_header_timeout.or(config.read_timeout);
+            header_timeout.map(|t| self.accepted_at + t)
+        } else {
+            self.set_state(ConnState::Idle);
+            let idle_timeout = config.idle_timeout.or(config.read_timeout);
+            idle_timeout.map(|t| Instant::now() + t)
+        };
+        let phase = &mut self.phase;
+        let reader = self.slot.request.body.on_conn()?.reader();
+        if !wait_for_bytes(reader, phase, deadline, config.shutdown_idle_grace).await {
+            return None;
+        }
+        Some(if first_request {
+            self.accepted_at
         } else {
             Instant::now()
-        };
-        first_request = false;
-        guard.set_state(ConnState::Active);
+        })
+    }
 
-        // Read the head under ReadHeaderTimeout (or ReadTimeout).
-        reader.deadline = header_timeout.map(|t| head_started + t);
-        let head = read_head(&mut reader, &limits, &mut request_slot.head).await;
-        // WriteTimeout starts once the head is read (Go: `readRequest`),
-        // for the error answer below as for the handler's response.
-        let Some(writer) = w.conn_mut() else { break None };
-        writer.start_deadline(config.write_timeout);
-        match head {
+    /// Reads the next request's head and fills the connection's request
+    /// from it (Go: `conn.readRequest`, server.go:965). `started` is when
+    /// its first byte came: ReadHeaderTimeout and ReadTimeout count from it.
+    async fn read_request(&mut self, started: Instant) -> Result<HeaderFacts, ReadError> {
+        let config = self.config;
+        let header_timeout = config.read_header_timeout.or(config.read_timeout);
+        self.set_state(ConnState::Active);
+
+        let RequestSlot { head, request } = &mut self.slot;
+        let reader = request.body.on_conn().ok_or(ReadError::Quiet)?.reader();
+        reader.set_read_deadline(header_timeout.map(|t| started + t));
+        let parsed = read_head(reader, &self.limits, head).await;
+        // WriteTimeout starts once the head is read, for the error answer
+        // as for the handler's response (Go: server.go:984).
+        let writer = self.w.conn_mut().ok_or(ReadError::Quiet)?;
+        writer.begin_response(config.write_timeout);
+        let write_deadline = writer.deadline();
+        match parsed {
             Ok(true) => {}
-            Ok(false) => break Some(reader), // the client closed, or was too slow sending its head
-            Err(e) => {
-                tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
-                respond_error(writer, &e).await;
-                linger_close(&mut reader, writer).await;
-                break Some(reader);
-            }
+            Ok(false) => return Err(ReadError::Quiet),
+            Err(e) => return Err(ReadError::Bad(e)),
         }
-        // ReadTimeout covers head and body (Go: `readRequest`).
-        reader.deadline = config.read_timeout.map(|t| head_started + t);
-        reader.write_deadline = writer.deadline;
+        // ReadTimeout covers head and body (Go: server.go:975).
+        reader.set_read_deadline(config.read_timeout.map(|t| started + t));
+        reader.set_write_deadline(write_deadline);
 
-        let request = &mut request_slot.request;
-        request.remote_addr = guard.info.remote_addr;
-        let facts = match fill_request(request, &mut request_slot.head) {
-            Ok(facts) => facts,
-            Err(e) => {
-                tracing::debug!(remote = %guard.info.remote_addr, "bad request: {e}");
-                respond_error(writer, &e).await;
-                linger_close(&mut reader, writer).await;
-                break Some(reader);
-            }
-        };
-        let close_after = facts.wants_close || *phase.borrow() != Phase::Serving;
-        final_head_sent.store(false, Ordering::Relaxed);
-
-        // `Expect` other than `100-continue` is refused with 417 (Go:
-        // `sendExpectationFailed`); 100-continue matters only in HTTP/1.1
-        // with a body.
-        if facts.expect == Expect::Other {
-            w.begin_response(&request.method, request.version, true);
-            w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            w.write_header(StatusCode::EXPECTATION_FAILED);
-            let _ = w.finish().await;
-            if let Some(writer) = w.conn_mut() {
-                linger_close(&mut reader, writer).await;
-            }
-            break Some(reader);
-        }
+        request.remote_addr = self.tracked.info.remote_addr;
+        let facts = self.slot.fill().map_err(ReadError::Bad)?;
+        // `Expect` other than `100-continue` is refused (Go: server.go:1962);
+        // 100-continue matters only in HTTP/1.1 with a body.
+        let request = &mut self.slot.request;
         let continue_pending = facts.expect == Expect::Continue
             && request.version == Version::HTTP_11
             && facts.framing != BodyFraming::Empty;
+        if let Some(body) = request.body.on_conn() {
+            body.begin(facts.framing, continue_pending);
+        }
+        let close_after = facts.wants_close || *self.phase.borrow() != Phase::Serving;
+        self.w
+            .begin_response(&request.method, request.version, close_after);
+        Ok(facts)
+    }
 
-        request.body = Body::from_conn(ConnBody {
-            reader,
-            decoder: BodyDecoder::new(facts.framing),
-            continue_pending,
-            error: None,
-        });
-        w.begin_response(&request.method, request.version, close_after);
-
+    /// Runs the handler on the request read (Go: `serverHandler.ServeHTTP`,
+    /// server.go:2926). False when the connection cannot go on: the handler
+    /// panicked (logged, and only this connection closes, as in Go), or
+    /// moved the request's body away, taking the connection's reader with it.
+    async fn serve_one(&mut self) -> bool {
+        let request = &mut self.slot.request;
         if request.method == Method::OPTIONS && request.target == "*" {
             // `OPTIONS *` asks about the server, not a resource: answered
-            // here, before any handler (Go: `serverHandler`, `globalOptionsHandler`).
-            w.header().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            w.write_header(StatusCode::OK);
-        } else {
-            // Run the handler. A panic is caught here: it is logged and this
-            // connection closes, and the server goes on serving the others.
-            let served = CatchUnwind(shared.handler.serve_http(&mut w, request)).await;
-            if let Err(panic) = served {
-                tracing::error!(
-                    "http: panic serving {}: {}",
-                    guard.info.remote_addr,
-                    panic_message(&panic)
-                );
-                break None;
-            }
+            // here, before any handler (Go: `globalOptionsHandler`, server.go:2942).
+            self.w
+                .header()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            self.w.write_header(StatusCode::OK);
+        } else if let Err(panic) = CatchUnwind(self.handler.serve_http(&mut self.w, request)).await {
+            tracing::error!(
+                "http: panic serving {}: {}",
+                self.tracked.info.remote_addr,
+                panic_message(&panic)
+            );
+            return false;
         }
+        if self.slot.request.body.on_conn().is_none() {
+            // We lost our place in the stream: answer, then close.
+            self.w.set_close_after();
+            let _ = self.w.finish().await;
+            return false;
+        }
+        true
+    }
 
-        // Take the connection back from the body and read what the handler
-        // left unread: it must end where its framing says, or the bytes
-        // after it could be taken for a request (issue 8).
-        let Some(mut body) = request.body.take_conn() else {
-            // The handler moved the body away: we lost our place in the stream.
-            w.set_close_after();
-            let _ = w.finish().await;
-            break None;
+    /// Ends the request after the handler returned (Go:
+    /// `response.finishRequest`, server.go:1646): reads what the handler
+    /// left of the body, sends the rest of the response, hands the
+    /// request's parts back for the next one, and says whether the
+    /// connection goes on (Go: `shouldReuseConnection`, server.go:1671).
+    async fn finish_request(&mut self, facts: &HeaderFacts) -> Next {
+        // The body must end where its framing says, or the bytes after it
+        // could be taken for a request (request smuggling, RFC 9112
+        // section 11.2).
+        let drained = match self.slot.request.body.on_conn() {
+            Some(body) => body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await,
+            None => return Next::Close,
         };
-        let drained = body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await;
         match &drained {
             Drained::Clean => {}
-            Drained::Abandoned => w.set_close_after(),
+            Drained::Abandoned => self.w.set_close_after(),
             Drained::Malformed(e) => {
-                tracing::debug!(remote = %guard.info.remote_addr, "bad request body: {e}");
+                tracing::debug!(remote = %self.tracked.info.remote_addr, "bad request body: {e}");
                 // While the response is still held back it can be replaced,
                 // unless the handler already answered with an error itself.
-                if w.status().as_u16() < 400 && w.replace_with_error(e.status()) {
+                if self.w.status().as_u16() < 400 && self.w.replace_with_error(e.status()) {
                     tracing::debug!("replaced the handler's response with {}", e.status());
                 }
-                w.set_close_after();
+                self.w.set_close_after();
             }
         }
-        reader = body.reader;
-        let finished = w.finish().await;
-        request_slot.reclaim();
+        let finished = self.w.finish().await;
+        self.slot.reclaim();
         if finished.is_err() {
-            break Some(reader);
+            return Next::Close;
         }
-        if w.must_close() {
-            // Lingering protects our last response from a reset when the
-            // client may still be sending: we closed on our own initiative
-            // (shutdown, an unread body, an error), or bytes of a next
-            // request are already here. A client that asked to close and
-            // whose request was read to its end sends nothing more (RFC
-            // 9112 section 9.6), so the connection simply closes, as Go's
-            // and hyper's do.
-            let client_is_done =
-                facts.wants_close && matches!(drained, Drained::Clean) && reader.buf.is_empty();
-            if !client_is_done {
-                if let Some(writer) = w.conn_mut() {
-                    linger_close(&mut reader, writer).await;
-                }
-            }
-            break Some(reader);
+        if !self.w.must_close() {
+            return Next::KeepAlive;
         }
-    };
+        // Lingering protects our last response from a reset when the client
+        // may still be sending: we closed on our own initiative (shutdown,
+        // an unread body, an error), or bytes of a next request are already
+        // here. A client that asked to close and whose request was read to
+        // its end sends nothing more (RFC 9112 section 9.6), so the
+        // connection simply closes, as Go's and hyper's do.
+        let nothing_pending = self.reader().is_some_and(|r| r.buffered().is_empty());
+        if facts.wants_close && matches!(drained, Drained::Clean) && nothing_pending {
+            Next::Close
+        } else {
+            Next::CloseAndLinger
+        }
+    }
 
-    // The connection is done: its buffers serve the next one (Go: `putBufioReader`).
-    if let Some(reader) = reader_at_end {
-        recycle::put_conn_buffers(ConnBuffers {
-            read: reader.buf,
-            response: w.take_buffers(),
-            request_slot,
-        });
+    /// Answers a request whose head could not be read with Go's plain-text
+    /// error, then closes (Go: the error cases of `conn.serve`, server.go:1919).
+    async fn reject(&mut self, e: &WireError) {
+        tracing::debug!(remote = %self.tracked.info.remote_addr, "bad request: {e}");
+        if let Some(writer) = self.w.conn_mut() {
+            let _ = writer.write_all(error_response(e).as_bytes()).await;
+        }
+        self.close_write_and_wait().await;
+    }
+
+    /// Refuses an `Expect` other than `100-continue` with 417, then closes
+    /// (Go: `response.sendExpectationFailed`, server.go:2025).
+    async fn send_expectation_failed(&mut self) {
+        let request = &self.slot.request;
+        self.w.begin_response(&request.method, request.version, true);
+        self.w
+            .header()
+            .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        self.w.write_header(StatusCode::EXPECTATION_FAILED);
+        let _ = self.w.finish().await;
+        self.close_write_and_wait().await;
+    }
+
+    /// Closes politely: send FIN, then read and discard whatever the client
+    /// still sends for a short while, so the kernel does not answer those
+    /// bytes with a reset that could destroy our last response in flight
+    /// (Go: `conn.closeWriteAndWait`, server.go:1754).
+    async fn close_write_and_wait(&mut self) {
+        if let Some(writer) = self.w.conn_mut() {
+            writer.close_write().await;
+        }
+        if let Some(reader) = self.reader() {
+            reader.set_read_deadline(Some(Instant::now() + LINGER));
+            reader.discard_until_eof().await;
+        }
+    }
+}
+
+impl Drop for Conn<'_> {
+    /// The connection is done: its buffers serve the next one (Go:
+    /// `putBufioReader`, server.go:834, from `conn.close`). A reader that a
+    /// handler took away with the request's body is not recovered.
+    fn drop(&mut self) {
+        if let Some(body) = self.slot.request.body.take_conn() {
+            recycle::put_conn_buffers(ConnBuffers {
+                read: body.into_reader().into_buffer(),
+                response: self.w.take_buffers(),
+                request_slot: std::mem::take(&mut self.slot),
+            });
+        }
     }
 }
 
 /// Waits until the next request's first bytes are in the buffer. False
 /// when the connection should close instead: the client closed, the
 /// deadline passed, or the server is shutting down (then, after
-/// `shutdown_idle_grace`; Go: `closeIdleConns`).
+/// `shutdown_idle_grace`; Go: `closeIdleConns`, server.go:2834).
 async fn wait_for_bytes(
     reader: &mut ConnReader,
     phase: &mut watch::Receiver<Phase>,
     deadline: Option<Instant>,
     shutdown_idle_grace: Duration,
 ) -> bool {
-    reader.deadline = None;
+    reader.set_read_deadline(None);
     loop {
         let deadline = match *phase.borrow_and_update() {
             Phase::Serving => deadline,
@@ -281,11 +424,17 @@ async fn wait_for_bytes(
 /// Resolves when the server's phase has changed since `phase` last looked
 /// (true), or when the server is gone (false).
 ///
-/// It registers no waiter of its own: the task is already woken on every
-/// phase change by the watch that `serve_conn` keeps on the phase (to drop
-/// the connection on `close`), and on that wake-up this only has to look.
-/// Registering and dropping a second waiter on every keep-alive turn
-/// (`watch::Receiver::changed`) would cost more than the rest of the wait.
+/// A speed trick: it registers no waiter of its own. The task is already
+/// woken on every phase change by the watch that [`serve_conn`] keeps on
+/// the phase (to drop the connection on `close`), and on that wake-up this
+/// only has to look. Registering and dropping a second waiter on every
+/// keep-alive turn (`watch::Receiver::changed`) costs more than the rest of
+/// the wait. The invariant (some waiter in the same task is woken by every
+/// phase change) is checked by the test
+/// `shutdown_lets_the_in_flight_request_finish_and_closes_the_rest` in
+/// `tests/lifecycle.rs` and by
+/// `an_idle_connection_notices_shutdown_through_the_tasks_one_waiter` below:
+/// without it, an idle connection would never notice shutdown.
 fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> + '_ {
     std::future::poll_fn(move |_| match phase.has_changed() {
         Ok(false) => Poll::Pending,
@@ -311,8 +460,8 @@ async fn read_head(
 ) -> Result<bool, WireError> {
     let mut scan = HeadScan::default();
     loop {
-        if scan.worth_parsing(&reader.buf, limits.max_header_bytes)
-            && wire::parse_request_head_into(&mut reader.buf, limits, head)?
+        if scan.worth_parsing(reader.buffered(), limits.max_header_bytes)
+            && wire::parse_request_head_into(reader.buffer_mut(), limits, head)?
         {
             return Ok(true);
         }
@@ -323,95 +472,25 @@ async fn read_head(
     }
 }
 
-/// What the request's headers tell the server itself, beside what the
-/// handler reads.
-struct HeaderFacts {
-    framing: BodyFraming,
-    /// The client asked to close after this request (Go: `wantsClose`).
-    wants_close: bool,
-    expect: Expect,
-}
-
-/// The request's `Expect` header (its first value, as Go reads it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    None,
-    /// `100-continue`: answer `100 Continue` when the handler reads the body.
-    Continue,
-    /// Any other expectation: refused with 417.
-    Other,
-}
-
-/// Fills the connection's request from a parsed head (method, target,
-/// headers, then Host and URL, refilled in place) and returns the facts the
-/// server acts on itself (body framing, close, Expect).
-fn fill_request(request: &mut Request, head: &mut RequestHead) -> Result<HeaderFacts, WireError> {
-    // One walk over the headers notes those the server acts on itself (as
-    // hyper notes them while parsing), rather than one hashed lookup each.
-    let mut has_framing_headers = false;
-    let mut connection = ConnectionTokens::default();
-    let mut expect = Expect::None;
-    for (name, value) in &head.headers {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            has_framing_headers = true;
-        } else if name == CONNECTION {
-            connection.add(value);
-        } else if name == EXPECT && expect == Expect::None {
-            expect = if value.as_bytes().eq_ignore_ascii_case(b"100-continue") {
-                Expect::Continue
-            } else {
-                Expect::Other
-            };
-        }
-    }
-    // With neither header, a request has no body (RFC 9112 section 6.3).
-    let framing = if has_framing_headers {
-        wire::request_framing(head)?
-    } else {
-        BodyFraming::Empty
-    };
-    let facts = HeaderFacts {
-        framing,
-        wants_close: connection.close_requested(head.version),
-        expect,
-    };
-    let host_header = wire::host_of(head)?;
-    parse_request_target_into(&head.method, &head.target, &mut request.url)
-        .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
-    // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
-    request.host.clear();
-    if request.url.host.is_empty() {
-        request.host.push_str(host_header);
-    } else {
-        request.host.push_str(&request.url.host);
-    }
-    // The head's map and target become the request's; `RequestSlot::reclaim`
-    // hands them back, emptied, after the response.
-    request.method = head.method.clone();
-    request.version = head.version;
-    std::mem::swap(&mut request.target, &mut head.target);
-    std::mem::swap(&mut request.headers, &mut head.headers);
-    Ok(facts)
-}
-
 /// The words Go puts after the status for some errors
-/// (`400 Bad Request: missing required Host header`).
+/// (`400 Bad Request: missing required Host header`; Go: the `statusError`s
+/// of `readRequest`, server.go:1003-1025).
 fn go_reason(e: &WireError) -> Option<&'static str> {
     match e {
-        WireError::BadHost(why) if *why == "missing required Host header" => Some(why),
-        WireError::BadHost(why) if *why != "more than one Host header" => Some("malformed Host header"),
+        WireError::BadHost(HostError::Missing) => Some("missing required Host header"),
+        WireError::BadHost(HostError::Repeated) => None,
+        WireError::BadHost(HostError::NotAscii | HostError::Malformed) => Some("malformed Host header"),
         WireError::UnsupportedVersion => Some("unsupported protocol version"),
         _ => None,
     }
 }
 
-/// Writes the plain-text error response Go's `conn.serve` writes for a
-/// request it could not parse (no Date, `Connection: close`); then the
-/// connection closes.
-async fn respond_error(writer: &mut ConnWriter, e: &WireError) {
+/// The plain-text error response Go's `conn.serve` writes for a request it
+/// could not parse (no Date, `Connection: close`; server.go:1919-1955).
+fn error_response(e: &WireError) -> String {
     let status = e.status();
     let status_line = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
-    let response = match (e, go_reason(e)) {
+    match (e, go_reason(e)) {
         // Go words this one differently: the reason goes in the body only.
         (WireError::UnknownTransferCoding, _) => {
             format!("HTTP/1.1 {status_line}{ERROR_HEADERS}Unsupported transfer encoding")
@@ -420,31 +499,16 @@ async fn respond_error(writer: &mut ConnWriter, e: &WireError) {
             format!("HTTP/1.1 {status_line}: {reason}{ERROR_HEADERS}{status_line}: {reason}")
         }
         (_, None) => format!("HTTP/1.1 {status_line}{ERROR_HEADERS}{status_line}"),
-    };
-    let _ = writer.write_all(response.as_bytes()).await;
-}
-
-/// The headers of [`respond_error`]'s responses (Go: `errorHeaders`).
-const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
-
-/// Closes politely: send FIN, then read and discard whatever the client
-/// still sends for a short while, so the kernel does not answer those bytes
-/// with a reset that could destroy our last response in flight
-/// (Go: `closeWriteAndWait`).
-async fn linger_close(reader: &mut ConnReader, writer: &mut ConnWriter) {
-    let _ = writer.stream.shutdown().await;
-    reader.deadline = Some(Instant::now() + LINGER);
-    reader.buf.clear();
-    while let Ok(n) = reader.fill().await {
-        if n == 0 {
-            break;
-        }
-        reader.buf.clear();
     }
 }
 
+/// The headers of [`error_response`]'s responses (Go: `errorHeaders`,
+/// server.go:1875).
+const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
+
 /// Polls a future and turns a panic inside it into an `Err` (the part of
-/// `futures::FutureExt::catch_unwind` we need, written out).
+/// `futures::FutureExt::catch_unwind` we need, written out; Go: the
+/// `recover` deferred in `conn.serve`, server.go:1846).
 struct CatchUnwind<F>(F);
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {

@@ -3,14 +3,17 @@
 //!
 //! A connection is split once: [`ConnReader`] owns the read half and the
 //! read buffer (bytes of the next request may already be in it, which is how
-//! pipelining works), [`ConnWriter`] owns the write half. While a handler
-//! runs, the reader lives inside the request [`Body`](crate::Body), and the
-//! connection loop takes it back when the handler returns; the writer lives
-//! in the connection's one [`ResponseWriter`](crate::ResponseWriter) for
-//! the whole connection. This ownership replaces the mutex-guarded
-//! `bufio.Reader`/`Writer` pair of Go's `conn`.
+//! pipelining works), [`ConnWriter`] owns the write half. The reader lives
+//! in the connection's request [`Body`](crate::Body), which the connection
+//! re-aims at each request's body and reads the next head through; the
+//! writer lives in the connection's one
+//! [`ResponseWriter`](crate::ResponseWriter). This ownership replaces the
+//! mutex-guarded `bufio.Reader`/`Writer` pair of Go's `conn` (`connReader`,
+//! server.go:642; `conn.bufw`). Their fields are private: the deadlines,
+//! the buffer and the flag they share change only through the methods
+//! below, each named after the step it is.
 
-use crate::server::Phase;
+use crate::lifecycle::Phase;
 use crate::stream::{with_deadline, write_all_shared, READ_CHUNK};
 use bytes::BytesMut;
 use std::io::{self, IoSlice};
@@ -25,17 +28,17 @@ use tokio::time::Instant;
 /// The read side of a connection plus its buffer.
 #[derive(Debug)]
 pub(crate) struct ConnReader {
-    pub stream: OwnedReadHalf,
-    pub buf: BytesMut,
+    stream: OwnedReadHalf,
+    buf: BytesMut,
     /// Go's `ReadTimeout`: no byte of the current request may arrive after this.
-    pub deadline: Option<Instant>,
+    deadline: Option<Instant>,
     /// The response's write deadline, for the `100 Continue` written from
     /// this side (Go's `WriteTimeout` covers it too).
-    pub write_deadline: Option<Instant>,
+    write_deadline: Option<Instant>,
     /// Shared with the [`ConnWriter`]: true once the current response's
     /// head has gone out. A `100 Continue` must not follow a final head
-    /// (Go: `response.canWriteContinue`).
-    pub final_head_sent: Arc<AtomicBool>,
+    /// (Go: `response.canWriteContinue`, server.go:440).
+    final_head_sent: Arc<AtomicBool>,
 }
 
 impl ConnReader {
@@ -48,6 +51,34 @@ impl ConnReader {
             write_deadline: None,
             final_head_sent,
         }
+    }
+
+    /// The bytes read and not yet consumed: the rest of a head, a body, or
+    /// the start of a pipelined request.
+    pub fn buffered(&self) -> &BytesMut {
+        &self.buf
+    }
+
+    /// The buffer, for a parser or decoder to consume from.
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Gives the read buffer up, to the pool of a closed connection.
+    pub fn into_buffer(self) -> BytesMut {
+        self.buf
+    }
+
+    /// Sets the time after which a read fails with `TimedOut` (Go:
+    /// `SetReadDeadline`); `None` for no limit.
+    pub fn set_read_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Sets the deadline of the `100 Continue` written from this side
+    /// (the response's, Go: `SetWriteDeadline`).
+    pub fn set_write_deadline(&mut self, deadline: Option<Instant>) {
+        self.write_deadline = deadline;
     }
 
     /// True while an interim `100 Continue` may still be sent.
@@ -70,6 +101,31 @@ impl ConnReader {
         with_deadline(self.deadline, self.stream.read_buf(&mut self.buf)).await
     }
 
+    /// Reads and throws away what the peer sends until it closes or the
+    /// read deadline passes (the wait of Go's `closeWriteAndWait`).
+    pub async fn discard_until_eof(&mut self) {
+        self.buf.clear();
+        while let Ok(n) = self.fill().await {
+            if n == 0 {
+                break;
+            }
+            self.buf.clear();
+        }
+    }
+
+    /// Resolves when the peer has closed its side or the socket failed,
+    /// without taking a byte away from the next request (`MSG_PEEK`); never
+    /// while bytes of a next request are arriving.
+    pub async fn peer_gone(&self) {
+        let mut probe = [0u8; 1];
+        match self.stream.as_ref().peek(&mut probe).await {
+            // End-of-file, a reset or any other error: nobody to answer.
+            Ok(0) | Err(_) => {}
+            // The next request is coming: the client is still there.
+            Ok(_) => std::future::pending().await,
+        }
+    }
+
     /// Writes a few bytes on the connection from the reading side: this is
     /// how `100 Continue` goes out when a handler first reads the body
     /// (Go: `expectContinueReader`). The write half is busy in the
@@ -84,14 +140,14 @@ impl ConnReader {
 /// header map it reuses from response to response.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
-    pub stream: OwnedWriteHalf,
+    stream: OwnedWriteHalf,
     /// Go's `WriteTimeout`: the response must be written before this.
-    pub deadline: Option<Instant>,
+    deadline: Option<Instant>,
     /// See [`ConnReader::final_head_sent`].
-    pub final_head_sent: Arc<AtomicBool>,
+    final_head_sent: Arc<AtomicBool>,
     /// The server's phase: a response started while draining says
     /// `Connection: close`.
-    pub phase: watch::Receiver<Phase>,
+    phase: watch::Receiver<Phase>,
 }
 
 impl ConnWriter {
@@ -138,8 +194,29 @@ impl ConnWriter {
         with_deadline(self.deadline, write).await
     }
 
-    /// Starts the deadline for writing one response, if a timeout is set.
-    pub fn start_deadline(&mut self, timeout: Option<Duration>) {
+    /// Readies the writer for the response to a request whose head was
+    /// just read: its write deadline starts now, if a timeout is set (Go:
+    /// `readRequest` sets it there, server.go:984), and no final head has
+    /// gone out yet.
+    pub fn begin_response(&mut self, timeout: Option<Duration>) {
         self.deadline = timeout.map(|t| Instant::now() + t);
+        self.final_head_sent.store(false, Ordering::Relaxed);
+    }
+
+    /// The current response's write deadline.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Notes that the response's final head is going out: from now on no
+    /// `100 Continue` may be sent (RFC 9110 section 15.2).
+    pub fn mark_final_head_sent(&self) {
+        self.final_head_sent.store(true, Ordering::Relaxed);
+    }
+
+    /// Sends FIN: the peer reads the end of our responses, and may still
+    /// send (the first step of Go's `closeWriteAndWait`, server.go:1754).
+    pub async fn close_write(&mut self) {
+        let _ = self.stream.shutdown().await;
     }
 }

@@ -38,12 +38,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod body;
+mod config;
 mod conn;
 mod conn_header;
 mod conn_io;
 mod date;
 mod error;
 mod handler;
+mod lifecycle;
+mod listen;
 mod recycle;
 pub mod redirect;
 mod request;
@@ -55,14 +58,14 @@ pub mod url;
 pub mod wire;
 
 pub use body::{Body, BodyError};
+pub use config::Config;
 pub use conn::MAX_POST_HANDLER_READ_BYTES;
 pub use conn_header::{connection_tokens, ConnectionTokens};
 pub use error::Error;
 pub use handler::{error, handler_fn, not_found, BoxFuture, Handler, HandlerFunc, NotFound};
+pub use lifecycle::{ConnInfo, ConnState, ConnStateHook};
+pub use listen::{bind_listener, is_temporary_accept_error, set_conn_options, Listener};
 pub use redirect::redirect;
 pub use request::Request;
 pub use response::{ResponseWriter, BUFFER_SIZE};
-pub use server::{
-    bind_listener, is_temporary_accept_error, set_conn_options, Config, ConnInfo, ConnState, ConnStateHook,
-    Listener, Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START,
-};
+pub use server::{Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START};

@@ -29,13 +29,16 @@
 //! target) is dropped instead of kept, so that one odd request does not pin
 //! its memory for the life of the process. The pool is bounded too.
 
+use crate::conn_header::ConnectionTokens;
+use crate::lifecycle::lock;
 use crate::request::Request;
 use crate::stream::READ_CHUNK;
-use crate::url::Url;
-use crate::wire::RequestHead;
+use crate::url::{parse_request_target_into, Url};
+use crate::wire::{self, BodyFraming, RequestHead, WireError};
 use bytes::BytesMut;
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use http::HeaderMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 /// A header map with more room than this (entries) is not kept.
 const MAX_KEPT_HEADERS: usize = 64;
@@ -68,7 +71,84 @@ impl Default for RequestSlot {
     }
 }
 
+/// What the request's headers tell the server itself, beside what the
+/// handler reads.
+#[derive(Debug)]
+pub(crate) struct HeaderFacts {
+    pub framing: BodyFraming,
+    /// The client asked to close after this request (Go: `Request.wantsClose`,
+    /// request.go:1421).
+    pub wants_close: bool,
+    pub expect: Expect,
+}
+
+/// The request's `Expect` header (its first value, as Go reads it:
+/// `Request.expectsContinue`, request.go:1410).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    None,
+    /// `100-continue`: answer `100 Continue` when the handler reads the body.
+    Continue,
+    /// Any other expectation: refused with 417.
+    Other,
+}
+
 impl RequestSlot {
+    /// Fills the connection's request from the head just parsed into
+    /// `head` (method, target, headers, then Host and URL, refilled in
+    /// place) and returns the facts the server acts on itself (body
+    /// framing, close, Expect). The inverse of [`RequestSlot::reclaim`].
+    /// Go builds a new `Request` here (`readRequest`, request.go:1030).
+    pub fn fill(&mut self) -> Result<HeaderFacts, WireError> {
+        let RequestSlot { head, request } = self;
+        // One walk over the headers notes those the server acts on itself (as
+        // hyper notes them while parsing), rather than one hashed lookup each.
+        let mut has_framing_headers = false;
+        let mut connection = ConnectionTokens::default();
+        let mut expect = Expect::None;
+        for (name, value) in &head.headers {
+            if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+                has_framing_headers = true;
+            } else if name == CONNECTION {
+                connection.add(value);
+            } else if name == EXPECT && expect == Expect::None {
+                expect = if value.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+                    Expect::Continue
+                } else {
+                    Expect::Other
+                };
+            }
+        }
+        // With neither header, a request has no body (RFC 9112 section 6.3).
+        let framing = if has_framing_headers {
+            wire::request_framing(head)?
+        } else {
+            BodyFraming::Empty
+        };
+        let facts = HeaderFacts {
+            framing,
+            wants_close: connection.close_requested(head.version),
+            expect,
+        };
+        let host_header = wire::host_of(head)?;
+        parse_request_target_into(&head.method, &head.target, &mut request.url)
+            .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
+        // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
+        request.host.clear();
+        if request.url.host.is_empty() {
+            request.host.push_str(host_header);
+        } else {
+            request.host.push_str(&request.url.host);
+        }
+        // The head's map and target become the request's; `reclaim` hands
+        // them back, emptied, after the response.
+        request.method = head.method.clone();
+        request.version = head.version;
+        std::mem::swap(&mut request.target, &mut head.target);
+        std::mem::swap(&mut request.headers, &mut head.headers);
+        Ok(facts)
+    }
+
     /// Takes the header map and target of the request just answered back
     /// into `head`, emptied, for the parser to fill with the next head.
     /// What the handler replaced or made large is simply not kept.
@@ -154,7 +234,7 @@ pub(crate) struct ConnBuffers {
 /// The buffers for a new connection: a released connection's when the pool
 /// has some, new ones otherwise (Go: `newBufioReader`).
 pub(crate) fn take_conn_buffers() -> ConnBuffers {
-    let pooled = POOL.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    let pooled = lock(&POOL).pop();
     pooled.unwrap_or_else(|| ConnBuffers {
         read: BytesMut::with_capacity(READ_CHUNK),
         response: ResponseBuffers::default(),
@@ -173,7 +253,7 @@ pub(crate) fn put_conn_buffers(mut buffers: ConnBuffers) {
     buffers.read.clear();
     buffers.response.clear();
     buffers.request_slot.reclaim();
-    let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut pool = lock(&POOL);
     if pool.len() < MAX_POOLED {
         pool.push(buffers);
     }

@@ -23,7 +23,6 @@ use crate::wire::{encode_chunk, encode_last_chunk, write_response_head};
 use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use std::io::{self, Write as _};
-use std::sync::atomic::Ordering;
 
 /// Bytes of body held back before the head is committed (Go: the 2048-byte
 /// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`).
@@ -269,7 +268,7 @@ impl ResponseWriter {
         }
         if status == StatusCode::CONTINUE {
             // The handler said it itself: the body must not say it again.
-            conn.final_head_sent.store(true, Ordering::Relaxed);
+            conn.mark_final_head_sent();
         }
         let mut headers = self.headers.clone();
         headers.remove(CONTENT_LENGTH);
@@ -435,7 +434,7 @@ impl ResponseWriter {
         // `out` may already hold interim (1xx) heads: they go first.
         if !self.head_sent {
             let draining = conn.draining();
-            conn.final_head_sent.store(true, Ordering::Relaxed);
+            conn.mark_final_head_sent();
             // The held-back bytes are the sample Content-Type is sniffed from.
             let held = std::mem::take(&mut self.body_buf);
             self.serialize_head(done, draining, &held);
@@ -473,7 +472,7 @@ impl ResponseWriter {
         };
         if !self.head_sent {
             let draining = conn.draining();
-            conn.final_head_sent.store(true, Ordering::Relaxed);
+            conn.mark_final_head_sent();
             self.serialize_head(false, draining, data);
             self.head_sent = true;
         }

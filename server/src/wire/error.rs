@@ -27,11 +27,36 @@ pub enum WireError {
     /// A transfer coding we do not implement, such as `gzip` (501).
     UnknownTransferCoding,
     /// The Host header is missing (HTTP/1.1), repeated, or malformed (400).
-    BadHost(&'static str),
+    BadHost(HostError),
     /// The chunked body is malformed (400).
     BadChunk(&'static str),
     /// The connection closed before the body was complete.
     Truncated,
+}
+
+/// What is wrong with a request's Host (RFC 9112 section 3.2): each case
+/// is answered differently by Go's server, so it is a type, not a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostError {
+    /// An HTTP/1.1 request without Host.
+    Missing,
+    /// More than one Host field.
+    Repeated,
+    /// A Host value that is not ASCII.
+    NotAscii,
+    /// A Host value that is not an authority (`host[:port]`).
+    Malformed,
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostError::Missing => "missing required Host header",
+            HostError::Repeated => "more than one Host header",
+            HostError::NotAscii => "not ASCII",
+            HostError::Malformed => "malformed Host header",
+        })
+    }
 }
 
 impl WireError {

@@ -9,7 +9,7 @@
 //! only checks that each byte could appear somewhere in it.
 
 use super::head::RequestHead;
-use super::WireError;
+use super::{HostError, WireError};
 use http::header::HOST;
 use http::{Method, Version};
 
@@ -35,21 +35,23 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
     let mut hosts = head.headers.get_all(HOST).iter();
     let header = hosts.next();
     if hosts.next().is_some() {
-        return Err(WireError::BadHost("more than one Host header"));
+        return Err(WireError::BadHost(HostError::Repeated));
     }
     let header = match header {
         // Go (server.go readRequest) lets CONNECT go without Host: its
         // target carries the authority.
         None if head.version == Version::HTTP_11 && head.method != Method::CONNECT => {
-            return Err(WireError::BadHost("missing required Host header"))
+            return Err(WireError::BadHost(HostError::Missing))
         }
         None => "",
         Some(value) => {
-            let value = value.to_str().map_err(|_| WireError::BadHost("not ASCII"))?;
+            let value = value
+                .to_str()
+                .map_err(|_| WireError::BadHost(HostError::NotAscii))?;
             // An empty Host is what a client sends when the target URI has
             // no authority (RFC 9112 section 3.2), so it is valid.
             if !value.is_empty() && !is_valid_authority(value.as_bytes()) {
-                return Err(WireError::BadHost("malformed Host header"));
+                return Err(WireError::BadHost(HostError::Malformed));
             }
             value
         }

@@ -45,7 +45,7 @@ mod start_line;
 
 pub use body::{BodyDecoder, Decoded};
 pub use encode::{encode_chunk, encode_last_chunk, write_headers, write_request_head, write_response_head};
-pub use error::WireError;
+pub use error::{HostError, WireError};
 pub use framing::{request_framing, response_framing, BodyFraming};
 pub use head::{
     parse_request_head, parse_request_head_into, parse_response_head, Limits, RequestHead, ResponseHead,

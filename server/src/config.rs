@@ -1,0 +1,78 @@
+//! The server's settings, named as Go's `http.Server` fields are
+//! (Go: `type Server`, server.go:2590).
+
+use crate::lifecycle::ConnStateHook;
+use std::time::Duration;
+
+/// The server's settings, named as Go's `http.Server` fields are.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = server::Config {
+///     addr: "127.0.0.1:8010".into(),
+///     read_header_timeout: Some(Duration::from_secs(5)),
+///     ..server::Config::default()
+/// };
+/// assert_eq!(config.max_header_bytes, 1 << 20);
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    /// Where `listen_and_serve` listens (Go: `Addr`).
+    pub addr: String,
+    /// Time allowed to read a whole request, head and body (Go: `ReadTimeout`).
+    pub read_timeout: Option<Duration>,
+    /// Time allowed to read a request head (Go: `ReadHeaderTimeout`);
+    /// `read_timeout` when unset.
+    pub read_header_timeout: Option<Duration>,
+    /// Time allowed to write a response (Go: `WriteTimeout`).
+    pub write_timeout: Option<Duration>,
+    /// How long a keep-alive connection may wait for its next request
+    /// (Go: `IdleTimeout`); `read_timeout` when unset.
+    pub idle_timeout: Option<Duration>,
+    /// Largest request head (Go: `MaxHeaderBytes`, default 1 MiB).
+    pub max_header_bytes: usize,
+    /// Most header fields in one request head.
+    pub max_headers: usize,
+    /// TCP keep-alive period on accepted connections (Go: 15 s).
+    pub tcp_keepalive: Option<Duration>,
+    /// Set TCP_NODELAY on accepted connections (Go always does).
+    pub tcp_nodelay: bool,
+    /// Told of every connection-state change (Go: `ConnState`).
+    pub conn_state: Option<ConnStateHook>,
+    /// During a graceful shutdown, an idle keep-alive connection is closed
+    /// only after it stayed idle this long. Go closes it at once (zero),
+    /// which loses a request the client may already be sending; a few
+    /// hundred milliseconds avoids that (see gracehttp).
+    pub shutdown_idle_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: "127.0.0.1:8080".to_owned(),
+            read_timeout: None,
+            read_header_timeout: None,
+            write_timeout: None,
+            idle_timeout: None,
+            max_header_bytes: 1 << 20,
+            max_headers: 100,
+            tcp_keepalive: Some(Duration::from_secs(15)),
+            tcp_nodelay: true,
+            conn_state: None,
+            shutdown_idle_grace: Duration::ZERO,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("read_timeout", &self.read_timeout)
+            .field("read_header_timeout", &self.read_header_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .finish_non_exhaustive()
+    }
+}

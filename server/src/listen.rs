@@ -1,0 +1,122 @@
+//! Listening sockets and the options of accepted connections: what
+//! `Server::bind` and `Server::serve` need from the operating system, and
+//! what gracehttp reuses to make a listener it can hand to a new process.
+//!
+//! Go spreads this over its `net` package: `net.Listen` (dial.go:709) sets
+//! SO_REUSEADDR and the backlog, `newTCPConn` (tcpsock.go:220) sets
+//! TCP_NODELAY on every connection, `TCPListener.accept`
+//! (tcpsock_posix.go:141) sets TCP keep-alive, and `Errno.Temporary`
+//! (syscall/syscall_unix.go:134) tells `Server.Serve` which accept errors
+//! to retry. This module depends only on [`Config`].
+
+use crate::config::Config;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use tokio::net::{TcpListener, TcpStream};
+
+/// Something that accepts connections. `TcpListener` is one; tests use a
+/// scripted one that fails on cue to exercise the accept backoff.
+pub trait Listener: Send {
+    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+
+    /// The TCP socket that accepts, when there is one: when it already
+    /// carries the connection options, accepted connections inherit them and
+    /// the server need not set them one by one (see
+    /// [`Server::serve`](crate::Server::serve)). A wrapper around a
+    /// `TcpListener` should return it.
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        None
+    }
+}
+
+impl Listener for TcpListener {
+    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send {
+        TcpListener::accept(self)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        TcpListener::local_addr(self)
+    }
+    fn tcp_listener(&self) -> Option<&TcpListener> {
+        Some(self)
+    }
+}
+
+/// Makes a listening socket on `addr` as Go's `net.Listen` does on Linux
+/// (SO_REUSEADDR, so that a restarted server can bind while old
+/// connections linger in TIME_WAIT; a deep backlog; non-blocking;
+/// close-on-exec), with the options `config` gives connections set before
+/// `listen`, so that every accepted socket inherits them. A plain `std`
+/// listener, so that gracehttp can hand its descriptor to a new process;
+/// [`Server::bind`](crate::Server::bind) wraps it for tokio.
+pub fn bind_listener(addr: SocketAddr, config: &Config) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    set_conn_options(SockRef::from(&socket), config)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// The accept queue's length (what `TcpListener::bind` asks for too).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// True when `listener` carries every option the config sets on
+/// connections, so that connections accepted from it inherit them.
+pub(crate) fn has_conn_options(listener: SockRef<'_>, config: &Config) -> bool {
+    let nodelay_ok = !config.tcp_nodelay || listener.tcp_nodelay().unwrap_or(false);
+    let keepalive_ok = config.tcp_keepalive.is_none_or(|period| {
+        listener.keepalive().unwrap_or(false)
+            && listener.tcp_keepalive_time().is_ok_and(|t| t == period)
+            && listener.tcp_keepalive_interval().is_ok_and(|t| t == period)
+    });
+    nodelay_ok && keepalive_ok
+}
+
+/// Sets the socket options the config gives connections (TCP_NODELAY,
+/// keep-alive) on a connection (Go: `newTCPConn`, tcpsock.go:220, and
+/// `TCPListener.accept`, tcpsock_posix.go:141, on each accepted conn), or
+/// on a listening socket before it listens, for every accepted socket to
+/// inherit them: that is what [`Server::bind`](crate::Server::bind) does,
+/// and what a program that makes its own listening socket can do too.
+pub fn set_conn_options(socket: SockRef<'_>, config: &Config) -> io::Result<()> {
+    if config.tcp_nodelay {
+        socket.set_tcp_nodelay(true)?;
+    }
+    if let Some(period) = config.tcp_keepalive {
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(period)
+            .with_interval(period);
+        socket.set_tcp_keepalive(&keepalive)?;
+    }
+    Ok(())
+}
+
+/// Accept errors that say "try again later" rather than "this listener is
+/// broken" (Go: `ne.Temporary()` in `Server.Serve`, server.go:3077, which
+/// for a system error is `Errno.Temporary`, syscall/syscall_unix.go:134).
+/// Out of descriptors or memory, or a connection that died in the backlog,
+/// all pass with time.
+pub fn is_temporary_accept_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EMFILE
+                | libc::ENFILE
+                | libc::ENOBUFS
+                | libc::ENOMEM
+                | libc::ECONNABORTED
+                | libc::ECONNRESET
+                | libc::EINTR
+                | libc::EAGAIN
+                | libc::EPROTO
+                | libc::EPERM
+        )
+    ) || matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    )
+}
