@@ -38,6 +38,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod body;
+mod chunk_writer;
 mod config;
 mod conn;
 mod conn_header;

@@ -14,15 +14,14 @@
 //! `400 Bad Request` when it finds, after the handler, that the request
 //! body was malformed. See `conn.rs`.
 
-use crate::conn_header::ConnectionTokens;
+use crate::chunk_writer::{body_allowed_for_status, plan_head, write_head, HandlerHeaders, HeadInput};
 use crate::conn_io::ConnWriter;
-use crate::date;
 use crate::recycle::{self, ResponseBuffers};
 use crate::sniff::detect_content_type;
-use crate::wire::{encode_chunk, encode_last_chunk, write_response_head};
-use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
+use crate::wire::{encode_chunk, encode_chunk_size, encode_last_chunk, write_response_head};
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
-use std::io::{self, Write as _};
+use std::io;
 
 /// Bytes of body held back before the head is committed (Go: the 2048-byte
 /// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`).
@@ -479,7 +478,7 @@ impl ResponseWriter {
         let mut chunk_end: &[u8] = b"";
         if self.chunked {
             // The chunk-size line, then the data, then CRLF (RFC 9112 section 7.1).
-            let _ = write!(self.out, "{:x}\r\n", data.len());
+            encode_chunk_size(&mut self.out, data.len());
             chunk_end = b"\r\n";
         }
         let Sink::Conn(conn) = &mut self.sink else {
@@ -490,158 +489,50 @@ impl ResponseWriter {
         written
     }
 
-    /// Decides the framing and writes the head into `out`
-    /// (Go: `chunkWriter.writeHeader`). The headers the server adds (Date,
-    /// Content-Length, Transfer-Encoding, Connection) are written straight
-    /// after the handler's, without going through the header map.
-    /// `sample` is the first body bytes, for sniffing a Content-Type.
+    /// Decides the framing and writes the head into `out` (Go:
+    /// `chunkWriter.writeHeader`, server.go:1246; the decision is
+    /// [`plan_head`], in `chunk_writer.rs`). `sample` is the first body
+    /// bytes, for sniffing a Content-Type.
     fn serialize_head(&mut self, done: bool, draining: bool, sample: &[u8]) {
         let status = self.status();
-        let body_allowed = self.body_allowed();
-        let is_head = self.request.is_head;
-        let set = HandlerHeaders::note(&self.headers);
-
-        if body_allowed {
-            let sniff =
-                !sample.is_empty() && !set.content_type && !set.content_encoding && !set.transfer_encoding;
-            if sniff {
-                let sniffed = detect_content_type(sample);
-                self.headers
-                    .insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
-            }
-        } else {
-            // 1xx, 204 and 304 have no body, hence no framing headers
-            // (Go: `suppressedHeaders`; Transfer-Encoding goes below).
-            if set.content_length {
-                self.headers.remove(CONTENT_LENGTH);
-            }
-            if status == StatusCode::NOT_MODIFIED && set.content_type {
-                self.headers.remove(CONTENT_TYPE);
-            }
-            self.declared_len = None;
+        let plan = plan_head(&HeadInput {
+            status,
+            version: self.request.version,
+            is_head: self.request.is_head,
+            wants_10_keep_alive: self.request.wants_10_keep_alive,
+            set: HandlerHeaders::note(&self.headers),
+            declared_len: self.declared_len,
+            written: self.written,
+            done,
+            has_sample: !sample.is_empty(),
+            close_after: self.close_after,
+            draining,
+        });
+        if plan.sniff_content_type {
+            let sniffed = detect_content_type(sample);
+            self.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(sniffed));
         }
-
-        let (has_te, te_identity) = (set.transfer_encoding, set.te_identity);
-        if self.declared_len.is_some() && has_te && !te_identity {
+        if plan.conflicting_lengths {
             tracing::warn!("http: WriteHeader called with both Transfer-Encoding and a Content-Length");
+        }
+        if plan.drop_content_length {
             self.headers.remove(CONTENT_LENGTH);
-            self.declared_len = None;
         }
-
-        // The handler returned within the buffer: we know the length.
-        let mut computed_len = None;
-        if done && !has_te && body_allowed && self.declared_len.is_none() && (!is_head || self.written > 0) {
-            self.declared_len = Some(self.written);
-            computed_len = Some(self.written);
+        if plan.drop_content_type {
+            self.headers.remove(CONTENT_TYPE);
         }
-
-        // Framing of the body. The handler's Transfer-Encoding is never sent
-        // as it is: we write our own below when the body is chunked.
-        if has_te {
+        if plan.drop_transfer_encoding {
             self.headers.remove(TRANSFER_ENCODING);
         }
-        let mut chunked = false;
-        if is_head || !body_allowed || self.declared_len.is_some() {
-            // No body, or its length is known: no transfer coding.
-        } else if self.request.version == Version::HTTP_11 && !te_identity {
-            chunked = true;
-        } else {
-            // HTTP/1.0 has no chunking, and `identity` asks for none: the
-            // end of the body is the close of the connection.
-            self.close_after = true;
+        if plan.drop_connection {
+            self.headers.remove(CONNECTION);
         }
-        self.chunked = chunked;
-
-        // Keep-alive or close (Go: `wants10KeepAlive`, `closeAfterReply`).
-        let handler_connection = set.connection_tokens;
-        let mut keep_alive_10 = false;
-        if self.request.wants_10_keep_alive && (is_head || self.declared_len.is_some() || !body_allowed) {
-            keep_alive_10 = !set.connection;
-        } else if self.request.version == Version::HTTP_10 {
-            self.close_after = true;
-        }
-        if handler_connection.close || draining {
-            self.close_after = true;
-        }
-        let mut say_close = false;
-        if self.close_after && !handler_connection.close {
-            if set.connection {
-                self.headers.remove(CONNECTION);
-            }
-            say_close = self.request.version == Version::HTTP_11;
-            keep_alive_10 = false;
-        }
-
-        write_response_head(&mut self.out, self.request.version, status, &self.headers);
-        if !set.date {
-            self.out.extend_from_slice(b"Date: ");
-            self.out.extend_from_slice(date::now().as_bytes());
-            self.out.extend_from_slice(b"\r\n");
-        }
-        if let Some(len) = computed_len {
-            self.out.extend_from_slice(b"Content-Length: ");
-            self.out.extend_from_slice(itoa(len, &mut [0; 20]));
-            self.out.extend_from_slice(b"\r\n");
-        }
-        if chunked {
-            self.out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-        }
-        if say_close {
-            self.out.extend_from_slice(b"Connection: close\r\n");
-        } else if keep_alive_10 {
-            self.out.extend_from_slice(b"Connection: keep-alive\r\n");
-        }
-        self.out.extend_from_slice(b"\r\n");
+        self.declared_len = plan.declared_len;
+        self.chunked = plan.chunked;
+        self.close_after = plan.close_after;
+        write_head(&mut self.out, self.request.version, status, &self.headers, &plan);
     }
-}
-
-/// Which of the headers that shape the response's framing the handler set,
-/// noted in one walk over its header map (hyper does the same) rather than
-/// one hashed lookup per question in `serialize_head`.
-#[derive(Debug, Default)]
-struct HandlerHeaders {
-    content_type: bool,
-    content_encoding: bool,
-    content_length: bool,
-    transfer_encoding: bool,
-    /// The first Transfer-Encoding value is `identity`.
-    te_identity: bool,
-    connection: bool,
-    /// The options of every Connection value.
-    connection_tokens: ConnectionTokens,
-    date: bool,
-}
-
-impl HandlerHeaders {
-    fn note(headers: &HeaderMap) -> Self {
-        let mut set = HandlerHeaders::default();
-        for (name, value) in headers {
-            if name == CONTENT_TYPE {
-                set.content_type = true;
-            } else if name == CONTENT_ENCODING {
-                set.content_encoding = true;
-            } else if name == CONTENT_LENGTH {
-                set.content_length = true;
-            } else if name == TRANSFER_ENCODING {
-                if !set.transfer_encoding {
-                    set.te_identity = value.as_bytes().eq_ignore_ascii_case(b"identity");
-                }
-                set.transfer_encoding = true;
-            } else if name == CONNECTION {
-                set.connection = true;
-                set.connection_tokens.add(value);
-            } else if name == DATE {
-                set.date = true;
-            }
-        }
-        set
-    }
-}
-
-/// 1xx, 204 and 304 responses never have a body (Go: `bodyAllowedForStatus`).
-fn body_allowed_for_status(status: StatusCode) -> bool {
-    let code = status.as_u16();
-    !((100..200).contains(&code) || code == 204 || code == 304)
 }
 
 /// A Content-Length value: 1*DIGIT that fits in a u64.
@@ -653,29 +544,9 @@ fn parse_content_length(value: &HeaderValue) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-/// Formats `n` in decimal into `buf`, returning the digits.
-fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn itoa_formats_decimal() {
-        assert_eq!(itoa(0, &mut [0; 20]), b"0");
-        assert_eq!(itoa(13, &mut [0; 20]), b"13");
-        assert_eq!(itoa(u64::MAX, &mut [0; 20]), u64::MAX.to_string().as_bytes());
-    }
 
     #[tokio::test]
     async fn recorder_shows_status_headers_and_body_as_written() {

@@ -64,19 +64,20 @@ pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    write_hex(out, data.len());
-    out.extend_from_slice(b"\r\n");
+    encode_chunk_size(out, data.len());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
 
-/// Appends `n` in lower-case hex without leading zeros, without going
-/// through `format!` (this runs once per chunk of every streamed response).
-fn write_hex(out: &mut Vec<u8>, n: usize) {
+/// Appends a chunk-size line: `n` in lower-case hex without leading zeros,
+/// then CRLF, without going through `format!` (this runs once per chunk of
+/// every streamed response).
+pub fn encode_chunk_size(out: &mut Vec<u8>, n: usize) {
     let digits = (usize::BITS - n.leading_zeros()).div_ceil(4).max(1);
     for shift in (0..digits).rev() {
         out.push(b"0123456789abcdef"[(n >> (shift * 4)) & 0xf]);
     }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends the last chunk, the trailer fields and the final CRLF.

@@ -44,7 +44,10 @@ mod host;
 mod start_line;
 
 pub use body::{BodyDecoder, Decoded};
-pub use encode::{encode_chunk, encode_last_chunk, write_headers, write_request_head, write_response_head};
+pub use encode::{
+    encode_chunk, encode_chunk_size, encode_last_chunk, write_headers, write_request_head,
+    write_response_head,
+};
 pub use error::{HostError, WireError};
 pub use framing::{request_framing, response_framing, BodyFraming};
 pub use head::{
