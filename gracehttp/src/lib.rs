@@ -20,7 +20,8 @@
 //!
 //! The modules, in the order a restart meets them:
 //! [`grace`] (the builder), `lifecycle` (one process's life in three
-//! steps: start, supervise, drain), `signals` (the handlers), `listener`
+//! steps: start, supervise, drain), `signals` (the handlers, and the
+//! mask that covers a new process until they exist), `listener`
 //! (bind, or the inherited socket), `spawn` (fork and exec,
 //! async-signal-safe), `restart` (waiting for readiness), [`inherit`] (the
 //! child's side of the systemd convention), [`pidfile`], [`notify`]

@@ -85,9 +85,9 @@ pub(crate) async fn serve(
         Some(target) => target,
         None => ExecTarget::capture().map_err(Error::Setup)?,
     };
-    // Handlers first: a SIGUSR2 that arrived before them would kill us
-    // (its default action), and our parent may signal as soon as it
-    // reads our pid.
+    // Handlers first, before anything that takes time: until they exist a
+    // signal either waits, blocked (when a restart started us, see
+    // `signals.rs`), or kills us (its default action).
     let mut signals = Signals::install().map_err(Error::Setup)?;
     let mut running = start(&settings, inherited, handler).await?;
     let end = supervise(&settings, &target, &mut running, &mut signals).await;
