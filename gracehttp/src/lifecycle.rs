@@ -14,7 +14,7 @@
 //!    child's `Ready` the same way).
 //! 3. [`drain`]: stop accepting, finish what is in flight, let idle
 //!    keep-alive connections send the request already on its way, and
-//!    report (Go: `Server.Shutdown`; the idle grace is ours, see
+//!    report (Go: `Server.Shutdown`, server.go:2782; the idle grace is ours, see
 //!    `notes/gracehttp.md`).
 //!
 //! [`serve`] runs the three in order; `GraceServer::serve_inherited` calls it.

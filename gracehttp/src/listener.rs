@@ -13,7 +13,8 @@ use tokio::sync::oneshot;
 
 use crate::error::Error;
 
-/// Binds `config.addr` with `server::bind_listener` (Go's `net.Listen`:
+/// Binds `config.addr` with `server::bind_listener` (Go's `net.Listen`,
+/// net/dial.go:709, which every Go restarter calls at a first start:
 /// SO_REUSEADDR, so that a restart of the whole service need not wait for
 /// TIME_WAIT). The connection options are set on the listening socket, so
 /// accepted connections inherit them, in this process and in the ones that

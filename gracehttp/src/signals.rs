@@ -93,7 +93,11 @@ pub(crate) struct HandoverMask {
 impl HandoverMask {
     /// Blocks the handled signals in the calling thread, which is about to
     /// fork: the child is born with them blocked, so that not even the
-    /// moments between `fork` and its own `sigprocmask` are exposed. The
+    /// moments between `fork` and its own `sigprocmask` are exposed. Go's
+    /// `syscall.ForkExec` blocks every signal across its fork for the same
+    /// reason (`syscall_runtime_BeforeFork`, runtime/proc.go:3983;
+    /// golang/go#18600), but gives the child its old mask back before the
+    /// exec: that is where we differ, keeping these three blocked through it. The
     /// parent's mask comes back with [`HandoverMask::restore`]; meanwhile a
     /// signal to the parent waits a few microseconds, or goes to another
     /// of its threads.

@@ -11,8 +11,10 @@
 //! knows before the fork), moves two descriptors into place, marks every
 //! other descriptor close-on-exec and calls `execve`.
 //!
-//! Go's `syscall.ForkExec` (used by every Go restarter) does the same
-//! dance in its runtime; std's `Command` does too, but its environment is
+//! Go's `syscall.ForkExec` (syscall/exec_unix.go:249, used by every Go
+//! restarter: gohttp's gracehttp, facebookgo/grace, tableflip through
+//! `os.StartProcess`) does the same dance in its runtime, the child's part
+//! being `forkAndExecInChild1` (syscall/exec_linux.go:150); std's `Command` does too, but its environment is
 //! fixed before the fork, so it cannot carry `LISTEN_PID`.
 
 use crate::inherit::{LISTEN_FDNAMES, LISTEN_FDS, LISTEN_FDS_START, LISTEN_PID, READY_FD};
@@ -50,7 +52,7 @@ impl ExecTarget {
     /// This process's executable, arguments and working directory, now.
     ///
     /// The path is `argv[0]` made absolute, as facebookgo/grace does with
-    /// `LookPath`: against the working directory when it contains a `/`,
+    /// `exec.LookPath` (os/exec/lp_unix.go:40): against the working directory when it contains a `/`,
     /// else searched in `PATH`. It is not resolved further, so a deploy
     /// that switches a symlink (`current -> releases/v2`) is followed at the
     /// next restart. `current_exe()` (the file actually running, symlinks

@@ -9,7 +9,8 @@ use std::fmt;
 
 impl Url {
     /// A URL with just a path and a query, as the mux builds its redirects
-    /// (Go: `&url.URL{Path: path, RawQuery: query}`).
+    /// (Go: `&url.URL{Path: path, RawQuery: query}` in `redirectToPathSlash`,
+    /// server.go:2371).
     pub fn from_path(path: impl Into<UrlPath>, raw_query: &str) -> Url {
         Url {
             path: path.into(),
