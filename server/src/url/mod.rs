@@ -34,11 +34,13 @@
 //! ## The files, in the order they build on each other
 //!
 //! Go keeps all of this in one file, `net/url/url.go`; here it is split
-//! where its phases meet, and each file uses only the ones above it:
+//! where its phases meet. The types come first (`mod.rs`, `path.rs`);
+//! after them each file uses only the ones above it, and each function
+//! names the line of Go it mirrors:
 //!
 //! | file | what | Go (`net/url/url.go`) |
 //! |---|---|---|
-//! | `mod.rs` | [`Url`], [`UrlError`] | `URL` (line 359), `Error`, `EscapeError` |
+//! | `mod.rs` | [`Url`], [`UrlError`] | `URL` (url.go:359), `Error`, `EscapeError` |
 //! | `path.rs` | [`UrlPath`], the decoded path as bytes | `URL.Path` |
 //! | `escape.rs` | `%XX` both ways, per part of a URL | `shouldEscape`, `unescape`, `escape`, `validEncoded` |
 //! | `parse.rs` | text to [`Url`] | `ParseRequestURI`, `Parse`, `parse`, `parseAuthority`, `parseHost`, `setPath` |
