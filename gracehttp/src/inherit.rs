@@ -120,7 +120,10 @@ fn take_listener(fd: RawFd) -> Result<std::net::TcpListener, Error> {
     }
     // The blocking mode lives in the open file description, which the old
     // process shares with us: it is already non-blocking (tokio made it
-    // so) and we leave it alone. Only a blocking socket, as systemd passes
+    // so) and we leave it alone. (Go's `TCPListener.File`, net/tcpsock.go:331,
+    // used by gohttp's gracehttp and facebookgo/grace to pass the socket,
+    // switched it to blocking and could leave the old process stuck in
+    // accept: golang/go#29277.) Only a blocking socket, as systemd passes
     // by default, gets O_NONBLOCK, because tokio needs it.
     let flags = fcntl(owned.as_fd(), FcntlArg::F_GETFL)
         .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;

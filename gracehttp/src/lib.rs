@@ -19,9 +19,12 @@
 //! request (every Go restarter we measured loses those).
 //!
 //! The modules, in the order a restart meets them:
-//! [`grace`] (the supervising loop and the builder), `spawn` (fork and
-//! exec, async-signal-safe), `restart` (waiting for readiness), [`inherit`]
-//! (the child's side of the systemd convention), [`pidfile`], [`notify`]
+//! [`grace`] (the builder), `lifecycle` (one process's life in three
+//! steps: start, supervise, drain), `signals` (the handlers, and the
+//! mask that covers a new process until they exist), `listener`
+//! (bind, or the inherited socket), `spawn` (fork and exec,
+//! async-signal-safe), `restart` (waiting for readiness), [`inherit`] (the
+//! child's side of the systemd convention), [`pidfile`], [`notify`]
 //! (`sd_notify`: `READY=1`, `MAINPID`, so systemd follows the handover),
 //! `hooks` (iris-style supervisor hooks).
 //!
@@ -43,9 +46,12 @@ mod error;
 pub mod grace;
 mod hooks;
 pub mod inherit;
+mod lifecycle;
+mod listener;
 pub mod notify;
 pub mod pidfile;
 mod restart;
+mod signals;
 mod spawn;
 
 pub use error::{Error, RestartError};

@@ -3,6 +3,8 @@
 //! Rewritten atomically (write a temporary file beside it, then rename
 //! over it) by each new process once it is ready, so a reader such as
 //! `kill -USR2 $(cat app.pid)` never sees a half-written or empty file.
+//! The idea is cloudflare/tableflip's (`writePIDFile`, a temporary file
+//! renamed over the old one).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -6,6 +6,16 @@
 //! already accepting on the shared socket lets the parent stop. A child
 //! that crashes at start (bad config, a broken deploy) or hangs is killed
 //! and reaped, the parent logs why, and the service never goes dark.
+//!
+//! Which idea comes from where: the readiness pipe and the timeout are
+//! cloudflare/tableflip's (`Upgrader.Upgrade` waits for the child's
+//! `Ready`, or its exit, over a pipe). facebookgo/grace has the new
+//! process stop the old one with SIGTERM once it serves (`app.run`), which
+//! is readiness too (a child that dies first never sends it, and the old
+//! process goes on serving), though no timeout bounds a child that hangs
+//! at start. gohttp's gracehttp (after
+//! tabalt/gracehttp's `startNewProcess`) closes the old listener as soon
+//! as `syscall.ForkExec` returns, before the child has done anything.
 
 use crate::error::RestartError;
 use crate::spawn::{spawn, ExecTarget};

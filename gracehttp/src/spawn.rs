@@ -11,11 +11,14 @@
 //! knows before the fork), moves two descriptors into place, marks every
 //! other descriptor close-on-exec and calls `execve`.
 //!
-//! Go's `syscall.ForkExec` (used by every Go restarter) does the same
-//! dance in its runtime; std's `Command` does too, but its environment is
+//! Go's `syscall.ForkExec` (syscall/exec_unix.go:249, used by every Go
+//! restarter: gohttp's gracehttp, facebookgo/grace, tableflip through
+//! `os.StartProcess`) does the same dance in its runtime, the child's part
+//! being `forkAndExecInChild1` (syscall/exec_linux.go:150); std's `Command` does too, but its environment is
 //! fixed before the fork, so it cannot carry `LISTEN_PID`.
 
 use crate::inherit::{LISTEN_FDNAMES, LISTEN_FDS, LISTEN_FDS_START, LISTEN_PID, READY_FD};
+use crate::signals::HandoverMask;
 use nix::fcntl::{fcntl, FcntlArg};
 use nix::libc;
 use std::ffi::{CString, OsString};
@@ -49,7 +52,7 @@ impl ExecTarget {
     /// This process's executable, arguments and working directory, now.
     ///
     /// The path is `argv[0]` made absolute, as facebookgo/grace does with
-    /// `LookPath`: against the working directory when it contains a `/`,
+    /// `exec.LookPath` (os/exec/lp_unix.go:40): against the working directory when it contains a `/`,
     /// else searched in `PATH`. It is not resolved further, so a deploy
     /// that switches a symlink (`current -> releases/v2`) is followed at the
     /// next restart. `current_exe()` (the file actually running, symlinks
@@ -100,6 +103,8 @@ struct Prepared {
     pid_slot: Box<[u8; 32]>,
     listener: OwnedFd,
     ready: OwnedFd,
+    /// The signal mask the new program starts with.
+    signal_mask: libc::sigset_t,
     /// Highest descriptor to mark close-on-exec if `close_range` is missing.
     max_fd: RawFd,
 }
@@ -169,6 +174,7 @@ impl Prepared {
             pid_slot,
             listener: dup_high(listener)?,
             ready: dup_high(ready.as_fd())?,
+            signal_mask: HandoverMask::for_new_program(),
             max_fd,
         })
     }
@@ -183,20 +189,26 @@ impl Prepared {
 /// the parent before returning, so nothing accumulates per restart.
 pub(crate) fn spawn(target: &ExecTarget, listener: BorrowedFd<'_>, ready: OwnedFd) -> io::Result<i32> {
     let mut prepared = Prepared::new(target, listener, ready)?;
+    // The child is born with our signals blocked and keeps them blocked
+    // through the exec, until its handlers exist (see `signals.rs`).
+    let mask = HandoverMask::block()?;
     // SAFETY: fork is sound to call; what makes it delicate is the child,
     // which runs only `exec_child`, itself limited to async-signal-safe
     // system calls on memory prepared above.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(io::Error::last_os_error());
+        let error = io::Error::last_os_error();
+        mask.restore();
+        return Err(error);
     }
     if pid == 0 {
         // SAFETY: we are the child of a fork, and `prepared` holds valid,
         // NUL-terminated strings and pointer arrays.
         unsafe { exec_child(&mut prepared) }
     }
-    // Parent: `prepared` drops here, closing our copies of the moved
-    // descriptors. The child has its own.
+    // Parent: our own mask back, and `prepared` drops here, closing our
+    // copies of the moved descriptors. The child has its own.
+    mask.restore();
     drop(prepared);
     Ok(pid)
 }
@@ -215,12 +227,12 @@ unsafe fn exec_child(p: &mut Prepared) -> ! {
     // system call on descriptors and NUL-terminated buffers prepared
     // before the fork.
     unsafe {
-        // Start the new program with no blocked signals and the default
-        // SIGPIPE, as std's Command does (Rust ignores SIGPIPE at start,
-        // and an ignored disposition survives exec).
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        // Start the new program with exactly our signals blocked (it
+        // unblocks them once its handlers exist; any other block this
+        // thread had is not passed on) and the default SIGPIPE, as std's
+        // Command does (Rust ignores SIGPIPE at start, and an ignored
+        // disposition survives exec).
+        libc::sigprocmask(libc::SIG_SETMASK, &p.signal_mask, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
 
         // The two descriptors meant for the child. dup2 gives the new

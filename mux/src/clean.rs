@@ -1,4 +1,4 @@
-//! The canonical form of a request path (Go: `cleanPath` in server.go).
+//! The canonical form of a request path (Go: `cleanPath`, server.go:2314).
 //!
 //! The mux redirects any path that is not canonical (`//x`, `/a/../b`,
 //! `/a/./b`, a trailing `/..`) to its canonical form. Almost every request
@@ -8,7 +8,8 @@
 use server::redirect::clean_bytes;
 use std::borrow::Cow;
 
-/// Go: `cleanPath`: a leading `/`, then `path.Clean`, with a trailing
+/// Go: `cleanPath`, server.go:2314: a leading `/`, then `path.Clean`
+/// (path/path.go:70), with a trailing
 /// slash kept; `""` becomes `/`.
 ///
 /// ```

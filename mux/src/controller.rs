@@ -33,7 +33,7 @@
 //! `Err(Jump::Redirect { .. })` (with `?` if it likes); the `after` hook
 //! is skipped, as in gohttp, and the redirect is the whole response:
 //! text that `before` buffered is dropped, so the client sees Go's
-//! redirect body exactly.
+//! redirect body exactly (Go: `http.Redirect`, server.go:2169).
 //!
 //! The router is an ordinary [`Handler`]: mount it on a
 //! [`ServeMux`](crate::ServeMux) like any other.

@@ -1,5 +1,5 @@
-//! The request host without its port (Go: `stripHostPort` in server.go,
-//! which calls `net.SplitHostPort`).
+//! The request host without its port (Go: `stripHostPort`, server.go:2336,
+//! which calls `net.SplitHostPort`, net/ipsock.go:164).
 //!
 //! Go strips the port only when `SplitHostPort` succeeds, and keeps the
 //! host whole otherwise. That gives some surprising answers that the mux
@@ -8,7 +8,7 @@
 //! checked); `a:b:c` stays `a:b:c` (too many colons). Both functions
 //! return slices of their input: nothing is allocated.
 
-/// Go: `stripHostPort`: `host` without a trailing `:port`, unchanged when
+/// Go: `stripHostPort`, server.go:2336: `host` without a trailing `:port`, unchanged when
 /// it has no colon or does not split.
 ///
 /// ```
@@ -28,7 +28,7 @@ pub fn strip_host_port(host: &str) -> &str {
     }
 }
 
-/// Go: `net.SplitHostPort`: splits `host:port`, `[host]:port` or
+/// Go: `net.SplitHostPort`, net/ipsock.go:164: splits `host:port`, `[host]:port` or
 /// `[host%zone]:port` into host and port; `None` where Go returns an error
 /// (no port, too many colons, misplaced brackets).
 pub fn split_host_port(hostport: &str) -> Option<(&str, &str)> {

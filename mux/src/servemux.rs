@@ -1,9 +1,10 @@
 //! Go 1.19's `http.ServeMux`, request for request.
 //!
 //! Go keeps one map of every pattern (`m`) and a list of the patterns that
-//! end in `/`, longest first (`es`). To route a request it matches the
-//! string `host + path` and then `path` against them: an exact entry wins,
-//! else the longest subtree prefix. Building `host + path` costs Go an
+//! end in `/`, longest first (`es`; both fields of `ServeMux`,
+//! server.go:2293). To route a request it matches the string `host + path`
+//! and then `path` against them: an exact entry wins, else the longest
+//! subtree prefix. Building `host + path` costs Go an
 //! allocation per request. We keep the same two structures, but one pair
 //! per host: a pattern is stored under the part before its first `/` (empty
 //! for the generic patterns `/...`, `example.com` for `example.com/...`).
@@ -14,7 +15,7 @@
 //! request whose host holds a `/` is still answered as Go would, by
 //! building the string: see [`split_joined`].)
 //!
-//! The decisions, in Go's order (`ServeMux.Handler`):
+//! The decisions, in Go's order (`ServeMux.Handler`, server.go:2423):
 //! 1. CONNECT: no cleaning and no port stripping; only the `/tree` ->
 //!    `/tree/` redirect, decided on the URL's own host (`r.URL.Host`).
 //! 2. Others: strip the port from the host, clean the path; if `/tree` has
@@ -36,7 +37,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-/// A registered pattern and its handler (Go: `muxEntry`).
+/// A registered pattern and its handler (Go: `muxEntry`, server.go:2300).
 struct Entry {
     pattern: Box<str>,
     handler: Arc<dyn Handler>,
@@ -60,13 +61,14 @@ impl Table {
         self.all.insert(rest.into(), index);
         if let Some(root) = rest.strip_suffix(b"/") {
             self.roots.insert(root.into(), index);
-            // Go: appendSorted: before the first shorter pattern.
+            // Go: `appendSorted`, server.go:2520: before the first shorter pattern.
             let at = self.subtrees.partition_point(|(p, _)| p.len() >= rest.len());
             self.subtrees.insert(at, (rest.into(), index));
         }
     }
 
-    /// Go: `match`: the exact pattern, else the longest subtree prefix.
+    /// Go: `ServeMux.match`, server.go:2350: the exact pattern, else the
+    /// longest subtree prefix.
     fn find(&self, rest: &[u8]) -> Option<usize> {
         if let Some(&index) = self.all.get(rest) {
             return Some(index);
@@ -74,7 +76,7 @@ impl Table {
         self.longest_subtree(rest)
     }
 
-    /// Go: the loop over `es` in `match`.
+    /// Go: the loop over `es` in `match`, server.go:2359.
     fn longest_subtree(&self, rest: &[u8]) -> Option<usize> {
         self.subtrees
             .iter()
@@ -122,8 +124,8 @@ pub struct ServeMux {
     entries: Vec<Entry>,
     /// Patterns starting with `/`.
     generic: Table,
-    /// Patterns starting with a host, by host part (Go: `hosts` is
-    /// `!self.hosts.is_empty()`).
+    /// Patterns starting with a host, by host part (Go: `hosts`,
+    /// server.go:2297, is `!self.hosts.is_empty()`).
     hosts: HashMap<Box<[u8]>, Table, FxBuildHasher>,
 }
 
@@ -133,9 +135,10 @@ pub enum Route<'m> {
     /// A registered pattern matched: call its handler.
     Handler(&'m Arc<dyn Handler>),
     /// Answer `301 Moved Permanently` to this location (Go:
-    /// `RedirectHandler(url, 301)`).
+    /// `RedirectHandler(url, 301)`, server.go:2254).
     Redirect(String),
-    /// No pattern matched: `404 page not found` (Go: `NotFoundHandler`).
+    /// No pattern matched: `404 page not found` (Go: `NotFoundHandler`,
+    /// server.go:2130).
     NotFound,
 }
 
@@ -189,12 +192,12 @@ fn split_joined<'a>(host: &'a [u8], path: &'a [u8]) -> (Cow<'a, [u8]>, Cow<'a, [
 }
 
 impl ServeMux {
-    /// An empty mux (Go: `http.NewServeMux`).
+    /// An empty mux (Go: `http.NewServeMux`, server.go:2306).
     pub fn new() -> ServeMux {
         ServeMux::default()
     }
 
-    /// Registers `handler` for `pattern` (Go: `ServeMux.Handle`).
+    /// Registers `handler` for `pattern` (Go: `ServeMux.Handle`, server.go:2492).
     ///
     /// Refuses an empty pattern and a pattern registered before, with an
     /// [`Error`] whose text is Go's panic message. Any other string is
@@ -231,7 +234,7 @@ impl ServeMux {
     }
 
     /// Chooses what answers `r`, and the pattern that decided it (Go:
-    /// `ServeMux.Handler`): the matched pattern; for the mux's own
+    /// `ServeMux.Handler`, server.go:2423): the matched pattern; for the mux's own
     /// redirects, the pattern that will match after the redirect; `""` for
     /// not found. Allocates nothing unless it answers with a redirect.
     pub fn handler<'m>(&'m self, r: &Request) -> (Route<'m>, &'m str) {
@@ -281,7 +284,7 @@ impl ServeMux {
         };
         let generic_exact = generic.all.get(path).copied();
         let host_exact = for_host.and_then(|t| t.all.get(path).copied());
-        // Go: shouldRedirectRLocked.
+        // Go: `shouldRedirectRLocked`, server.go:2386.
         if generic_exact.is_none() && host_exact.is_none() && path.last() != Some(&b'/') {
             let root = generic
                 .roots
@@ -294,7 +297,7 @@ impl ServeMux {
                 return Some((Route::Redirect(location), new_path));
             }
         }
-        // Go: handler: host-specific first, then generic.
+        // Go: `ServeMux.handler`, server.go:2459: host-specific first, then generic.
         let found = for_host
             .and_then(|t| host_exact.or_else(|| t.longest_subtree(path)))
             .or_else(|| generic_exact.or_else(|| generic.longest_subtree(path)));
@@ -304,7 +307,8 @@ impl ServeMux {
         })
     }
 
-    /// Go: `ServeMux.handler`: host-specific patterns first, then generic.
+    /// Go: `ServeMux.handler`, server.go:2459: host-specific patterns first,
+    /// then generic.
     fn route<'m>(&'m self, host: &[u8], path: &[u8]) -> (Route<'m>, &'m str) {
         let mut found = None;
         if !self.hosts.is_empty() {
@@ -327,7 +331,7 @@ impl ServeMux {
         }
     }
 
-    /// Go: `match(host + path)`.
+    /// Go: `mux.match(host + path)`, server.go:2465.
     fn find(&self, host: &[u8], path: &[u8]) -> Option<usize> {
         let (key, rest) = split_joined(host, path);
         self.table(&key)?.find(&rest)
@@ -346,8 +350,8 @@ impl ServeMux {
         self.entries.get(index)
     }
 
-    /// Go: `shouldRedirectRLocked` (and the new path of
-    /// `redirectToPathSlash`): when `path` has no pattern, neither generic
+    /// Go: `shouldRedirectRLocked`, server.go:2386 (and the new path of
+    /// `redirectToPathSlash`, server.go:2371): when `path` has no pattern, neither generic
     /// nor for this host, but `path + "/"` has one, the new path
     /// `path + "/"`, borrowed from that pattern.
     fn should_redirect(&self, host: &[u8], path: &[u8]) -> Option<&str> {
@@ -380,7 +384,7 @@ impl fmt::Debug for ServeMux {
     }
 }
 
-/// Go: `ServeMux.ServeHTTP`.
+/// Go: `ServeMux.ServeHTTP`, server.go:2478.
 impl Handler for ServeMux {
     fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
         if r.target == "*" {

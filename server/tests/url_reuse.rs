@@ -91,7 +91,7 @@ fn a_url_that_held_each_shape_once_parses_all_of_them_without_allocating() {
     }
 }
 
-/// Targets of every shape, good and bad: the unit tests' cases in url.rs,
+/// Targets of every shape, good and bad: the unit tests' cases in url/parse.rs,
 /// and request-targets of the mux conformance corpus
 /// (demos/testdata/mux/corpus.json).
 const VARIED: &[(Method, &str)] = &[

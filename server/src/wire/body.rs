@@ -3,8 +3,10 @@
 //! [`BodyDecoder`] is a small state machine: the caller appends bytes read
 //! from the socket to a `BytesMut` and calls [`BodyDecoder::decode`], which
 //! takes what belongs to the body and leaves the rest (the next pipelined
-//! message) in the buffer. Go splits the same job between `body` in
-//! transfer.go and `chunkedReader` in internal/chunked.go.
+//! message) in the buffer. Go splits the same job between `body` (its
+//! `Read`, transfer.go:825, and `readTrailer`, transfer.go:905) and
+//! `chunkedReader` (its `Read`, internal/chunked.go:70, and `beginChunk`,
+//! internal/chunked.go:45, which reads each chunk line).
 //!
 //! The decoder never takes a byte past the end of its body: whatever
 //! follows (the next pipelined request) is left in the buffer for the
@@ -114,7 +116,8 @@ impl BodyDecoder {
     }
 
     /// Takes the next piece of the body out of `buf`, leaving anything
-    /// after the body's end where it is.
+    /// after the body's end where it is (Go: `body.Read`, transfer.go:825,
+    /// and for a chunked body `chunkedReader.Read`, internal/chunked.go:70).
     ///
     /// ```
     /// use bytes::BytesMut;

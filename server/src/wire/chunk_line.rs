@@ -7,8 +7,9 @@
 //! chunk-ext-val = token / quoted-string
 //! ```
 //!
-//! Go 1.19 reads the size with `parseHexUint` and cuts everything after the
-//! first `;` without looking at it; hyper skips extensions byte by byte.
+//! Go 1.19 reads the size with `parseHexUint` (internal/chunked.go:243)
+//! and cuts everything after the first `;` without looking at it
+//! (`removeChunkExtension`, internal/chunked.go:171); hyper skips extensions byte by byte.
 //! We check the whole grammar, because a lenient extension parser is a
 //! place to hide things: a quote, a CR or a LF in an extension is where
 //! the "chunk extension" smuggling attacks of recent years live, when a
@@ -18,7 +19,9 @@ use super::start_line::is_tchar;
 use super::WireError;
 
 /// Parses a chunk line (without its CRLF): the chunk size, and how many
-/// bytes of extensions it carried (the decoder bounds their total).
+/// bytes of extensions it carried (the decoder bounds their total). Go:
+/// `chunkedReader.beginChunk`, internal/chunked.go:45, with `readChunkLine`,
+/// internal/chunked.go:128.
 pub(super) fn parse_chunk_line(line: &[u8]) -> Result<(u64, usize), WireError> {
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     if digits == 0 {

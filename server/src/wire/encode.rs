@@ -2,11 +2,14 @@
 //!
 //! Header names are written in Go's canonical form (`Content-Type`, not
 //! `content-type`): the `http` crate stores them lower-cased, and Go's
-//! `CanonicalMIMEHeaderKey` is what the course's transcripts show.
+//! `textproto.CanonicalMIMEHeaderKey` (net/textproto/reader.go:628) is what
+//! the course's transcripts show.
 
 use http::{HeaderMap, HeaderName, Method, StatusCode, Version};
 
 /// Appends `HTTP/1.1 200 OK\r\n` and the header lines (not the final CRLF).
+/// Go: `writeStatusLine`, server.go:1537, then the header lines in
+/// `chunkWriter.writeHeader`, server.go:1246.
 pub fn write_response_head(out: &mut Vec<u8>, version: Version, status: StatusCode, headers: &HeaderMap) {
     out.extend_from_slice(if version == Version::HTTP_10 {
         b"HTTP/1.0 "
@@ -21,6 +24,7 @@ pub fn write_response_head(out: &mut Vec<u8>, version: Version, status: StatusCo
 }
 
 /// Appends `GET /path HTTP/1.1\r\n` and the header lines (not the final CRLF).
+/// Go: the head part of `Request.write`, request.go:551.
 pub fn write_request_head(
     out: &mut Vec<u8>,
     method: &Method,
@@ -39,7 +43,8 @@ pub fn write_request_head(
     write_headers(out, headers);
 }
 
-/// Appends one `Name: value\r\n` line per field, names in canonical case.
+/// Appends one `Name: value\r\n` line per field, names in canonical case
+/// (Go: `Header.writeSubset`, header.go:196).
 pub fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     for (name, value) in headers {
         write_canonical_name(out, name);
@@ -49,7 +54,8 @@ pub fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     }
 }
 
-/// `content-type` -> `Content-Type` (Go: `CanonicalMIMEHeaderKey`).
+/// `content-type` -> `Content-Type` (Go: `canonicalMIMEHeaderKey`,
+/// net/textproto/reader.go:667).
 fn write_canonical_name(out: &mut Vec<u8>, name: &HeaderName) {
     let mut upper = true;
     for &b in name.as_str().as_bytes() {
@@ -59,7 +65,8 @@ fn write_canonical_name(out: &mut Vec<u8>, name: &HeaderName) {
 }
 
 /// Appends one chunk: size in hex, CRLF, data, CRLF. An empty `data` writes
-/// nothing, since a zero-size chunk would end the body.
+/// nothing, since a zero-size chunk would end the body (Go:
+/// `chunkedWriter.Write`, internal/chunked.go:203, which skips it too).
 pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
@@ -80,7 +87,8 @@ pub fn encode_chunk_size(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Appends the last chunk, the trailer fields and the final CRLF.
+/// Appends the last chunk, the trailer fields and the final CRLF (Go:
+/// `chunkWriter.close`, server.go:405).
 pub fn encode_last_chunk(out: &mut Vec<u8>, trailers: &HeaderMap) {
     out.extend_from_slice(b"0\r\n");
     write_headers(out, trailers);

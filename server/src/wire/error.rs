@@ -61,7 +61,7 @@ impl fmt::Display for HostError {
 
 impl WireError {
     /// The status a server answers with for this error (Go: the `400 Bad
-    /// Request` family written by `conn.serve`).
+    /// Request` family that `conn.serve` writes, server.go:1922-1957).
     pub fn status(&self) -> StatusCode {
         match self {
             WireError::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -11,6 +11,15 @@
 //! looking at the two bytes before each field name and at the end of the
 //! section.
 //!
+//! Go reads the same section with `textproto.Reader.ReadMIMEHeader`
+//! (net/textproto/reader.go:485), one line at a time: it joins an obs-fold
+//! line to the one before (`readContinuedLineSlice`, reader.go:127, where
+//! RFC 9112 section 5.2 lets a server answer 400 instead, as we do) and
+//! takes a bare LF as a line end (`readLineSlice`, reader.go:54; section
+//! 2.2 allows that, we do not, since a proxy in front may not). Names and
+//! values are then checked by `conn.readRequest` (server.go:1017), as
+//! httparse and `Fields::parse` check them here.
+//!
 //! Parsing is in two steps so that no byte is copied. First
 //! [`Fields::parse`] finds where each name and value is, as offsets
 //! (`FieldSpan`), kept on the stack for the usual few dozen fields. Then,

@@ -1,6 +1,7 @@
 //! Deciding from a head how its body is delimited: Content-Length,
 //! Transfer-Encoding, or neither (RFC 9112 section 6; Go: `readTransfer`,
-//! `fixLength`, `parseTransferEncoding` in transfer.go).
+//! transfer.go:486, `fixLength`, transfer.go:669, `parseTransferEncoding`,
+//! transfer.go:626).
 //!
 //! This is where request smuggling is won or lost: if we and a proxy in
 //! front of us disagree on where a body ends, the leftover bytes become a
@@ -32,7 +33,7 @@ pub enum BodyFraming {
 }
 
 /// Decides how a request body is framed (RFC 9112 section 6.3; Go:
-/// `readTransfer`). Stricter than Go 1.19, which lets Transfer-Encoding win
+/// `readTransfer`, transfer.go:486). Stricter than Go 1.19, which lets Transfer-Encoding win
 /// over Content-Length and ignores Transfer-Encoding in HTTP/1.0: both are
 /// refused with 400, because that disagreement is how smuggling works.
 pub fn request_framing(head: &RequestHead) -> Result<BodyFraming, WireError> {
@@ -63,7 +64,7 @@ pub fn request_framing(head: &RequestHead) -> Result<BodyFraming, WireError> {
 
 /// Decides how a response body is framed, given the method of the request
 /// it answers (RFC 9112 section 6.3: HEAD responses and 1xx/204/304 never
-/// have a body; Go: `readTransfer` on the client side).
+/// have a body; Go: `readTransfer`, transfer.go:486, on the client side).
 pub fn response_framing(request_method: &Method, head: &ResponseHead) -> Result<BodyFraming, WireError> {
     let code = head.status.as_u16();
     if request_method == Method::HEAD || (100..200).contains(&code) || code == 204 || code == 304 {
@@ -150,7 +151,8 @@ fn transfer_codings(headers: &HeaderMap) -> Result<Codings, WireError> {
 /// Content-Length = 1*DIGIT (RFC 9112 section 6.2). Several field lines, or
 /// a list in one line (`5, 5`), are accepted only when every value is the
 /// same (section 6.3, point 5); a sign, an inner space, an empty element or
-/// a value over 2^63 - 1 (Go's limit) is an error.
+/// a value over 2^63 - 1 (Go's limit, `parseContentLength`,
+/// transfer.go:1043) is an error.
 fn content_length(headers: &HeaderMap) -> Result<Option<u64>, WireError> {
     let mut found: Option<u64> = None;
     for value in headers.get_all(CONTENT_LENGTH) {

@@ -20,7 +20,8 @@ use bytes::{Bytes, BytesMut};
 use http::header::HeaderMap;
 use http::{Method, StatusCode, Version};
 
-/// How large a head may be. Go: `Server.MaxHeaderBytes` (default 1 MiB).
+/// How large a head may be. Go: `Server.MaxHeaderBytes` (default 1 MiB,
+/// `DefaultMaxHeaderBytes`, server.go:861).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Bytes of start line plus header lines, CRLFs included.
@@ -65,7 +66,8 @@ pub struct ResponseHead {
     pub headers: HeaderMap,
 }
 
-/// Parses a request head from the front of `buf` (Go: `readRequest`).
+/// Parses a request head from the front of `buf` (Go: `readRequest`,
+/// request.go:1030).
 ///
 /// Returns `Ok(None)` when the head is not complete yet (read more and call
 /// again); on success the head's bytes are removed from `buf`, leaving the
@@ -122,7 +124,7 @@ pub fn parse_request_head_into(
 }
 
 /// Parses a response head from the front of `buf` (the client side; Go:
-/// `ReadResponse`). Same contract and same field rules as
+/// `ReadResponse`, response.go:154). Same contract and same field rules as
 /// [`parse_request_head`]; an interim `1xx` head is returned like any other
 /// and the caller reads the next one.
 pub fn parse_response_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<ResponseHead>, WireError> {
@@ -167,7 +169,7 @@ fn cut_head(
 }
 
 /// The head is not complete: wait for more bytes, unless the buffer is
-/// already over the limit (431, Go: `errTooLarge`).
+/// already over the limit (431, Go: `errTooLarge`, server.go:962).
 fn incomplete<T>(buf: &[u8], limits: &Limits) -> Result<Option<T>, WireError> {
     if buf.len() > limits.max_header_bytes {
         Err(WireError::HeadTooLarge)

@@ -1,6 +1,8 @@
 //! Which host a request is for: the Host header, checked, or the authority
 //! of an absolute-form or CONNECT target (RFC 9112 section 3.2; Go: the
-//! Host checks in `conn.readRequest` and `httpguts.ValidHostHeader`).
+//! Host checks in `conn.readRequest`, server.go:1009-1015, and
+//! `httpguts.ValidHostHeader`, golang.org/x/net/http/httpguts/httplex.go:214,
+//! vendored with Go 1.19).
 //!
 //! RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request
 //! without Host, to any request with more than one Host line (even with the
@@ -38,7 +40,7 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
         return Err(WireError::BadHost(HostError::Repeated));
     }
     let header = match header {
-        // Go (server.go readRequest) lets CONNECT go without Host: its
+        // Go (`conn.readRequest`, server.go:1011) lets CONNECT go without Host: its
         // target carries the authority.
         None if head.version == Version::HTTP_11 && head.method != Method::CONNECT => {
             return Err(WireError::BadHost(HostError::Missing))
@@ -66,7 +68,7 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
 /// checked; `None` for origin-form (`/path`) and asterisk-form (`*`).
 fn target_authority<'t>(method: &Method, target: &'t str) -> Result<Option<&'t str>, WireError> {
     if method == Method::CONNECT && !target.starts_with('/') {
-        // authority-form (RFC 9112 section 3.2.3). Go parses it as
+        // authority-form (RFC 9112 section 3.2.3). Go (request.go:1068) parses it as
         // "http://" + target: the port may be missing and a path may follow
         // (`CONNECT example.com/pkg/foo`, used by net/rpc), and the ServeMux
         // routes on both (mux conformance corpus).

@@ -25,13 +25,14 @@
 //! Transfer-Encoding), `body.rs` and `chunk_line.rs` (decoding bodies),
 //! `encode.rs` (writing).
 //!
-//! | here | Go |
+//! | here | Go 1.19 (`net/http`, file:line) |
 //! |---|---|
-//! | [`parse_request_head`] | `readRequest` (request.go) |
-//! | [`parse_response_head`] | `ReadResponse` (response.go) |
-//! | [`request_framing`], [`response_framing`] | `readTransfer` (transfer.go) |
-//! | [`BodyDecoder`] | `body`, `internal.chunkedReader` |
-//! | [`write_response_head`], [`encode_chunk`] | `response.WriteHeader`, `chunkWriter`, `internal.chunkedWriter` |
+//! | [`parse_request_head`] | `readRequest`, request.go:1030; fields: `ReadMIMEHeader`, net/textproto/reader.go:485 |
+//! | [`parse_response_head`] | `ReadResponse`, response.go:154 |
+//! | [`request_framing`], [`response_framing`] | `readTransfer`, transfer.go:486 |
+//! | [`BodyDecoder`] | `body`, transfer.go:805; `chunkedReader`, internal/chunked.go:37 |
+//! | [`write_response_head`] | `chunkWriter.writeHeader`, server.go:1246 |
+//! | [`encode_chunk`] | `chunkedWriter`, internal/chunked.go:196 |
 
 mod body;
 mod chunk_line;

@@ -41,7 +41,8 @@ pub(super) struct StatusLine {
 /// `method SP request-target SP HTTP-version CRLF` (RFC 9112 section 3),
 /// after any number of empty lines (section 2.2 lets a server ignore them;
 /// some clients send a stray CRLF after a POST body). Go: `readRequest`,
-/// `parseRequestLine`, `ParseHTTPVersion`.
+/// request.go:1030; `parseRequestLine`, request.go:989; `ParseHTTPVersion`,
+/// request.go:790.
 pub(super) fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, WireError> {
     let Some(start) = skip_empty_lines(buf)? else {
         return Ok(None);
@@ -91,7 +92,7 @@ pub(super) fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, Wire
 /// `HTTP-version SP status-code SP [ reason-phrase ] CRLF` (RFC 9112
 /// section 4). Like most clients (Go, hyper, curl) we also accept a status
 /// line that ends right after the code, without the second SP. Go:
-/// `ReadResponse`.
+/// `ReadResponse`, response.go:154.
 pub(super) fn parse_status_line(buf: &[u8]) -> Result<Option<StatusLine>, WireError> {
     let Some(start) = skip_empty_lines(buf)? else {
         return Ok(None);
@@ -190,7 +191,8 @@ enum Parsed {
 /// `HTTP-version = "HTTP" "/" DIGIT "." DIGIT` (RFC 9112 section 2.3),
 /// case-sensitive. RFC 9110 section 2.5: a recipient SHOULD read a higher
 /// minor version of a major version it speaks as the highest minor it
-/// speaks, so `HTTP/1.2` is HTTP/1.1 (Go does the same); the 505 status is
+/// speaks, so `HTTP/1.2` is HTTP/1.1 (Go does the same:
+/// `http1ServerSupportsRequest`, server.go:1067); the 505 status is
 /// for a major version we do not speak.
 fn classify_version(v: &[u8]) -> Option<Parsed> {
     match v {
