@@ -56,7 +56,7 @@ pub(crate) struct Settings {
 }
 
 /// What [`start`] leaves running for the other two steps.
-pub(crate) struct Running {
+struct Running {
     pid: u32,
     server: Server,
     /// Shared with the accept loop; a restart lends its descriptor.
@@ -65,7 +65,7 @@ pub(crate) struct Running {
 }
 
 /// Why [`supervise`] ended.
-pub(crate) enum End {
+enum End {
     /// A new process is serving; this one drains and exits.
     Handover,
     /// SIGTERM or SIGINT.
@@ -97,7 +97,7 @@ pub(crate) async fn serve(
 /// Step 1: serve on the inherited socket (or a new one), and once the
 /// accept loop runs, say so to whoever waits: the parent (one byte on the
 /// pipe), systemd (`READY=1`), the hooks and the pid file.
-pub(crate) async fn start(
+async fn start(
     settings: &Settings,
     inherited: Inherited,
     handler: Arc<dyn Handler>,
@@ -178,7 +178,7 @@ type PendingRestart<'a> = Pin<Box<dyn Future<Output = Result<Ready, RestartError
 /// error. SIGUSR2 starts a restart beside the serving (a second one while
 /// it runs is ignored); SIGTERM or SIGINT ends the loop; so do a new
 /// process that is ready and an accept loop that died.
-pub(crate) async fn supervise(
+async fn supervise(
     settings: &Settings,
     target: &ExecTarget,
     running: &mut Running,
@@ -278,12 +278,7 @@ fn restart_finished(
 /// keep-alive connections send the request already on its way, and wait
 /// (bounded by the shutdown timeout; a second SIGTERM or SIGINT cuts it
 /// short). Returns how this process ends.
-pub(crate) async fn drain(
-    settings: &Settings,
-    running: Running,
-    end: End,
-    signals: &mut Signals,
-) -> Result<(), Error> {
+async fn drain(settings: &Settings, running: Running, end: End, signals: &mut Signals) -> Result<(), Error> {
     let Running {
         pid,
         server,
