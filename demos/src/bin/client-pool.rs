@@ -46,51 +46,69 @@
 //! (Go: `tryPutIdleConn` serving an `idleConnWait` entry).
 
 use client_pool::{Client, GotConnInfo, Transport, TransportConfig};
-use demos::cli::{flag, flag_or};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use demos::cli::{self, Flags, Long};
+use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// What the command line asks for.
+struct Args {
+    url: Option<String>,
+    requests: usize,
+    concurrency: usize,
+    max_conns_per_host: usize,
+    max_idle_per_host: usize,
+    idle_timeout: f64,
+    server_delay: Duration,
+    max_body_bytes: usize,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        url: None,
+        requests: 20,
+        concurrency: 1,
+        max_conns_per_host: 0,
+        max_idle_per_host: 2,
+        idle_timeout: 90.0,
+        server_delay: Duration::from_millis(20),
+        max_body_bytes: 1 << 20,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("url") => args.url = Some(flags.value()?),
+            Long("requests") => args.requests = flags.value()?,
+            Long("concurrency") => args.concurrency = flags.value::<usize>()?.max(1),
+            Long("max-conns-per-host") => args.max_conns_per_host = flags.value()?,
+            Long("max-idle-per-host") => args.max_idle_per_host = flags.value()?,
+            Long("idle-timeout") => args.idle_timeout = flags.value()?,
+            Long("server-delay-ms") => args.server_delay = Duration::from_millis(flags.value()?),
+            Long("max-body-bytes") => args.max_body_bytes = flags.value()?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 #[tokio::main]
 async fn main() {
+    let args = cli::parse_or_exit("client-pool", include_str!("client-pool.rs"), parse);
     demos::logging::init();
-    let requests: usize = flag_or("requests", 20);
-    let concurrency: usize = flag_or("concurrency", 1).max(1);
-    let max_conns_per_host: usize = flag_or("max-conns-per-host", 0);
-    let max_idle_per_host: usize = flag_or("max-idle-per-host", 2);
-    let idle_timeout: f64 = flag_or("idle-timeout", 90.0);
 
     // Without --url, serve the example app on 127.0.0.1:0 in this process.
-    let (url, _server) = match flag("url") {
+    let (url, _server) = match args.url {
         Some(url) => (url, None),
         None => {
-            let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    eprintln!("cannot listen on 127.0.0.1: {e}");
-                    std::process::exit(1);
-                }
-            };
-            let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            let server = server::Server::from_arc(
-                server::Config {
-                    addr: addr.clone(),
-                    ..server::Config::default()
-                },
-                demos::example_app::handler(),
-            );
-            let serving = server.clone();
-            tokio::spawn(async move {
-                let _ = serving.serve(listener).await;
-            });
-            tracing::info!("serving the example app on {addr}");
-            (format!("http://{addr}/demo/DescribeDemo"), Some(server))
+            let (url, server) = serve_example_app(args.server_delay).await;
+            (url, Some(server))
         }
     };
 
+    let idle_timeout = args.idle_timeout;
     let transport = Transport::new(TransportConfig {
-        max_conns_per_host,
-        max_idle_conns_per_host: max_idle_per_host,
+        max_conns_per_host: args.max_conns_per_host,
+        max_idle_conns_per_host: args.max_idle_per_host,
         idle_conn_timeout: (idle_timeout > 0.0).then(|| Duration::from_secs_f64(idle_timeout)),
         ..TransportConfig::default()
     });
@@ -101,34 +119,28 @@ async fn main() {
         .and_then(|u| u.authority().map(|a| a.to_string()))
         .unwrap_or_default();
 
-    let next = Arc::new(AtomicUsize::new(0));
-    let ok = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, host, next, ok) = (
-            client.clone(),
-            url.clone(),
-            host.clone(),
-            next.clone(),
-            ok.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= requests {
-                    return;
-                }
-                if one_request(&client, n + 1, &host, &url).await {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
+    // Rounds of `concurrency` requests sent together; a round ends when
+    // all of its answers are read, and every connection it used is free
+    // at once: the pool keeps `max_idle_per_host` of them.
+    let requests = args.requests;
+    let mut ok = 0;
+    let mut sent = 0;
+    while sent < requests {
+        let round: Vec<_> = (sent..requests.min(sent + args.concurrency))
+            .map(|n| {
+                let (client, url, host) = (client.clone(), url.clone(), host.clone());
+                let limit = args.max_body_bytes;
+                tokio::spawn(async move { one_request(&client, n + 1, &host, &url, limit).await })
+            })
+            .collect();
+        sent += round.len();
+        for request in round {
+            if matches!(request.await, Ok(true)) {
+                ok += 1;
             }
-        }));
-    }
-    for worker in workers {
-        let _ = worker.await;
+        }
     }
 
-    let ok = ok.load(Ordering::Relaxed);
     let stats = transport.stats();
     println!(
         "requests={requests} ok={ok} failed={} dials={} reuses={}",
@@ -139,8 +151,55 @@ async fn main() {
     std::process::exit(if ok == requests { 0 } else { 1 });
 }
 
-/// One GET, read to the end, logged; true on a 2xx.
-async fn one_request(client: &Client, n: usize, host: &str, url: &str) -> bool {
+/// Serves the course's example app on 127.0.0.1 (a free port), each
+/// request held `delay` first, so that the requests of a round are all in
+/// flight together, as they are against a real server over a real
+/// network. Returns the URL to ask and the server.
+async fn serve_example_app(delay: Duration) -> (String, server::Server) {
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("client-pool: cannot listen on 127.0.0.1: {e}");
+            std::process::exit(1);
+        }
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let server = server::Server::from_arc(
+        cli::Timeouts::SAFE.apply(server::Config {
+            addr: addr.clone(),
+            ..server::Config::default()
+        }),
+        Arc::new(Delayed {
+            delay,
+            app: demos::example_app::handler(),
+        }),
+    );
+    let serving = server.clone();
+    tokio::spawn(async move {
+        let _ = serving.serve(listener).await;
+    });
+    tracing::info!("serving the example app on {addr}, each answer after {delay:?}");
+    (format!("http://{addr}/demo/DescribeDemo"), server)
+}
+
+/// A handler that waits `delay`, then lets `app` answer.
+struct Delayed {
+    delay: Duration,
+    app: Arc<dyn Handler>,
+}
+
+impl Handler for Delayed {
+    fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.app.serve_http(w, r).await
+        })
+    }
+}
+
+/// One GET, its body read to the end (at most `limit` bytes), logged;
+/// true on a 2xx.
+async fn one_request(client: &Client, n: usize, host: &str, url: &str, limit: usize) -> bool {
     let start = Instant::now();
     let mut resp = match client.get(url).await {
         Ok(resp) => resp,
@@ -149,7 +208,9 @@ async fn one_request(client: &Client, n: usize, host: &str, url: &str) -> bool {
             return false;
         }
     };
-    let body = resp.body_mut().bytes().await;
+    // A body longer than the limit is an error, not a reason to grow
+    // without bound: a server may send one that never ends.
+    let body = resp.body_mut().bytes_limited(limit).await;
     let elapsed = start.elapsed();
     let conn = match resp.extensions().get::<GotConnInfo>() {
         Some(info) => format!(

@@ -56,6 +56,7 @@
 //! serving, and that a second SIGUSR2 during a slow start is refused. It is
 //! not meant for any other use.
 
+use demos::cli::{self, Flags, Long, Timeouts};
 use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,28 +102,59 @@ async fn slow(w: &mut ResponseWriter, ms: u64) {
     let _ = w.write(format!("slept {ms}ms").as_bytes()).await;
 }
 
+/// What the command line asks for.
+struct Args {
+    addr: String,
+    pid_file: Option<String>,
+    idle_grace: Duration,
+    ready_timeout: Duration,
+    shutdown_timeout: Duration,
+    timeouts: Timeouts,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        addr: "127.0.0.1:8010".to_owned(),
+        pid_file: None,
+        idle_grace: gracehttp::DEFAULT_IDLE_GRACE,
+        ready_timeout: gracehttp::DEFAULT_READY_TIMEOUT,
+        shutdown_timeout: gracehttp::DEFAULT_SHUTDOWN_TIMEOUT,
+        timeouts: Timeouts::SAFE,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("pid-file") => args.pid_file = Some(flags.value()?),
+            Long("idle-grace-ms") => args.idle_grace = Duration::from_millis(flags.value()?),
+            Long("ready-timeout-ms") => args.ready_timeout = Duration::from_millis(flags.value()?),
+            Long("shutdown-timeout-ms") => args.shutdown_timeout = Duration::from_millis(flags.value()?),
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 fn main() {
+    // A process started by a restart gets the same command line, so it
+    // reads it the same way.
+    let args = cli::parse_or_exit("example", include_str!("example.rs"), parse);
     demos::logging::init();
     if std::env::var_os("LISTEN_FDS").is_some() {
         test_only_child_start_switch();
     }
-    let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
-    let mut grace =
-        gracehttp::GraceServer::new(addr).on_error(|e| tracing::error!("example: serve error: {e}"));
-    let idle_grace_ms =
-        demos::cli::flag_or("idle-grace-ms", gracehttp::DEFAULT_IDLE_GRACE.as_millis() as u64);
-    grace = grace.idle_grace(Duration::from_millis(idle_grace_ms));
-    let ready_timeout_ms = demos::cli::flag_or(
-        "ready-timeout-ms",
-        gracehttp::DEFAULT_READY_TIMEOUT.as_millis() as u64,
-    );
-    grace = grace.ready_timeout(Duration::from_millis(ready_timeout_ms));
-    let shutdown_timeout_ms = demos::cli::flag_or(
-        "shutdown-timeout-ms",
-        gracehttp::DEFAULT_SHUTDOWN_TIMEOUT.as_millis() as u64,
-    );
-    grace = grace.shutdown_timeout(Duration::from_millis(shutdown_timeout_ms));
-    if let Some(path) = demos::cli::flag("pid-file") {
+    let config = args.timeouts.apply(server::Config {
+        addr: args.addr.clone(),
+        ..server::Config::default()
+    });
+    let mut grace = gracehttp::GraceServer::new(args.addr)
+        .config(config)
+        .on_error(|e| tracing::error!("example: serve error: {e}"))
+        .idle_grace(args.idle_grace)
+        .ready_timeout(args.ready_timeout)
+        .shutdown_timeout(args.shutdown_timeout);
+    if let Some(path) = args.pid_file {
         grace = grace.pid_file(path);
     }
     let handler = Example {

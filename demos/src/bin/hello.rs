@@ -40,11 +40,42 @@
 //! requests in flight finish, idle connections close, and it logs
 //! `hello: shut down cleanly`; a second signal (or 10 s) closes everything.
 
+use demos::cli::{self, Flags, Long, Timeouts};
 use server::{handler_fn, Config, Server};
 
+/// What the command line asks for.
+struct Args {
+    addr: String,
+    threads: usize,
+    timeouts: Timeouts,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        addr: "127.0.0.1:8010".to_owned(),
+        threads: 0,
+        // The benchmark server: no timeouts unless asked (see above).
+        timeouts: Timeouts::NONE,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("threads") => args.threads = flags.value()?,
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 fn main() {
+    let Args {
+        addr,
+        threads,
+        timeouts,
+    } = cli::parse_or_exit("hello", include_str!("hello.rs"), parse);
     demos::logging::init();
-    let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
     let hello = handler_fn(|w, _r| {
         Box::pin(async move {
             w.header().insert(
@@ -54,24 +85,14 @@ fn main() {
             let _ = w.write(b"Hello, World!").await;
         })
     });
-    let millis = |name: &str| {
-        demos::cli::flag(name).map(|_| std::time::Duration::from_millis(demos::cli::flag_or(name, 0u64)))
+    let config = Config {
+        addr: addr.clone(),
+        ..Config::default()
     };
-    let server = Server::new(
-        Config {
-            addr: addr.clone(),
-            read_header_timeout: millis("read-header-timeout-ms"),
-            read_timeout: millis("read-timeout-ms"),
-            write_timeout: millis("write-timeout-ms"),
-            idle_timeout: millis("idle-timeout-ms"),
-            ..Config::default()
-        },
-        hello,
-    );
+    let server = Server::new(timeouts.apply(config), hello);
     // `--threads 1`: a current-thread runtime, the fair match for one
     // pinned core in the benchmarks; 0 (the default) lets tokio pick one
     // worker per core.
-    let threads = demos::cli::flag_or("threads", 0usize);
     let mut runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -89,6 +110,9 @@ fn main() {
     };
     runtime.block_on(async {
         tracing::info!("hello: listening on http://{addr}");
+        if timeouts != Timeouts::NONE {
+            tracing::info!("hello: {}", timeouts.describe());
+        }
         // Spawned, so that the accept loop keeps running (and sees the
         // shutdown, and drops the listener) while we wait for the shutdown.
         let mut serving = tokio::spawn({

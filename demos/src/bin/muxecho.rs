@@ -28,6 +28,7 @@
 //! python3 ../shared/conformance/mux/muxdiff.py -- target/debug/muxecho
 //! ```
 
+use demos::cli::{self, Flags, Long, Timeouts, Value};
 use http::header::HeaderValue;
 use mux::ServeMux;
 use server::{handler_fn, BoxFuture, Config, Handler, Request, ResponseWriter, Server};
@@ -41,46 +42,42 @@ use std::sync::Arc;
 struct Args {
     addr: String,
     pattern_header: bool,
+    timeouts: Timeouts,
     patterns: Vec<String>,
 }
 
-fn parse_args() -> Args {
-    let usage = || -> ! {
-        eprintln!("usage: muxecho [-pattern-header] -addr HOST:PORT PATTERN...");
-        exit(2)
-    };
+fn parse_args(flags: &mut Flags) -> Result<Args, cli::Error> {
     let mut args = Args {
         addr: "127.0.0.1:0".to_owned(),
         pattern_header: false,
+        timeouts: Timeouts::SAFE,
         patterns: Vec::new(),
     };
-    let mut rest = std::env::args().skip(1);
-    while let Some(arg) = rest.next() {
-        if arg == "--" {
-            break;
-        }
-        let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
-            args.patterns.push(arg);
-            break;
-        };
-        if flag.is_empty() {
-            // A lone "-" is an argument, as in Go.
-            args.patterns.push(arg);
-            break;
-        }
-        let (name, value) = match flag.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (flag, None),
-        };
-        match name {
-            "addr" => args.addr = value.or_else(|| rest.next()).unwrap_or_else(|| usage()),
-            "pattern-header" => args.pattern_header = value.is_none_or(|v| v == "true" || v == "1"),
-            _ => usage(),
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("pattern-header") => args.pattern_header = flags.switch()?,
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            Value(pattern) => {
+                args.patterns.push(pattern.to_string_lossy().into_owned());
+                break;
+            }
+            other => return Err(other.unexpected().into()),
         }
     }
-    args.patterns.extend(rest);
-    args
+    args.patterns.extend(flags.rest());
+    Ok(args)
 }
+
+/// The flags that are followed by a value (Go knows them by their type).
+const VALUE_FLAGS: [&str; 5] = [
+    "addr",
+    Timeouts::FLAGS[0],
+    Timeouts::FLAGS[1],
+    Timeouts::FLAGS[2],
+    Timeouts::FLAGS[3],
+];
 
 /// Adds `X-Mux-Pattern` to every answer of the mux, except for a `*`
 /// target, which the mux refuses before choosing a handler. The route is
@@ -101,7 +98,12 @@ impl Handler for PatternHeader {
 }
 
 fn main() {
-    let args = parse_args();
+    let args = cli::parse_or_exit_with(
+        "muxecho",
+        include_str!("muxecho.rs"),
+        Flags::go_style(std::env::args().skip(1), &VALUE_FLAGS),
+        parse_args,
+    );
     let mut mux = ServeMux::new();
     for pattern in &args.patterns {
         let body = format!("pattern={pattern}\n");
@@ -141,10 +143,10 @@ fn main() {
         let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         println!("listening on {local}");
         let _ = std::io::stdout().flush();
-        let config = Config {
+        let config = args.timeouts.apply(Config {
             addr: args.addr.clone(),
             ..Config::default()
-        };
+        });
         if let Err(e) = Server::from_arc(config, handler).serve(listener).await {
             eprintln!("muxecho: {e}");
             exit(1);

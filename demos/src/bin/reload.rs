@@ -48,14 +48,8 @@ use demos::reload::{run, Options};
 use tokio::signal::unix::{signal, SignalKind};
 
 fn main() {
+    let options = demos::cli::parse_or_exit("reload", include_str!("reload.rs"), Options::from_flags);
     demos::logging::init();
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2)
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
