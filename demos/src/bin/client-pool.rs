@@ -1,44 +1,66 @@
 //! # client-pool: watch Go's Transport pool at work
 //!
-//! Sends N GETs, C at a time, through one `Client` (one `Transport`, one
-//! pool), logs a line per request saying which connection served it and
-//! whether it was reused and how long it sat idle, then prints the
-//! counters as the last line of stdout:
+//! Sends N GETs through one `Client` (one `Transport`, one pool) in rounds
+//! of C: a round's requests go out together, and the next round starts
+//! when all of its answers are read. It logs a line per request saying
+//! which connection served it, whether it was reused and how long it sat
+//! idle, then prints the counters as the last line of stdout:
 //!
 //! ```text
 //! requests=N ok=O failed=F dials=D reuses=R
 //! ```
 //!
 //! Without `--url` it serves the course's example app in-process on
-//! 127.0.0.1 (a random port) and asks it for `/demo/DescribeDemo` (whose
-//! handler logs `destruct demo context` after each request). Exit status
-//! 0 when every request got a 2xx.
+//! 127.0.0.1 (a random port, with the course's safe server timeouts) and
+//! asks it for `/demo/DescribeDemo` (whose handler logs `destruct demo
+//! context` after each request); that server holds each request
+//! `--server-delay-ms` first, so that the requests of a round are in
+//! flight together, as they are against a real server. Exit status 0 when
+//! every request got a 2xx.
+//!
+//! Why rounds: at the end of a round every connection it used is free at
+//! the same moment, and the pool keeps only `--max-idle-per-host` of them
+//! (Go: `tryPutIdleConn`, `MaxIdleConnsPerHost`); the others are closed,
+//! and the next round dials again. That is Go's lesson about its default
+//! of 2 idle connections per host under bursts of concurrent requests.
 //!
 //! Flags: `--url URL` (default: the in-process example app), `--requests N`
 //! (20), `--concurrency C` (1), `--max-conns-per-host K` (0 = no limit),
 //! `--max-idle-per-host I` (2, Go's default), `--idle-timeout SECS` (90;
-//! fractions allowed; 0 = never expire). `LOG_LEVEL=debug` also shows the
-//! Transport's own events (dials, closes, retries).
+//! fractions allowed; 0 = never expire), `--server-delay-ms MS` (20; how
+//! long the in-process server holds each request), `--max-body-bytes B`
+//! (1048576; a longer body fails its request instead of filling memory, as
+//! a server that never ends its body would). `LOG_LEVEL=debug` also shows
+//! the Transport's own events (dials, closes, retries). `--help` prints
+//! this text.
 //!
-//! Try:
+//! Try (the last line of each, with `LOG_LEVEL=warn` to keep only it):
 //!
 //! ```text
 //! # one connection, reused 19 times
 //! cargo run -p demos --bin client-pool -- --requests 20 --concurrency 1
-//! # 8 at a time, but Go's default of 2 idle conns per host: watch the redials
+//! requests=20 ok=20 failed=0 dials=1 reuses=19
+//! # 8 at a time, Go's default of 2 idle conns per host: 6 redials a round, 8 + 6 x 24
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8
+//! requests=200 ok=200 failed=0 dials=152 reuses=48
 //! # ...and with the idle limit raised to the concurrency: 8 dials in all
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --max-idle-per-host 8
+//! requests=200 ok=200 failed=0 dials=8 reuses=192
 //! # 32 at a time but at most 4 connections: the others wait their turn
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
-//! # against any server
-//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8080/ --requests 10
+//! requests=200 ok=200 failed=0 dials=4 reuses=196
+//! # against any server: start hello first, in a second terminal
+//! cargo run --release -p demos --bin hello
+//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8010/ --requests 10
+//! requests=10 ok=10 failed=0 dials=1 reuses=9
 //! ```
 //!
-//! Each log line reads like the course's client log:
+//! (With `--server-delay-ms 0` the rounds overlap less and a dial or two
+//! may be saved: 150 instead of 152.) Each log line reads like the
+//! course's client log:
 //!
 //! ```text
-//! 2026/11/21 20:13:00 #7 127.0.0.1:40123 GET http://127.0.0.1:40123/ 200 OK 412µs conn=2 reused=true was_idle=true idle=31µs
+//! 2026/11/21 20:13:00 #7 127.0.0.1:40123 GET http://127.0.0.1:40123/demo/DescribeDemo 200 OK 21.412ms conn=2 reused=true was_idle=true idle=131µs
 //! ```
 //!
 //! `was_idle=false` on a reused connection means it was handed straight

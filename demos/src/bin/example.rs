@@ -19,20 +19,35 @@
 //! `--shutdown-timeout-ms N` (bound on the whole drain, default 30000; what
 //! is left then is closed by force and the process exits with status 1).
 //!
-//! Watch a restart happen (three terminals):
+//! It runs with the timeouts a well-configured Go server sets: a request
+//! head must arrive within 5 s of the connection (or of the previous
+//! request), and a kept-alive connection may wait 120 s for its next
+//! request. The same flags as `hello` change them, in milliseconds, 0 for
+//! off: `--read-header-timeout-ms` (default 5000), `--idle-timeout-ms`
+//! (120000), `--read-timeout-ms` and `--write-timeout-ms` (off: `/slow`
+//! takes its time). `example --help` prints this text.
+//!
+//! Watch a restart happen. The server holds the first terminal; the rest
+//! goes in a second one:
 //!
 //! ```text
 //! cargo run -p demos --bin example -- --pid-file /tmp/example.pid
 //! curl http://127.0.0.1:8010/demo/DescribeDemo
 //! curl http://127.0.0.1:8010/pid                      # the serving pid, say 32339
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)
-//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...] after a restart
+//! ls -l /proc/$(cat /tmp/example.pid)/fd              # the listener: a socket, not on fd 3
 //! curl http://127.0.0.1:8010/slow/5000 &              # in flight across the restart
 //! kill -USR2 $(cat /tmp/example.pid)
-//! curl http://127.0.0.1:8010/pid                      # a new pid, say 32759
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 1 (or a subreaper): reparented
+//! curl http://127.0.0.1:8010/pid                      # a moment later: a new pid, say 32759
+//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...]: the listener it inherited
+//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 32339: the old one is still draining
+//! sleep 5; ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)   # ppid 1 (or a subreaper): reparented
 //! kill -TERM $(cat /tmp/example.pid)                  # graceful shutdown, exit 0
 //! ```
+//!
+//! When the old process has drained and exited, `cargo run` in the first
+//! terminal returns to the prompt: the new process runs on by itself (its
+//! log still goes to that terminal, and Ctrl+C there no longer reaches
+//! it). Stop it with the last command, `kill -TERM $(cat /tmp/example.pid)`.
 //!
 //! The log of the old process reads as the course's transcript:
 //!

@@ -6,9 +6,9 @@
 //! Run it and poke it:
 //!
 //! ```text
-//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010
-//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000
-//! curl -i http://127.0.0.1:8010/hello
+//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010; holds the terminal
+//! curl -i http://127.0.0.1:8010/hello                     # in a second terminal
+//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000   # another address
 //! ```
 //!
 //! You will see `HTTP/1.1 200 OK`, a `Date`, `Content-Length: 13`,
@@ -25,12 +25,23 @@
 //!
 //! Timeouts are off unless asked for, in milliseconds
 //! (`--read-header-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`,
-//! `--idle-timeout-ms`):
+//! `--idle-timeout-ms`; 0 is off). `hello` is the one demo server that keeps
+//! Go's zero defaults: the benchmarks load it against hyper's hello and
+//! Go's, which set no timeouts either, so all three do the same work per
+//! request. That also makes it the place to see why the other demo servers
+//! (`example`, `muxecho`, `reload`) set a read-header timeout of 5 s and an
+//! idle timeout of 120 s by default: without them a client that never
+//! finishes its head (slowloris) holds its connection for ever.
 //!
 //! ```text
+//! cargo run -p demos --bin hello                                            # no timeouts
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # waits for ever: Ctrl+C
 //! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'   # closed after 2 s (ReadHeaderTimeout)
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # closed after 2 s (ReadHeaderTimeout)
 //! ```
+//!
+//! With timeouts set, the log's second line names them:
+//! `hello: timeouts: read-header 2s, idle 5s`.
 //!
 //! `--threads 1` serves on one thread, as the benchmarks run it against
 //! hyper (one pinned core each); `--threads N` gives N worker threads; the
@@ -39,6 +50,8 @@
 //! Ctrl+C or SIGTERM shuts it down gracefully (Go: `Server.Shutdown`):
 //! requests in flight finish, idle connections close, and it logs
 //! `hello: shut down cleanly`; a second signal (or 10 s) closes everything.
+//!
+//! `hello --help` prints this text; a flag it does not take is refused.
 
 use demos::cli::{self, Flags, Long, Timeouts};
 use server::{handler_fn, Config, Server};

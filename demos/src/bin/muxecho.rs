@@ -2,9 +2,9 @@
 //!
 //! Registers every PATTERN on one [`mux::ServeMux`], each with a handler
 //! answering `pattern=<PATTERN>` and a newline, and serves it. It is the
-//! Rust side of the ServeMux conformance test: the same contract as the Go
-//! reference server in `shared/conformance/mux/muxecho/main.go`, so the
-//! same corpus (`demos/testdata/mux/corpus.json`) runs against both.
+//! Rust side of the ServeMux conformance test: it keeps the contract of the
+//! Go 1.19 server whose answers are recorded in
+//! `demos/testdata/mux/corpus.json`, so that corpus runs against it.
 //!
 //! ```text
 //! muxecho [-pattern-header] -addr 127.0.0.1:0 PATTERN...
@@ -14,9 +14,16 @@
 //! - a refused pattern (empty, or registered twice) prints
 //!   `muxecho: http: ...` (Go's panic text) on stderr and exits with 2;
 //! - `-pattern-header` adds `X-Mux-Pattern: <p>` to every answer, `p` being
-//!   what `ServeMux::handler` returns (Go: `mux.Handler(r)`).
+//!   what `ServeMux::handler` returns (Go: `mux.Handler(r)`);
+//! - it serves with the course's safe timeouts (a request head within 5 s,
+//!   a kept-alive connection idle at most 120 s), changed or turned off (0)
+//!   with the same flags as `hello`, in milliseconds:
+//!   `-read-header-timeout-ms`, `-idle-timeout-ms`, `-read-timeout-ms`,
+//!   `-write-timeout-ms`;
+//! - `-help` prints this text; a flag it does not take is refused (exit 2).
 //!
-//! Try it:
+//! Try it (the server runs in the background of the same terminal; `kill %1`
+//! stops it):
 //!
 //! ```text
 //! cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8020 / /tree/ example.com/ &
@@ -25,7 +32,8 @@
 //! curl http://127.0.0.1:8020/tree/x                   # pattern=/tree/
 //! curl -H 'Host: example.com:9000' http://127.0.0.1:8020/x  # pattern=example.com/
 //! cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo $?   # 2
-//! python3 ../shared/conformance/mux/muxdiff.py -- target/debug/muxecho
+//! kill %1
+//! cargo test -p demos --test mux_conformance        # Go 1.19's recorded answers, case by case
 //! ```
 
 use demos::cli::{self, Flags, Long, Timeouts, Value};
