@@ -38,6 +38,14 @@
 //! ```
 //!
 //! Only this process's limit is lowered, and only 127.0.0.1 is used.
+//!
+//! Its server has the course's safe timeouts (a request head within 5 s,
+//! 120 s idle), set with the same flags as `hello` (`--read-header-timeout-ms`,
+//! `--idle-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`; 0 is
+//! off). The held connections send nothing until the hold ends, so
+//! `--hold-ms` must stay below the read-header timeout: `--hold-ms 8000`
+//! is refused unless `--read-header-timeout-ms` is raised above it (or set
+//! to 0). `--help` prints this text.
 
 use demos::cli::{self, Flags, Long, Timeouts};
 use nix::sys::resource::{getrlimit, setrlimit, Resource};

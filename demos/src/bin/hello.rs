@@ -28,7 +28,8 @@
 //! `--idle-timeout-ms`; 0 is off). `hello` is the one demo server that keeps
 //! Go's zero defaults: the benchmarks load it against hyper's hello and
 //! Go's, which set no timeouts either, so all three do the same work per
-//! request. That also makes it the place to see why the other demo servers
+//! request (with no timeout set, our server registers no timer at all; see
+//! notes/server.md, section 4). That also makes it the place to see why the other demo servers
 //! (`example`, `muxecho`, `reload`) set a read-header timeout of 5 s and an
 //! idle timeout of 120 s by default: without them a client that never
 //! finishes its head (slowloris) holds its connection for ever.
