@@ -96,27 +96,20 @@ impl Flags {
         let mut rewritten = Vec::new();
         // Go: flag.FlagSet.parseOne, one flag at a time until a non-flag.
         while let Some(arg) = args.next() {
-            let single_dash = arg.len() > 1 && arg.starts_with('-') && !arg.starts_with("--");
-            if !single_dash {
-                let is_flag = arg.starts_with("--") && arg != "--";
-                let name = arg
-                    .trim_start_matches('-')
-                    .split('=')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
-                rewritten.push(arg.clone());
-                if !is_flag {
-                    break;
-                }
-                if takes_value.contains(&name.as_str()) && !arg.contains('=') {
-                    rewritten.extend(args.next());
-                }
-                continue;
+            let flag = arg
+                .strip_prefix("--")
+                .or_else(|| arg.strip_prefix('-'))
+                .unwrap_or("")
+                .to_owned();
+            if flag.is_empty() {
+                // The first argument, a lone `-` (an argument in Go too),
+                // or `--`: the flags end here.
+                rewritten.push(arg);
+                break;
             }
-            let name = arg[1..].split('=').next().unwrap_or("").to_owned();
-            rewritten.push(format!("-{arg}"));
-            if takes_value.contains(&name.as_str()) && !arg.contains('=') {
+            rewritten.push(format!("--{flag}"));
+            // `-addr x`: the next argument is the value, whatever it is.
+            if takes_value.contains(&flag.as_str()) {
                 rewritten.extend(args.next());
             }
         }
