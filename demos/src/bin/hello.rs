@@ -29,10 +29,12 @@
 //! Go's zero defaults: the benchmarks load it against hyper's hello and
 //! Go's, which set no timeouts either, so all three do the same work per
 //! request (with no timeout set, our server registers no timer at all; see
-//! notes/server.md, section 4). That also makes it the place to see why the other demo servers
-//! (`example`, `muxecho`, `reload`) set a read-header timeout of 5 s and an
-//! idle timeout of 120 s by default: without them a client that never
-//! finishes its head (slowloris) holds its connection for ever.
+//! notes/server.md, section 4), and `benches/memory.sh` holds thousands of
+//! idle keep-alive connections on it for up to 300 s, which an idle
+//! timeout would close. That also makes it the place to see why the other
+//! demo servers (`example`, `muxecho`, `reload`) set a read-header timeout
+//! of 5 s and an idle timeout of 120 s by default: without them a client
+//! that never finishes its head (slowloris) holds its connection for ever.
 //!
 //! ```text
 //! cargo run -p demos --bin hello                                            # no timeouts
