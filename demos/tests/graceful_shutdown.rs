@@ -31,9 +31,14 @@ fn shutdown_with_request_in_flight(name: &str, signal_to_send: Signal, signal_na
     assert!(example.log.contains(&format!(
         "[pid: {pid}] Receive signal {signal_name}. To shut down the server gracefully."
     )));
-    assert!(example
+    // Written just before the process exits: the thread reading the log
+    // may not have it yet.
+    let last = format!("[pid: {pid}] All connections have been closed.");
+    example
         .log
-        .contains(&format!("[pid: {pid}] All connections have been closed.")));
+        .wait_for("the end of the drain in the log", IO_TIMEOUT, |l| {
+            l.contains(&last)
+        });
     assert!(
         std::net::TcpStream::connect(example.addr).is_err(),
         "nothing listens on {} any more",

@@ -4,7 +4,8 @@
 //!
 //! The fake app sleeps 0.4 s before it listens, longer than gin's fixed
 //! 250 ms wait, so the first test fails if the tool sleeps instead of
-//! waiting for the port.
+//! waiting for the port. On SIGTERM it drains as a graceful server does:
+//! it stops listening and exits once the requests it is serving are done.
 
 use bytes::BytesMut;
 use http::{Method, StatusCode};
@@ -15,7 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every wait is bounded by this.
@@ -24,10 +25,8 @@ const WAIT: Duration = Duration::from_secs(20);
 /// The fake app's source; `VERSION` is what the tests edit.
 fn app_source(version: &str) -> String {
     format!(
-        r#"import http.server, os, signal, sys, time
+        r#"import http.server, os, signal, sys, threading, time
 VERSION = "{version}"
-if os.environ.get("IGNORE_TERM"):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 time.sleep(0.4)  # a slow start: longer than gin's 250 ms
 if os.environ.get("DIE_AT_START"):
     sys.exit(3)
@@ -36,17 +35,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        if self.path == "/slow":
+            # Tell the test the request is here, then take longer than
+            # gin's 3 s kill delay to answer.
+            open("slow-started", "w").close()
+            time.sleep(4)
         body = "{{}} pid={{}} args={{}}\n".format(VERSION, os.getpid(), " ".join(sys.argv[1:])).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Pid", str(os.getpid()))
+        if draining.is_set():
+            self.send_header("Connection", "close")  # as Go's Shutdown does
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args):
         pass
 
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = False  # server_close waits for the requests in flight
+
+server = Server(("127.0.0.1", int(os.environ["PORT"])), Handler)
+draining = threading.Event()
+
+def drain(*_):
+    draining.set()
+    # shutdown() waits for serve_forever to return: not from its thread.
+    threading.Thread(target=server.shutdown).start()
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN if os.environ.get("IGNORE_TERM") else drain)
+server.serve_forever()
+server.server_close()
 "#
     )
 }
@@ -85,27 +104,40 @@ struct Tool {
     child: Child,
     addr: SocketAddr,
     app_port: u16,
+    /// Every line the tool logged so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Tool {
     /// The tool with its poll loop practically off (one scan a minute):
     /// whatever it notices, it notices when a request comes.
     fn start(project: &Project, envs: &[(&str, &str)]) -> Tool {
-        Tool::start_with(project, envs, free_port(), 60_000)
+        Tool::start_with(project, envs, free_port(), 60_000, &[])
     }
 
     fn start_on(project: &Project, envs: &[(&str, &str)], app_port: u16) -> Tool {
-        Tool::start_with(project, envs, app_port, 60_000)
+        Tool::start_with(project, envs, app_port, 60_000, &[])
     }
 
-    fn start_with(project: &Project, envs: &[(&str, &str)], app_port: u16, poll_ms: u32) -> Tool {
+    /// The tool with `extra` flags of its own. The build waits while the
+    /// project has a file named `hold-build` (20 s at most), so a test can
+    /// keep a build under way as long as it needs.
+    fn start_with(
+        project: &Project,
+        envs: &[(&str, &str)],
+        app_port: u16,
+        poll_ms: u32,
+        extra: &[&str],
+    ) -> Tool {
         let mut command = Command::new(env!("CARGO_BIN_EXE_reload"));
         command
             .current_dir(&project.dir)
             .args(["--port", "0", "--app-port", &app_port.to_string()])
             .args([
                 "--build",
-                "python3 -m py_compile src/app.py && mkdir -p build && cp src/app.py build/",
+                "python3 -m py_compile src/app.py \
+                 && for i in $(seq 400); do [ -f hold-build ] || break; sleep 0.05; done \
+                 && mkdir -p build && cp src/app.py build/",
             ])
             .args(["--run", "python3 build/app.py"])
             .args([
@@ -116,6 +148,7 @@ impl Tool {
                 "--poll-ms",
                 &poll_ms.to_string(),
             ])
+            .args(extra)
             .args(["--", "--greeting", "hello", "--listen", "127.0.0.1:{port}"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -128,9 +161,12 @@ impl Tool {
         // out the address the tool listens on.
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[reload] {line}");
+                lines.lock().unwrap().push(line.clone());
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let addr = rest.split(',').next().unwrap_or("").to_owned();
                     let _ = tx.send(addr);
@@ -142,6 +178,21 @@ impl Tool {
             child,
             addr: addr.parse().unwrap(),
             app_port,
+            log,
+        }
+    }
+
+    /// The log so far, one string.
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits (bounded) until a logged line contains `text`.
+    fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.log().contains(text) {
+            assert!(Instant::now() < deadline, "the tool never logged {text:?}");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -275,7 +326,7 @@ fn a_changed_file_stops_the_app_rebuilds_and_the_next_requests_see_it() {
 #[test]
 fn the_poll_loop_rebuilds_without_waiting_for_a_request() {
     let project = Project::new("poll");
-    let tool = Tool::start_with(&project, &[], free_port(), 50);
+    let tool = Tool::start_with(&project, &[], free_port(), 50, &[]);
     let (_, body) = get(tool.addr, "/");
     let old_pid = pid_in(&body);
 
@@ -353,15 +404,103 @@ fn even_a_tool_killed_outright_leaves_no_app_behind() {
 }
 
 #[test]
-fn an_app_that_ignores_sigterm_is_killed() {
+fn an_app_that_ignores_sigterm_is_killed_after_its_shutdown_time() {
     let project = Project::new("stubborn");
-    let mut tool = Tool::start(&project, &[("IGNORE_TERM", "1")]);
+    let shutdown = ["--app-shutdown-timeout-ms", "500"];
+    let mut tool = Tool::start_with(&project, &[("IGNORE_TERM", "1")], free_port(), 60_000, &shutdown);
     let (_, body) = get(tool.addr, "/");
     let app_pid = pid_in(&body);
 
-    // SIGTERM is ignored, so only the SIGKILL 3 s later ends it.
+    // SIGTERM is ignored, so only the SIGKILL 500 ms later ends it, and
+    // the log says what happened, in those words.
     assert!(tool.stop().success());
     assert!(!process_exists(app_pid), "the stubborn app outlived the tool");
+    let log = tool.log();
+    assert!(
+        log.contains(&format!(
+            "reload: app (pid {app_pid}) still running 500ms after SIGTERM"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("reload: app (pid {app_pid}) killed")),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_draining_app_finishes_its_requests_before_the_new_build_starts() {
+    let project = Project::new("drain");
+    let tool = Tool::start(&project, &[]);
+    let (_, body) = get(tool.addr, "/");
+    let old_pid = pid_in(&body);
+
+    // A request the old app takes 4 s to answer (longer than gin's 3 s
+    // before SIGKILL) is in flight when the file changes.
+    let addr = tool.addr;
+    let slow = std::thread::spawn(move || get(addr, "/slow"));
+    let started = project.dir.join("slow-started");
+    let deadline = Instant::now() + WAIT;
+    while !started.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the slow request never reached the app"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    project.write(&app_source("v2-after-drain"));
+    let (status, body) = get(tool.addr, "/");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("v2-after-drain "), "{body}");
+
+    // The old app was given the time to answer it, not killed.
+    let (status, body) = slow.join().unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("v1 "), "{body}");
+    assert_eq!(pid_in(&body), old_pid);
+    let log = tool.log();
+    assert!(
+        log.contains(&format!("reload: app (pid {old_pid}) exited")),
+        "{log}"
+    );
+    assert!(!log.contains("killing"), "{log}");
+}
+
+#[test]
+fn the_old_app_serves_while_the_new_build_compiles() {
+    let project = Project::new("during-build");
+    let tool = Tool::start_with(&project, &[], free_port(), 50, &[]);
+    let (_, body) = get(tool.addr, "/");
+    let old_pid = pid_in(&body);
+
+    // The poll loop finds the edit and starts a build that stays under
+    // way until `hold-build` is removed.
+    let hold = project.dir.join("hold-build");
+    std::fs::write(&hold, "").unwrap();
+    project.write(&app_source("v2-built"));
+    tool.wait_for_log("changed; rebuilding");
+    tool.wait_for_log("reload: building");
+
+    // Meanwhile the old app answers, at once.
+    let (status, body) = get(tool.addr, "/during");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("v1 "), "{body}");
+    assert_eq!(pid_in(&body), old_pid);
+
+    // Once the build is done, the old app goes and the new one answers.
+    std::fs::remove_file(&hold).unwrap();
+    tool.wait_for_log("reload: build finished");
+    let deadline = Instant::now() + WAIT;
+    while process_exists(old_pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the old app was not stopped after the build"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, body) = get(tool.addr, "/");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("v2-built "), "{body}");
 }
 
 #[test]

@@ -38,18 +38,63 @@
 //! ```
 //!
 //! Only this process's limit is lowered, and only 127.0.0.1 is used.
+//!
+//! Its server has the course's safe timeouts (a request head within 5 s,
+//! 120 s idle), set with the same flags as `hello` (`--read-header-timeout-ms`,
+//! `--idle-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`; 0 is
+//! off). The held connections send nothing until the hold ends, so
+//! `--hold-ms` must stay below the read-header timeout: `--hold-ms 8000`
+//! is refused unless `--read-header-timeout-ms` is raised above it (or set
+//! to 0). `--help` prints this text.
 
+use demos::cli::{self, Flags, Long, Timeouts};
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use server::{handler_fn, Config, Server};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// What the command line asks for.
+struct Args {
+    conns: usize,
+    headroom: u64,
+    hold: Duration,
+    timeouts: Timeouts,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        conns: 40,
+        headroom: 8,
+        hold: Duration::from_millis(2500),
+        timeouts: Timeouts::SAFE,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("conns") => args.conns = flags.value()?,
+            Long("headroom") => args.headroom = flags.value()?,
+            Long("hold-ms") => args.hold = Duration::from_millis(flags.value()?),
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    // The held connections send nothing until the hold ends: a header
+    // timeout shorter than that would close them first.
+    if let Some(limit) = args.timeouts.read_header {
+        if args.hold >= limit {
+            return Err(cli::Error::Bad(format!(
+                "--hold-ms {} is not shorter than the read-header timeout ({limit:?}): raise --read-header-timeout-ms too, or set it to 0",
+                args.hold.as_millis()
+            )));
+        }
+    }
+    Ok(args)
+}
+
 fn main() {
+    let args = cli::parse_or_exit("accept-backoff", include_str!("accept-backoff.rs"), parse);
     demos::logging::init();
-    let conns = demos::cli::flag_or("conns", 40usize);
-    let headroom = demos::cli::flag_or("headroom", 8u64);
-    let hold = Duration::from_millis(demos::cli::flag_or("hold-ms", 2500u64));
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -57,13 +102,19 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = runtime.block_on(run(conns, headroom, hold)) {
+    if let Err(e) = runtime.block_on(run(args)) {
         tracing::error!("accept-backoff: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(conns: usize, headroom: u64, hold: Duration) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let Args {
+        conns,
+        headroom,
+        hold,
+        timeouts,
+    } = args;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
 
@@ -87,7 +138,7 @@ async fn run(conns: usize, headroom: u64, hold: Duration) -> Result<(), Box<dyn 
             let _ = w.write(b"served despite EMFILE\n").await;
         })
     });
-    let server = Server::new(Config::default(), hello);
+    let server = Server::new(timeouts.apply(Config::default()), hello);
     let serving = tokio::spawn({
         let server = server.clone();
         async move { server.serve(listener).await }

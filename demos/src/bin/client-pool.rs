@@ -1,44 +1,66 @@
 //! # client-pool: watch Go's Transport pool at work
 //!
-//! Sends N GETs, C at a time, through one `Client` (one `Transport`, one
-//! pool), logs a line per request saying which connection served it and
-//! whether it was reused and how long it sat idle, then prints the
-//! counters as the last line of stdout:
+//! Sends N GETs through one `Client` (one `Transport`, one pool) in rounds
+//! of C: a round's requests go out together, and the next round starts
+//! when all of its answers are read. It logs a line per request saying
+//! which connection served it, whether it was reused and how long it sat
+//! idle, then prints the counters as the last line of stdout:
 //!
 //! ```text
 //! requests=N ok=O failed=F dials=D reuses=R
 //! ```
 //!
 //! Without `--url` it serves the course's example app in-process on
-//! 127.0.0.1 (a random port) and asks it for `/demo/DescribeDemo` (whose
-//! handler logs `destruct demo context` after each request). Exit status
-//! 0 when every request got a 2xx.
+//! 127.0.0.1 (a random port, with the course's safe server timeouts) and
+//! asks it for `/demo/DescribeDemo` (whose handler logs `destruct demo
+//! context` after each request); that server holds each request
+//! `--server-delay-ms` first, so that the requests of a round are in
+//! flight together, as they are against a real server. Exit status 0 when
+//! every request got a 2xx.
+//!
+//! Why rounds: at the end of a round every connection it used is free at
+//! the same moment, and the pool keeps only `--max-idle-per-host` of them
+//! (Go: `tryPutIdleConn`, `MaxIdleConnsPerHost`); the others are closed,
+//! and the next round dials again. That is Go's lesson about its default
+//! of 2 idle connections per host under bursts of concurrent requests.
 //!
 //! Flags: `--url URL` (default: the in-process example app), `--requests N`
 //! (20), `--concurrency C` (1), `--max-conns-per-host K` (0 = no limit),
 //! `--max-idle-per-host I` (2, Go's default), `--idle-timeout SECS` (90;
-//! fractions allowed; 0 = never expire). `LOG_LEVEL=debug` also shows the
-//! Transport's own events (dials, closes, retries).
+//! fractions allowed; 0 = never expire), `--server-delay-ms MS` (20; how
+//! long the in-process server holds each request), `--max-body-bytes B`
+//! (1048576; a longer body fails its request instead of filling memory, as
+//! a server that never ends its body would). `LOG_LEVEL=debug` also shows
+//! the Transport's own events (dials, closes, retries). `--help` prints
+//! this text.
 //!
-//! Try:
+//! Try (the last line of each, with `LOG_LEVEL=warn` to keep only it):
 //!
 //! ```text
 //! # one connection, reused 19 times
 //! cargo run -p demos --bin client-pool -- --requests 20 --concurrency 1
-//! # 8 at a time, but Go's default of 2 idle conns per host: watch the redials
+//! requests=20 ok=20 failed=0 dials=1 reuses=19
+//! # 8 at a time, Go's default of 2 idle conns per host: 6 redials a round, 8 + 6 x 24
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8
+//! requests=200 ok=200 failed=0 dials=152 reuses=48
 //! # ...and with the idle limit raised to the concurrency: 8 dials in all
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --max-idle-per-host 8
+//! requests=200 ok=200 failed=0 dials=8 reuses=192
 //! # 32 at a time but at most 4 connections: the others wait their turn
 //! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
-//! # against any server
-//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8080/ --requests 10
+//! requests=200 ok=200 failed=0 dials=4 reuses=196
+//! # against any server: start hello first, in a second terminal
+//! cargo run --release -p demos --bin hello
+//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8010/ --requests 10
+//! requests=10 ok=10 failed=0 dials=1 reuses=9
 //! ```
 //!
-//! Each log line reads like the course's client log:
+//! (With `--server-delay-ms 0` the rounds overlap less and a dial or two
+//! may be saved: 150 instead of 152.) Each log line reads like the
+//! course's client log:
 //!
 //! ```text
-//! 2026/11/21 20:13:00 #7 127.0.0.1:40123 GET http://127.0.0.1:40123/ 200 OK 412µs conn=2 reused=true was_idle=true idle=31µs
+//! 2026/11/21 20:13:00 #7 127.0.0.1:40123 GET http://127.0.0.1:40123/demo/DescribeDemo 200 OK 21.412ms conn=2 reused=true was_idle=true idle=131µs
 //! ```
 //!
 //! `was_idle=false` on a reused connection means it was handed straight
@@ -46,51 +68,69 @@
 //! (Go: `tryPutIdleConn` serving an `idleConnWait` entry).
 
 use client_pool::{Client, GotConnInfo, Transport, TransportConfig};
-use demos::cli::{flag, flag_or};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use demos::cli::{self, Flags, Long};
+use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// What the command line asks for.
+struct Args {
+    url: Option<String>,
+    requests: usize,
+    concurrency: usize,
+    max_conns_per_host: usize,
+    max_idle_per_host: usize,
+    idle_timeout: f64,
+    server_delay: Duration,
+    max_body_bytes: usize,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        url: None,
+        requests: 20,
+        concurrency: 1,
+        max_conns_per_host: 0,
+        max_idle_per_host: 2,
+        idle_timeout: 90.0,
+        server_delay: Duration::from_millis(20),
+        max_body_bytes: 1 << 20,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("url") => args.url = Some(flags.value()?),
+            Long("requests") => args.requests = flags.value()?,
+            Long("concurrency") => args.concurrency = flags.value::<usize>()?.max(1),
+            Long("max-conns-per-host") => args.max_conns_per_host = flags.value()?,
+            Long("max-idle-per-host") => args.max_idle_per_host = flags.value()?,
+            Long("idle-timeout") => args.idle_timeout = flags.value()?,
+            Long("server-delay-ms") => args.server_delay = Duration::from_millis(flags.value()?),
+            Long("max-body-bytes") => args.max_body_bytes = flags.value()?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 #[tokio::main]
 async fn main() {
+    let args = cli::parse_or_exit("client-pool", include_str!("client-pool.rs"), parse);
     demos::logging::init();
-    let requests: usize = flag_or("requests", 20);
-    let concurrency: usize = flag_or("concurrency", 1).max(1);
-    let max_conns_per_host: usize = flag_or("max-conns-per-host", 0);
-    let max_idle_per_host: usize = flag_or("max-idle-per-host", 2);
-    let idle_timeout: f64 = flag_or("idle-timeout", 90.0);
 
     // Without --url, serve the example app on 127.0.0.1:0 in this process.
-    let (url, _server) = match flag("url") {
+    let (url, _server) = match args.url {
         Some(url) => (url, None),
         None => {
-            let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    eprintln!("cannot listen on 127.0.0.1: {e}");
-                    std::process::exit(1);
-                }
-            };
-            let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            let server = server::Server::from_arc(
-                server::Config {
-                    addr: addr.clone(),
-                    ..server::Config::default()
-                },
-                demos::example_app::handler(),
-            );
-            let serving = server.clone();
-            tokio::spawn(async move {
-                let _ = serving.serve(listener).await;
-            });
-            tracing::info!("serving the example app on {addr}");
-            (format!("http://{addr}/demo/DescribeDemo"), Some(server))
+            let (url, server) = serve_example_app(args.server_delay).await;
+            (url, Some(server))
         }
     };
 
+    let idle_timeout = args.idle_timeout;
     let transport = Transport::new(TransportConfig {
-        max_conns_per_host,
-        max_idle_conns_per_host: max_idle_per_host,
+        max_conns_per_host: args.max_conns_per_host,
+        max_idle_conns_per_host: args.max_idle_per_host,
         idle_conn_timeout: (idle_timeout > 0.0).then(|| Duration::from_secs_f64(idle_timeout)),
         ..TransportConfig::default()
     });
@@ -101,34 +141,28 @@ async fn main() {
         .and_then(|u| u.authority().map(|a| a.to_string()))
         .unwrap_or_default();
 
-    let next = Arc::new(AtomicUsize::new(0));
-    let ok = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, host, next, ok) = (
-            client.clone(),
-            url.clone(),
-            host.clone(),
-            next.clone(),
-            ok.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= requests {
-                    return;
-                }
-                if one_request(&client, n + 1, &host, &url).await {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
+    // Rounds of `concurrency` requests sent together; a round ends when
+    // all of its answers are read, and every connection it used is free
+    // at once: the pool keeps `max_idle_per_host` of them.
+    let requests = args.requests;
+    let mut ok = 0;
+    let mut sent = 0;
+    while sent < requests {
+        let round: Vec<_> = (sent..requests.min(sent + args.concurrency))
+            .map(|n| {
+                let (client, url, host) = (client.clone(), url.clone(), host.clone());
+                let limit = args.max_body_bytes;
+                tokio::spawn(async move { one_request(&client, n + 1, &host, &url, limit).await })
+            })
+            .collect();
+        sent += round.len();
+        for request in round {
+            if matches!(request.await, Ok(true)) {
+                ok += 1;
             }
-        }));
-    }
-    for worker in workers {
-        let _ = worker.await;
+        }
     }
 
-    let ok = ok.load(Ordering::Relaxed);
     let stats = transport.stats();
     println!(
         "requests={requests} ok={ok} failed={} dials={} reuses={}",
@@ -139,8 +173,55 @@ async fn main() {
     std::process::exit(if ok == requests { 0 } else { 1 });
 }
 
-/// One GET, read to the end, logged; true on a 2xx.
-async fn one_request(client: &Client, n: usize, host: &str, url: &str) -> bool {
+/// Serves the course's example app on 127.0.0.1 (a free port), each
+/// request held `delay` first, so that the requests of a round are all in
+/// flight together, as they are against a real server over a real
+/// network. Returns the URL to ask and the server.
+async fn serve_example_app(delay: Duration) -> (String, server::Server) {
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("client-pool: cannot listen on 127.0.0.1: {e}");
+            std::process::exit(1);
+        }
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let server = server::Server::from_arc(
+        cli::Timeouts::SAFE.apply(server::Config {
+            addr: addr.clone(),
+            ..server::Config::default()
+        }),
+        Arc::new(Delayed {
+            delay,
+            app: demos::example_app::handler(),
+        }),
+    );
+    let serving = server.clone();
+    tokio::spawn(async move {
+        let _ = serving.serve(listener).await;
+    });
+    tracing::info!("serving the example app on {addr}, each answer after {delay:?}");
+    (format!("http://{addr}/demo/DescribeDemo"), server)
+}
+
+/// A handler that waits `delay`, then lets `app` answer.
+struct Delayed {
+    delay: Duration,
+    app: Arc<dyn Handler>,
+}
+
+impl Handler for Delayed {
+    fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.app.serve_http(w, r).await
+        })
+    }
+}
+
+/// One GET, its body read to the end (at most `limit` bytes), logged;
+/// true on a 2xx.
+async fn one_request(client: &Client, n: usize, host: &str, url: &str, limit: usize) -> bool {
     let start = Instant::now();
     let mut resp = match client.get(url).await {
         Ok(resp) => resp,
@@ -149,7 +230,9 @@ async fn one_request(client: &Client, n: usize, host: &str, url: &str) -> bool {
             return false;
         }
     };
-    let body = resp.body_mut().bytes().await;
+    // A body longer than the limit is an error, not a reason to grow
+    // without bound: a server may send one that never ends.
+    let body = resp.body_mut().bytes_limited(limit).await;
     let elapsed = start.elapsed();
     let conn = match resp.extensions().get::<GotConnInfo>() {
         Some(info) => format!(

@@ -19,20 +19,35 @@
 //! `--shutdown-timeout-ms N` (bound on the whole drain, default 30000; what
 //! is left then is closed by force and the process exits with status 1).
 //!
-//! Watch a restart happen (three terminals):
+//! It runs with the timeouts a well-configured Go server sets: a request
+//! head must arrive within 5 s of the connection (or of the previous
+//! request), and a kept-alive connection may wait 120 s for its next
+//! request. The same flags as `hello` change them, in milliseconds, 0 for
+//! off: `--read-header-timeout-ms` (default 5000), `--idle-timeout-ms`
+//! (120000), `--read-timeout-ms` and `--write-timeout-ms` (off: `/slow`
+//! takes its time). `example --help` prints this text.
+//!
+//! Watch a restart happen. The server holds the first terminal; the rest
+//! goes in a second one:
 //!
 //! ```text
 //! cargo run -p demos --bin example -- --pid-file /tmp/example.pid
 //! curl http://127.0.0.1:8010/demo/DescribeDemo
 //! curl http://127.0.0.1:8010/pid                      # the serving pid, say 32339
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)
-//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...] after a restart
+//! ls -l /proc/$(cat /tmp/example.pid)/fd              # the listener: a socket, not on fd 3
 //! curl http://127.0.0.1:8010/slow/5000 &              # in flight across the restart
 //! kill -USR2 $(cat /tmp/example.pid)
-//! curl http://127.0.0.1:8010/pid                      # a new pid, say 32759
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 1 (or a subreaper): reparented
+//! curl http://127.0.0.1:8010/pid                      # a moment later: a new pid, say 32759
+//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...]: the listener it inherited
+//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 32339: the old one is still draining
+//! sleep 5; ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)   # ppid 1 (or a subreaper): reparented
 //! kill -TERM $(cat /tmp/example.pid)                  # graceful shutdown, exit 0
 //! ```
+//!
+//! When the old process has drained and exited, `cargo run` in the first
+//! terminal returns to the prompt: the new process runs on by itself (its
+//! log still goes to that terminal, and Ctrl+C there no longer reaches
+//! it). Stop it with the last command, `kill -TERM $(cat /tmp/example.pid)`.
 //!
 //! The log of the old process reads as the course's transcript:
 //!
@@ -56,6 +71,7 @@
 //! serving, and that a second SIGUSR2 during a slow start is refused. It is
 //! not meant for any other use.
 
+use demos::cli::{self, Flags, Long, Timeouts};
 use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,28 +117,59 @@ async fn slow(w: &mut ResponseWriter, ms: u64) {
     let _ = w.write(format!("slept {ms}ms").as_bytes()).await;
 }
 
+/// What the command line asks for.
+struct Args {
+    addr: String,
+    pid_file: Option<String>,
+    idle_grace: Duration,
+    ready_timeout: Duration,
+    shutdown_timeout: Duration,
+    timeouts: Timeouts,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        addr: "127.0.0.1:8010".to_owned(),
+        pid_file: None,
+        idle_grace: gracehttp::DEFAULT_IDLE_GRACE,
+        ready_timeout: gracehttp::DEFAULT_READY_TIMEOUT,
+        shutdown_timeout: gracehttp::DEFAULT_SHUTDOWN_TIMEOUT,
+        timeouts: Timeouts::SAFE,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("pid-file") => args.pid_file = Some(flags.value()?),
+            Long("idle-grace-ms") => args.idle_grace = Duration::from_millis(flags.value()?),
+            Long("ready-timeout-ms") => args.ready_timeout = Duration::from_millis(flags.value()?),
+            Long("shutdown-timeout-ms") => args.shutdown_timeout = Duration::from_millis(flags.value()?),
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 fn main() {
+    // A process started by a restart gets the same command line, so it
+    // reads it the same way.
+    let args = cli::parse_or_exit("example", include_str!("example.rs"), parse);
     demos::logging::init();
     if std::env::var_os("LISTEN_FDS").is_some() {
         test_only_child_start_switch();
     }
-    let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
-    let mut grace =
-        gracehttp::GraceServer::new(addr).on_error(|e| tracing::error!("example: serve error: {e}"));
-    let idle_grace_ms =
-        demos::cli::flag_or("idle-grace-ms", gracehttp::DEFAULT_IDLE_GRACE.as_millis() as u64);
-    grace = grace.idle_grace(Duration::from_millis(idle_grace_ms));
-    let ready_timeout_ms = demos::cli::flag_or(
-        "ready-timeout-ms",
-        gracehttp::DEFAULT_READY_TIMEOUT.as_millis() as u64,
-    );
-    grace = grace.ready_timeout(Duration::from_millis(ready_timeout_ms));
-    let shutdown_timeout_ms = demos::cli::flag_or(
-        "shutdown-timeout-ms",
-        gracehttp::DEFAULT_SHUTDOWN_TIMEOUT.as_millis() as u64,
-    );
-    grace = grace.shutdown_timeout(Duration::from_millis(shutdown_timeout_ms));
-    if let Some(path) = demos::cli::flag("pid-file") {
+    let config = args.timeouts.apply(server::Config {
+        addr: args.addr.clone(),
+        ..server::Config::default()
+    });
+    let mut grace = gracehttp::GraceServer::new(args.addr)
+        .config(config)
+        .on_error(|e| tracing::error!("example: serve error: {e}"))
+        .idle_grace(args.idle_grace)
+        .ready_timeout(args.ready_timeout)
+        .shutdown_timeout(args.shutdown_timeout);
+    if let Some(path) = args.pid_file {
         grace = grace.pid_file(path);
     }
     let handler = Example {

@@ -6,9 +6,9 @@
 //! Run it and poke it:
 //!
 //! ```text
-//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010
-//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000
-//! curl -i http://127.0.0.1:8010/hello
+//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010; holds the terminal
+//! curl -i http://127.0.0.1:8010/hello                     # in a second terminal
+//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000   # another address
 //! ```
 //!
 //! You will see `HTTP/1.1 200 OK`, a `Date`, `Content-Length: 13`,
@@ -25,12 +25,26 @@
 //!
 //! Timeouts are off unless asked for, in milliseconds
 //! (`--read-header-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`,
-//! `--idle-timeout-ms`):
+//! `--idle-timeout-ms`; 0 is off). `hello` is the one demo server that keeps
+//! Go's zero defaults: the benchmarks load it against hyper's hello and
+//! Go's, which set no timeouts either, so all three do the same work per
+//! request (with no timeout set, our server registers no timer at all; see
+//! notes/server.md, section 4), and `benches/memory.sh` holds thousands of
+//! idle keep-alive connections on it for up to 300 s, which an idle
+//! timeout would close. That also makes it the place to see why the other
+//! demo servers (`example`, `muxecho`, `reload`) set a read-header timeout
+//! of 5 s and an idle timeout of 120 s by default: without them a client
+//! that never finishes its head (slowloris) holds its connection for ever.
 //!
 //! ```text
+//! cargo run -p demos --bin hello                                            # no timeouts
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # waits for ever: Ctrl+C
 //! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'   # closed after 2 s (ReadHeaderTimeout)
+//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # closed after 2 s (ReadHeaderTimeout)
 //! ```
+//!
+//! With timeouts set, the log's second line names them:
+//! `hello: timeouts: read-header 2s, idle 5s`.
 //!
 //! `--threads 1` serves on one thread, as the benchmarks run it against
 //! hyper (one pinned core each); `--threads N` gives N worker threads; the
@@ -39,12 +53,45 @@
 //! Ctrl+C or SIGTERM shuts it down gracefully (Go: `Server.Shutdown`):
 //! requests in flight finish, idle connections close, and it logs
 //! `hello: shut down cleanly`; a second signal (or 10 s) closes everything.
+//!
+//! `hello --help` prints this text; a flag it does not take is refused.
 
+use demos::cli::{self, Flags, Long, Timeouts};
 use server::{handler_fn, Config, Server};
 
+/// What the command line asks for.
+struct Args {
+    addr: String,
+    threads: usize,
+    timeouts: Timeouts,
+}
+
+fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
+    let mut args = Args {
+        addr: "127.0.0.1:8010".to_owned(),
+        threads: 0,
+        // The benchmark server: no timeouts unless asked (see above).
+        timeouts: Timeouts::NONE,
+    };
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("threads") => args.threads = flags.value()?,
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(args)
+}
+
 fn main() {
+    let Args {
+        addr,
+        threads,
+        timeouts,
+    } = cli::parse_or_exit("hello", include_str!("hello.rs"), parse);
     demos::logging::init();
-    let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8010".to_owned());
     let hello = handler_fn(|w, _r| {
         Box::pin(async move {
             w.header().insert(
@@ -54,24 +101,14 @@ fn main() {
             let _ = w.write(b"Hello, World!").await;
         })
     });
-    let millis = |name: &str| {
-        demos::cli::flag(name).map(|_| std::time::Duration::from_millis(demos::cli::flag_or(name, 0u64)))
+    let config = Config {
+        addr: addr.clone(),
+        ..Config::default()
     };
-    let server = Server::new(
-        Config {
-            addr: addr.clone(),
-            read_header_timeout: millis("read-header-timeout-ms"),
-            read_timeout: millis("read-timeout-ms"),
-            write_timeout: millis("write-timeout-ms"),
-            idle_timeout: millis("idle-timeout-ms"),
-            ..Config::default()
-        },
-        hello,
-    );
+    let server = Server::new(timeouts.apply(config), hello);
     // `--threads 1`: a current-thread runtime, the fair match for one
     // pinned core in the benchmarks; 0 (the default) lets tokio pick one
     // worker per core.
-    let threads = demos::cli::flag_or("threads", 0usize);
     let mut runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -89,6 +126,9 @@ fn main() {
     };
     runtime.block_on(async {
         tracing::info!("hello: listening on http://{addr}");
+        if timeouts != Timeouts::NONE {
+            tracing::info!("hello: {}", timeouts.describe());
+        }
         // Spawned, so that the accept loop keeps running (and sees the
         // shutdown, and drops the listener) while we wait for the shutdown.
         let mut serving = tokio::spawn({

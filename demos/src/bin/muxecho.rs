@@ -2,9 +2,9 @@
 //!
 //! Registers every PATTERN on one [`mux::ServeMux`], each with a handler
 //! answering `pattern=<PATTERN>` and a newline, and serves it. It is the
-//! Rust side of the ServeMux conformance test: the same contract as the Go
-//! reference server in `shared/conformance/mux/muxecho/main.go`, so the
-//! same corpus (`demos/testdata/mux/corpus.json`) runs against both.
+//! Rust side of the ServeMux conformance test: it keeps the contract of the
+//! Go 1.19 server whose answers are recorded in
+//! `demos/testdata/mux/corpus.json`, so that corpus runs against it.
 //!
 //! ```text
 //! muxecho [-pattern-header] -addr 127.0.0.1:0 PATTERN...
@@ -14,9 +14,16 @@
 //! - a refused pattern (empty, or registered twice) prints
 //!   `muxecho: http: ...` (Go's panic text) on stderr and exits with 2;
 //! - `-pattern-header` adds `X-Mux-Pattern: <p>` to every answer, `p` being
-//!   what `ServeMux::handler` returns (Go: `mux.Handler(r)`).
+//!   what `ServeMux::handler` returns (Go: `mux.Handler(r)`);
+//! - it serves with the course's safe timeouts (a request head within 5 s,
+//!   a kept-alive connection idle at most 120 s), changed or turned off (0)
+//!   with the same flags as `hello`, in milliseconds:
+//!   `-read-header-timeout-ms`, `-idle-timeout-ms`, `-read-timeout-ms`,
+//!   `-write-timeout-ms`;
+//! - `-help` prints this text; a flag it does not take is refused (exit 2).
 //!
-//! Try it:
+//! Try it (the server runs in the background of the same terminal; `kill %1`
+//! stops it):
 //!
 //! ```text
 //! cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8020 / /tree/ example.com/ &
@@ -25,9 +32,11 @@
 //! curl http://127.0.0.1:8020/tree/x                   # pattern=/tree/
 //! curl -H 'Host: example.com:9000' http://127.0.0.1:8020/x  # pattern=example.com/
 //! cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo $?   # 2
-//! python3 ../shared/conformance/mux/muxdiff.py -- target/debug/muxecho
+//! kill %1
+//! cargo test -p demos --test mux_conformance        # Go 1.19's recorded answers, case by case
 //! ```
 
+use demos::cli::{self, Flags, Long, Timeouts, Value};
 use http::header::HeaderValue;
 use mux::ServeMux;
 use server::{handler_fn, BoxFuture, Config, Handler, Request, ResponseWriter, Server};
@@ -41,46 +50,42 @@ use std::sync::Arc;
 struct Args {
     addr: String,
     pattern_header: bool,
+    timeouts: Timeouts,
     patterns: Vec<String>,
 }
 
-fn parse_args() -> Args {
-    let usage = || -> ! {
-        eprintln!("usage: muxecho [-pattern-header] -addr HOST:PORT PATTERN...");
-        exit(2)
-    };
+fn parse_args(flags: &mut Flags) -> Result<Args, cli::Error> {
     let mut args = Args {
         addr: "127.0.0.1:0".to_owned(),
         pattern_header: false,
+        timeouts: Timeouts::SAFE,
         patterns: Vec::new(),
     };
-    let mut rest = std::env::args().skip(1);
-    while let Some(arg) = rest.next() {
-        if arg == "--" {
-            break;
-        }
-        let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
-            args.patterns.push(arg);
-            break;
-        };
-        if flag.is_empty() {
-            // A lone "-" is an argument, as in Go.
-            args.patterns.push(arg);
-            break;
-        }
-        let (name, value) = match flag.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (flag, None),
-        };
-        match name {
-            "addr" => args.addr = value.or_else(|| rest.next()).unwrap_or_else(|| usage()),
-            "pattern-header" => args.pattern_header = value.is_none_or(|v| v == "true" || v == "1"),
-            _ => usage(),
+    while let Some(arg) = flags.next()? {
+        match arg {
+            Long("addr") => args.addr = flags.value()?,
+            Long("pattern-header") => args.pattern_header = flags.switch()?,
+            Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) => return Err(cli::unknown(name)),
+            Value(pattern) => {
+                args.patterns.push(pattern.to_string_lossy().into_owned());
+                break;
+            }
+            other => return Err(other.unexpected().into()),
         }
     }
-    args.patterns.extend(rest);
-    args
+    args.patterns.extend(flags.rest());
+    Ok(args)
 }
+
+/// The flags that are followed by a value (Go knows them by their type).
+const VALUE_FLAGS: [&str; 5] = [
+    "addr",
+    Timeouts::FLAGS[0],
+    Timeouts::FLAGS[1],
+    Timeouts::FLAGS[2],
+    Timeouts::FLAGS[3],
+];
 
 /// Adds `X-Mux-Pattern` to every answer of the mux, except for a `*`
 /// target, which the mux refuses before choosing a handler. The route is
@@ -101,7 +106,12 @@ impl Handler for PatternHeader {
 }
 
 fn main() {
-    let args = parse_args();
+    let args = cli::parse_or_exit_with(
+        "muxecho",
+        include_str!("muxecho.rs"),
+        Flags::go_style(std::env::args().skip(1), &VALUE_FLAGS),
+        parse_args,
+    );
     let mut mux = ServeMux::new();
     for pattern in &args.patterns {
         let body = format!("pattern={pattern}\n");
@@ -141,10 +151,10 @@ fn main() {
         let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         println!("listening on {local}");
         let _ = std::io::stdout().flush();
-        let config = Config {
+        let config = args.timeouts.apply(Config {
             addr: args.addr.clone(),
             ..Config::default()
-        };
+        });
         if let Err(e) = Server::from_arc(config, handler).serve(listener).await {
             eprintln!("muxecho: {e}");
             exit(1);

@@ -3,11 +3,14 @@
 //! A proxy listens on a public port. On each request it makes sure your app
 //! is built and running (on the app port), then forwards the request to it
 //! through our `ReverseProxy`. A watcher scans the project for changed
-//! source files; a change stops the app and rebuilds it, and the next
-//! request starts the new build. While the last build failed, every request
-//! is answered with the compiler's errors, so you read them in the browser.
+//! source files; a change starts a build while the old app keeps
+//! answering; when the build is done the old app is stopped (it gets time
+//! to finish its requests), and the next request starts the new build.
+//! While the last build failed, every request is answered with the
+//! compiler's errors, so you read them in the browser.
 //!
-//! Run it on the course's example app, from the workspace root:
+//! Run it on the course's example app, from the workspace root (it holds
+//! the terminal; the curls go in a second one):
 //!
 //! ```text
 //! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
@@ -20,12 +23,14 @@
 //! `reload: started app (pid N): .../target/debug/example --addr 127.0.0.1:13109`.
 //! Edit `demos/src/example_app.rs` (change the text `before demo action`),
 //! save, and run the same curl: the log shows `reload:
-//! ./demos/src/example_app.rs changed; rebuilding`, `reload: app stopped`,
-//! a build, a new start, and curl shows the new text. Put a syntax error
-//! in the file: curl gets
-//! `500 Internal Server Error` with the compiler's message. Fix it and the
-//! next request works again. Ctrl+C (or `kill -TERM`) stops the tool and
-//! the app with it.
+//! ./demos/src/example_app.rs changed; rebuilding`, a build, `reload:
+//! stopping app (pid N): SIGTERM; it has 35s to finish its requests`, the
+//! example's own shutdown lines, `reload: app (pid N) exited 21ms after
+//! SIGTERM (exit status: 0)`, a new start, and curl shows the new text.
+//! Put a syntax error in the file (`let x = ;` inside `describe_demo`): curl
+//! gets `500 Internal Server Error` with the compiler's message. Fix it and
+//! the next request works again. Ctrl+C (or `kill -TERM`) stops the tool
+//! and the app with it.
 //!
 //! Everything after `--` goes to the app, with `{port}` replaced by the app
 //! port; the app also gets `PORT` in its environment (gin's convention).
@@ -39,23 +44,25 @@
 //!     --build 'python3 -m py_compile app.py' --run 'python3 app.py'
 //! ```
 //!
-//! Flags: `--port` (public port, 0 for any), `--app-port`, `--bin`,
-//! `--build`, `--run`, `--path` (project to watch, default `.`), `--ext`
-//! (default `rs,toml`), `--exclude DIR,...`, `--poll-ms` (default 500),
-//! `--ready-timeout-ms` (how long to wait for the app's port, default 10000).
+//! Flags: `--port` (public port, default 8283, 0 for any), `--app-port`
+//! (13109), `--bin`, `--build`, `--run`, `--path` (project to watch,
+//! default `.`), `--ext` (default `rs,toml`), `--exclude DIR,...`,
+//! `--poll-ms` (default 500), `--ready-timeout-ms` (how long to wait for
+//! the app's port, default 10000), `--app-shutdown-timeout-ms` (how long a
+//! stopped app has to finish its requests and exit before it is killed,
+//! default 35000: longer than the example's own 30 s drain). The proxy
+//! itself serves with the course's safe timeouts, changed or turned off
+//! (0) with the same flags as `hello`: `--read-header-timeout-ms` (5000),
+//! `--idle-timeout-ms` (120000), `--read-timeout-ms`, `--write-timeout-ms`
+//! (off). The app keeps its own (the example's are the same). `--help`
+//! prints this text.
 
 use demos::reload::{run, Options};
 use tokio::signal::unix::{signal, SignalKind};
 
 fn main() {
+    let options = demos::cli::parse_or_exit("reload", include_str!("reload.rs"), Options::from_flags);
     demos::logging::init();
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2)
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,16 +1,24 @@
 //! The app under development, as the proxy and the watcher share it: the
-//! builder and the runner behind one lock, so that a request never meets
-//! a half-built or half-started app (gin keeps them apart and lets the
-//! proxy race the rebuild).
+//! builder and the runner behind locks, so that a request never meets a
+//! half-built or half-started app (gin keeps them apart and lets the proxy
+//! race the rebuild).
 //!
 //! - [`App::check_for_changes`] scans the project with the watcher and, on
-//!   a change, calls [`App::rebuild`]: stop the app, build. The tool's
-//!   watch loop calls it every poll interval, and the proxy calls it on
-//!   each request too, so that the request right after an edit sees the
-//!   edit even if the loop has not woken up yet.
-//! - The proxy then calls [`App::ensure_running`]: wait for any build under
-//!   way, answer with the build errors if it failed, else start the app if
-//!   it is not running and wait until its port accepts.
+//!   a change, calls [`App::rebuild`]: build, then stop the old app. The
+//!   tool's watch loop calls it every poll interval, and the proxy calls
+//!   it on each request too, so that the request right after an edit sees
+//!   the edit even if the loop has not woken up yet (that request waits
+//!   for the build). A request that comes while another is already
+//!   scanning or building does not wait for it.
+//! - The proxy then calls [`App::ensure_running`]: if the app runs, the
+//!   request goes to it, even while a new build compiles: the old app
+//!   keeps serving until the build is done. Otherwise wait for any build
+//!   under way, answer with the build errors if it failed, else start the
+//!   app and wait until its port accepts.
+//! - When a build ends, the old app is stopped (SIGTERM, and its shutdown
+//!   time to finish what it is serving): after a good build the next
+//!   request starts the new one; after a failed one, requests get the
+//!   errors instead, so that no one reads an old app and thinks it new.
 //! - The tool calls [`App::shutdown`] when it stops: abort a build, stop
 //!   the app.
 
@@ -39,9 +47,9 @@ pub enum Unavailable {
 pub struct App {
     builder: Builder,
     runner: Mutex<Runner>,
-    /// Taken for writing across a stop-and-build, for reading while a
-    /// request makes sure the app runs: a request never starts the old
-    /// binary while the new one is being built.
+    /// Taken for writing across a build and the stop of the old app, for
+    /// reading while a request starts the app: a request never starts the
+    /// old binary while the new one is being built.
     build_lock: RwLock<()>,
     /// A first build has finished (well or not).
     built: AtomicBool,
@@ -51,8 +59,7 @@ pub struct App {
     /// The project's watcher; a std mutex, because it is used on a
     /// blocking thread (walking the tree is blocking file-system work).
     watcher: Arc<std::sync::Mutex<Watcher>>,
-    /// One scan (and the rebuild it may start) at a time, so that a
-    /// request does not slip past a change another scan just found.
+    /// One scan (and the rebuild it may start) at a time.
     checking: Mutex<()>,
     /// The proxy's Transport: its idle connections to the app are closed
     /// before the app is stopped, so a graceful app need not wait for them.
@@ -88,11 +95,14 @@ impl App {
         &self.builder
     }
 
-    /// Scans the project for changed sources; on a change, stops the app
-    /// and builds again (gin: `scanChanges` and its callback). True when
-    /// it rebuilt.
+    /// Scans the project for changed sources; on a change, builds again
+    /// and stops the old app (gin: `scanChanges` and its callback). True
+    /// when it rebuilt. When a scan (or the rebuild it started) is already
+    /// under way, returns false at once: the caller is not held up by it.
     pub async fn check_for_changes(&self) -> bool {
-        let _one_at_a_time = self.checking.lock().await;
+        let Ok(_one_at_a_time) = self.checking.try_lock() else {
+            return false;
+        };
         let watcher = self.watcher.clone();
         let scanned = tokio::task::spawn_blocking(move || match watcher.lock() {
             Ok(mut watcher) => watcher.changes(),
@@ -116,12 +126,13 @@ impl App {
         self.watcher.lock().map(|w| w.watched_files()).unwrap_or(0)
     }
 
-    /// Stops the app and builds again (gin: the watcher's callback,
-    /// `runner.Kill(); build(...)`). The app starts again on the next
+    /// Builds again, then stops the old app (gin: the watcher's callback,
+    /// `runner.Kill(); build(...)`, in the other order so that the old app
+    /// serves while the compiler runs). The app starts again on the next
     /// request.
     pub async fn rebuild(&self) -> Result<(), String> {
         let _building = self.build_lock.write().await;
-        self.stop_and_build().await
+        self.build_then_stop_old().await
     }
 
     /// The first build, unless one already happened. The tool starts it at
@@ -130,12 +141,11 @@ impl App {
     pub async fn build_once(&self) {
         let _building = self.build_lock.write().await;
         if !self.built.load(Ordering::Acquire) {
-            let _ = self.stop_and_build().await;
+            let _ = self.build_then_stop_old().await;
         }
     }
 
-    async fn stop_and_build(&self) -> Result<(), String> {
-        self.stop_app().await;
+    async fn build_then_stop_old(&self) -> Result<(), String> {
         if self.closed.load(Ordering::Acquire) {
             return Err("reload is stopping".to_owned());
         }
@@ -145,6 +155,8 @@ impl App {
             Ok(()) => tracing::info!("reload: build finished"),
             Err(errors) => tracing::warn!("reload: build failed:\n{errors}"),
         }
+        // The running app is the old code either way.
+        self.stop_app().await;
         self.built.store(true, Ordering::Release);
         outcome
     }
@@ -163,6 +175,11 @@ impl App {
     pub async fn ensure_running(&self) -> Result<(), Unavailable> {
         if !self.built.load(Ordering::Acquire) {
             self.build_once().await;
+        }
+        // A running app takes the request, even during a build: it is
+        // stopped only once the new build is ready (or has failed).
+        if self.runner.lock().await.is_running() {
+            return Ok(());
         }
         // Waits for a build under way; requests share the lock.
         let _no_build = self.build_lock.read().await;

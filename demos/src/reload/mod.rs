@@ -6,7 +6,8 @@
 //!
 //! - [`builder`]: runs the build command, keeps its errors;
 //! - [`runner`]: starts the built app with `PORT` and its own arguments,
-//!   waits until its port accepts, stops it (SIGTERM, then SIGKILL);
+//!   waits until its port accepts, stops it (SIGTERM, its shutdown time to
+//!   drain, then SIGKILL);
 //! - [`proxy`]: the handler on the public port: make sure the app runs,
 //!   then forward through the `ReverseProxy` of `client-pool`;
 //! - [`watcher`]: scans the project for changed source files.
@@ -39,7 +40,7 @@ use watcher::Watcher;
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs the tool until `stop` resolves: listen on the public port, build,
-/// watch, and on each change stop the app and build again. When `stop`
+/// watch, and on each change build again and stop the old app. When `stop`
 /// resolves, the public server closes and the app (or a build under way)
 /// is stopped, so no process is left behind.
 pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::Result<()> {
@@ -51,6 +52,7 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         options.app_args.clone(),
         options.dir.clone(),
         options.app_port,
+        options.app_shutdown_timeout,
     );
     let app_addr = runner.addr();
     // The first walk of the project, off the runtime's threads.
@@ -75,10 +77,10 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
         options.ready_timeout,
     ));
     let server = server::Server::new(
-        server::Config {
+        options.timeouts.apply(server::Config {
             addr: public.to_string(),
             ..server::Config::default()
-        },
+        }),
         ReloadProxy::new(app.clone(), forward.clone()),
     );
     // The line tests and people look for: where to point the browser.

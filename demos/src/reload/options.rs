@@ -5,6 +5,7 @@
 //! is replaced by the app port, so an app that takes its address as a flag
 //! works: `-- --addr 127.0.0.1:{port}`.
 
+use crate::cli::{self, Flags, Long, Timeouts};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +33,11 @@ pub struct Options {
     pub poll_interval: Duration,
     /// Longest wait for a started app to accept connections.
     pub ready_timeout: Duration,
+    /// How long a stopped app has, after SIGTERM, to finish the requests
+    /// it is serving and exit before it is killed.
+    pub app_shutdown_timeout: Duration,
+    /// The public server's timeouts (the proxy's own, not the app's).
+    pub timeouts: Timeouts,
     /// The app's own arguments (after `--`).
     pub app_args: Vec<String>,
 }
@@ -49,6 +55,8 @@ impl Default for Options {
             exclude: Vec::new(),
             poll_interval: Duration::from_millis(500),
             ready_timeout: Duration::from_secs(10),
+            app_shutdown_timeout: DEFAULT_APP_SHUTDOWN_TIMEOUT,
+            timeouts: Timeouts::SAFE,
             app_args: Vec::new(),
         }
     }
@@ -58,13 +66,11 @@ impl Default for Options {
 /// given: the workspace's demo servers listen on `--addr`.
 pub const DEFAULT_BIN_ARGS: [&str; 2] = ["--addr", "127.0.0.1:{port}"];
 
-/// The usage text printed for `--help` and after a bad flag.
-pub const USAGE: &str = "\
-usage: reload [--port 8283] [--app-port 13109] [--bin NAME]
-              [--build 'CMD'] [--run 'CMD'] [--path DIR]
-              [--ext rs,toml] [--exclude DIR,...] [--poll-ms 500]
-              [--ready-timeout-ms 10000] [-- APP ARGS... ({port} = app port)]
-With --bin and no `--`, the app gets `--addr 127.0.0.1:{port}`.";
+/// How long a stopped app may take to drain by default: longer than the
+/// course's example takes at most (its own shutdown timeout is 30 s, after
+/// which it closes what is left and exits by itself), so that a request in
+/// flight when a file changes still gets its answer. gin gives 3 s.
+pub const DEFAULT_APP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(35);
 
 impl Options {
     /// Reads the tool's flags; the arguments after `--` are the app's.
@@ -80,58 +86,47 @@ impl Options {
     ///
     /// With `--bin` and no `--`, the app gets [`DEFAULT_BIN_ARGS`]; a bare
     /// `--` gives it no arguments at all.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, cli::Error> {
+        Options::from_flags(&mut Flags::new(args))
+    }
+
+    /// [`Options::parse`] on flags being read (`src/bin/reload.rs` gives
+    /// the process's own).
+    pub fn from_flags(flags: &mut Flags) -> Result<Options, cli::Error> {
         let mut options = Options::default();
-        let mut args = args.into_iter();
-        let mut saw_double_dash = false;
-        while let Some(arg) = args.next() {
-            if arg == "--" {
-                options.app_args = args.collect();
-                saw_double_dash = true;
-                break;
-            }
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
-                None => (arg.clone(), None),
-            };
-            if name == "--help" || name == "-h" {
-                return Err(USAGE.to_owned());
-            }
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-            };
-            let number = |text: String| -> Result<u64, String> {
-                text.parse()
-                    .map_err(|_| format!("{name}: not a number: {text}\n{USAGE}"))
-            };
-            match name.as_str() {
-                "--port" => options.port = number(value()?)?.try_into().map_err(|_| "--port: too large")?,
-                "--app-port" => {
-                    options.app_port = number(value()?)?
-                        .try_into()
-                        .map_err(|_| "--app-port: too large")?
+        while let Some(arg) = flags.next()? {
+            match arg {
+                Long("port") => options.port = flags.value()?,
+                Long("app-port") => options.app_port = flags.value()?,
+                Long("bin") => options.bin = Some(flags.value()?),
+                Long("build") => options.build = Some(flags.value()?),
+                Long("run") => options.run = Some(flags.value()?),
+                Long("path") => options.dir = flags.value()?,
+                Long("ext") => options.extensions = list(&flags.value::<String>()?),
+                Long("exclude") => options.exclude = list(&flags.value::<String>()?),
+                Long("poll-ms") => {
+                    options.poll_interval = Duration::from_millis(flags.value::<u64>()?.max(10))
                 }
-                "--bin" => options.bin = Some(value()?),
-                "--build" => options.build = Some(value()?),
-                "--run" => options.run = Some(value()?),
-                "--path" => options.dir = PathBuf::from(value()?),
-                "--ext" => options.extensions = list(&value()?),
-                "--exclude" => options.exclude = list(&value()?),
-                "--poll-ms" => options.poll_interval = Duration::from_millis(number(value()?)?.max(10)),
-                "--ready-timeout-ms" => options.ready_timeout = Duration::from_millis(number(value()?)?),
-                _ => return Err(format!("unknown flag {arg}\n{USAGE}")),
+                Long("ready-timeout-ms") => options.ready_timeout = Duration::from_millis(flags.value()?),
+                Long("app-shutdown-timeout-ms") => {
+                    options.app_shutdown_timeout = Duration::from_millis(flags.value()?)
+                }
+                Long(name) if Timeouts::FLAGS.contains(&name) => options.timeouts.read(flags)?,
+                Long(name) => return Err(cli::unknown(name)),
+                other => return Err(other.unexpected().into()),
             }
         }
-        if !saw_double_dash && options.bin.is_some() && options.run.is_none() {
+        if flags.saw_double_dash() {
+            options.app_args = flags.rest();
+        } else if options.bin.is_some() && options.run.is_none() {
             // The workspace's demos (hello, example...) take their address
             // as `--addr`, not from PORT: give them the app port that way.
             options.app_args = DEFAULT_BIN_ARGS.map(String::from).to_vec();
         }
         if options.bin.is_none() && (options.build.is_none() || options.run.is_none()) {
-            return Err(format!("give --bin NAME, or both --build and --run\n{USAGE}"));
+            return Err(cli::Error::Bad(
+                "give --bin NAME, or both --build and --run".to_owned(),
+            ));
         }
         Ok(options)
     }
@@ -203,7 +198,7 @@ fn target_dir(dir: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Options, String> {
+    fn parse(args: &[&str]) -> Result<Options, cli::Error> {
         Options::parse(args.iter().map(|s| s.to_string()))
     }
 
@@ -236,15 +231,41 @@ mod tests {
         assert_eq!(o.extensions, ["py", "sh"]);
     }
 
+    fn refusal(args: &[&str]) -> String {
+        match parse(args) {
+            Err(cli::Error::Bad(message)) => message,
+            other => panic!("{args:?} accepted: {other:?}"),
+        }
+    }
+
     #[test]
-    fn bad_flags_are_refused_with_the_usage() {
-        assert!(parse(&["--bin"]).unwrap_err().contains("needs a value"));
-        assert!(parse(&["--bin", "x", "--port", "http"])
-            .unwrap_err()
-            .contains("not a number"));
-        assert!(parse(&["--bin", "x", "--frobnicate"])
-            .unwrap_err()
-            .contains("unknown flag"));
-        assert!(parse(&["--port", "1"]).unwrap_err().contains("--bin NAME"));
+    fn bad_flags_are_refused_by_name() {
+        assert!(refusal(&["--bin"]).contains("missing argument for option '--bin'"));
+        assert!(refusal(&["--bin", "x", "--port", "http"]).contains("invalid value for --port: \"http\""));
+        assert!(refusal(&["--bin", "x", "--port", "70000"]).contains("--port"));
+        assert_eq!(
+            refusal(&["--bin", "x", "--frobnicate"]),
+            "unknown flag --frobnicate"
+        );
+        assert!(refusal(&["--port", "1"]).contains("--bin NAME"));
+        assert!(matches!(parse(&["--help"]), Err(cli::Error::Help)));
+    }
+
+    #[test]
+    fn the_app_drains_as_long_as_the_example_may_and_the_proxy_has_safe_timeouts() {
+        let o = parse(&["--bin", "example"]).unwrap();
+        assert!(o.app_shutdown_timeout > gracehttp::DEFAULT_SHUTDOWN_TIMEOUT);
+        assert_eq!(o.timeouts, Timeouts::SAFE);
+        let o = parse(&[
+            "--bin",
+            "x",
+            "--app-shutdown-timeout-ms",
+            "500",
+            "--idle-timeout-ms",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(o.app_shutdown_timeout, Duration::from_millis(500));
+        assert_eq!(o.timeouts.idle, None);
     }
 }

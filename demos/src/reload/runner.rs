@@ -13,8 +13,10 @@
 //!
 //! The app runs in its own process group. Stopping sends SIGTERM to the
 //! whole group (a shell script and the server it started both hear it),
-//! then SIGKILL after [`STOP_GRACE`] if anything lingers, so no process is
-//! left behind. Should the tool itself be killed outright, the kernel
+//! gives the app its shutdown time (`--app-shutdown-timeout-ms`) to finish
+//! the requests it is serving, as a graceful server does on SIGTERM, then
+//! sends SIGKILL if anything lingers, so no process is left behind. gin
+//! kills after a fixed 3 s, which cuts a draining app's requests short. Should the tool itself be killed outright, the kernel
 //! sends the app SIGTERM (Linux's parent-death signal).
 
 use nix::sys::prctl::set_pdeathsig;
@@ -27,10 +29,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// How long a stopped app may take to exit after SIGTERM before it is
-/// killed (gin waits 3 s too).
-pub const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// How often we look again while waiting for the app (its port or its exit).
 const POLL_EVERY: Duration = Duration::from_millis(20);
@@ -79,18 +77,28 @@ pub struct Runner {
     app_args: Vec<String>,
     dir: PathBuf,
     port: u16,
+    /// How long the app has to exit after SIGTERM.
+    shutdown_timeout: Duration,
     child: Option<Child>,
 }
 
 impl Runner {
     /// A runner for `command` (program first), which will get `app_args`
-    /// after its own arguments and `PORT=port` in its environment.
-    pub fn new(command: Vec<String>, app_args: Vec<String>, dir: PathBuf, port: u16) -> Runner {
+    /// after its own arguments and `PORT=port` in its environment, and
+    /// `shutdown_timeout` to exit after SIGTERM.
+    pub fn new(
+        command: Vec<String>,
+        app_args: Vec<String>,
+        dir: PathBuf,
+        port: u16,
+        shutdown_timeout: Duration,
+    ) -> Runner {
         Runner {
             command,
             app_args,
             dir,
             port,
+            shutdown_timeout,
             child: None,
         }
     }
@@ -193,30 +201,47 @@ impl Runner {
         }
     }
 
-    /// Stops the app: SIGTERM to its process group, SIGKILL after
-    /// [`STOP_GRACE`] if it has not exited (gin: `Kill`). Returns how it
+    /// Stops the app: SIGTERM to its process group, SIGKILL if it has not
+    /// exited within its shutdown time (gin: `Kill`). Returns how it
     /// ended, or `None` when no app was running.
     pub async fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        let group = Pid::from_raw(child.id() as i32);
+        let pid = child.id();
+        let group = Pid::from_raw(pid as i32);
         if let Ok(Some(status)) = child.try_wait() {
             // It exited by itself; clear out anything it left in its group.
             let _ = killpg(group, Signal::SIGKILL);
+            tracing::info!("reload: app (pid {pid}) had exited ({status})");
             return Some(status);
         }
         let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + STOP_GRACE;
+        tracing::info!(
+            "reload: stopping app (pid {pid}): SIGTERM; it has {:?} to finish its requests",
+            self.shutdown_timeout
+        );
+        let started = Instant::now();
+        let deadline = started + self.shutdown_timeout;
         let status = loop {
             match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
+                Ok(Some(status)) => {
+                    tracing::info!(
+                        "reload: app (pid {pid}) exited {:?} after SIGTERM ({status})",
+                        Rounded(started.elapsed())
+                    );
+                    break Some(status);
+                }
                 Ok(None) if Instant::now() < deadline => tokio::time::sleep(POLL_EVERY).await,
                 Ok(None) => {
                     tracing::warn!(
-                        "reload: app (pid {}) ignored SIGTERM for {STOP_GRACE:?}; killing it",
-                        child.id()
+                        "reload: app (pid {pid}) still running {:?} after SIGTERM (--app-shutdown-timeout-ms); killing it",
+                        self.shutdown_timeout
                     );
                     let _ = killpg(group, Signal::SIGKILL);
-                    break child.wait().ok();
+                    let status = child.wait().ok();
+                    if let Some(status) = status {
+                        tracing::info!("reload: app (pid {pid}) killed ({status})");
+                    }
+                    break status;
                 }
                 Err(_) => break None,
             }
@@ -224,10 +249,16 @@ impl Runner {
         // Members of the group that outlived the leader (a server started
         // by a wrapper script, say) go too.
         let _ = killpg(group, Signal::SIGKILL);
-        if let Some(status) = status {
-            tracing::info!("reload: app stopped ({status})");
-        }
         status
+    }
+}
+
+/// A duration shown to the millisecond (`1.204s`, not `1.204318766s`).
+struct Rounded(Duration);
+
+impl std::fmt::Debug for Rounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Duration::from_millis(self.0.as_millis() as u64).fmt(f)
     }
 }
 
