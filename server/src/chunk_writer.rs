@@ -38,6 +38,7 @@ pub(crate) struct HandlerHeaders {
 }
 
 impl HandlerHeaders {
+    #[inline]
     pub fn note(headers: &HeaderMap) -> Self {
         let mut set = HandlerHeaders::default();
         for (name, value) in headers {
@@ -132,6 +133,7 @@ pub(crate) fn body_allowed_for_status(status: StatusCode) -> bool {
 
 /// Decides the head's framing and the headers the server adds or drops
 /// (Go: the body of `chunkWriter.writeHeader`, server.go:1246-1490).
+#[inline]
 pub(crate) fn plan_head(input: &HeadInput) -> HeadPlan {
     let HeadInput {
         status,
@@ -221,6 +223,7 @@ pub(crate) fn plan_head(input: &HeadInput) -> HeadPlan {
 /// (the plan's drops already applied), then the headers the server adds,
 /// straight into the buffer without going through the header map
 /// (Go: `extraHeader.Write`, server.go:1217).
+#[inline]
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     version: Version,

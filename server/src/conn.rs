@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::conn_io::{ConnReader, ConnWriter};
 use crate::handler::Handler;
 use crate::lifecycle::{ConnState, Phase, TrackedConn, Tracker};
-use crate::recycle::{self, ConnBuffers, Expect, HeaderFacts, RequestSlot};
+use crate::recycle::{Expect, HeaderFacts, PooledBuffers, RequestSlot};
 use crate::response::ResponseWriter;
 use crate::stream::HeadScan;
 use crate::wire::{self, BodyFraming, HostError, Limits, RequestHead, WireError};
@@ -81,11 +81,13 @@ struct Conn<'s> {
     config: &'s Config,
     handler: &'s dyn Handler,
     tracked: &'s TrackedConn,
-    /// The request, refilled in place for each one. Its body holds the
-    /// connection's reader (see [`ConnBody`]).
-    slot: RequestSlot,
     /// The connection's one response writer, readied for each response.
     w: ResponseWriter,
+    /// Everything the connection allocates, from the pool of closed
+    /// connections, and back to it when the connection is dropped. Its
+    /// request slot holds the request, refilled in place for each one,
+    /// whose body holds the connection's reader (see [`ConnBody`]).
+    bufs: PooledBuffers,
     phase: watch::Receiver<Phase>,
     limits: Limits,
     accepted_at: Instant,
@@ -115,22 +117,20 @@ impl<'s> Conn<'s> {
     fn new(shared: &'s Shared, stream: TcpStream, tracked: &'s TrackedConn) -> Self {
         // Everything the connection allocates comes from the pool of closed
         // connections when it can (Go: `newBufioReader`, server.go:823).
-        let ConnBuffers {
-            read,
-            response,
-            request_slot: mut slot,
-        } = recycle::take_conn_buffers();
+        let mut bufs = PooledBuffers::take();
+        let read = std::mem::take(&mut bufs.read);
+        let response = std::mem::take(&mut bufs.response);
         let (read_half, write_half) = stream.into_split();
         let final_head_sent = Arc::new(AtomicBool::new(false));
         let phase = shared.tracker.phase.subscribe();
         let reader = ConnReader::new(read_half, read, final_head_sent.clone());
-        slot.request.body = Body::from_conn(ConnBody::new(reader));
+        bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         let config = &shared.config;
         Conn {
             config,
             handler: &*shared.handler,
             tracked,
-            slot,
+            bufs,
             w: ResponseWriter::for_conn(
                 ConnWriter::new(write_half, final_head_sent, phase.clone()),
                 response,
@@ -180,7 +180,7 @@ impl<'s> Conn<'s> {
     /// The connection's reader; `None` once a handler moved the request's
     /// body, which holds it, away.
     fn reader(&mut self) -> Option<&mut ConnReader> {
-        self.slot.request.body.on_conn().map(ConnBody::reader)
+        self.bufs.slot.request.body.on_conn().map(ConnBody::reader)
     }
 
     /// Waits for the first byte of the next request, unless it is already
@@ -204,7 +204,7 @@ impl<'s> Conn<'s> {
             idle_timeout.map(|t| Instant::now() + t)
         };
         let phase = &mut self.phase;
-        let reader = self.slot.request.body.on_conn()?.reader();
+        let reader = self.bufs.slot.request.body.on_conn()?.reader();
         if !wait_for_bytes(reader, phase, deadline, config.shutdown_idle_grace).await {
             return None;
         }
@@ -223,7 +223,7 @@ impl<'s> Conn<'s> {
         let header_timeout = config.read_header_timeout.or(config.read_timeout);
         self.set_state(ConnState::Active);
 
-        let RequestSlot { head, request } = &mut self.slot;
+        let RequestSlot { head, request } = &mut self.bufs.slot;
         let reader = request.body.on_conn().ok_or(ReadError::Quiet)?.reader();
         reader.set_read_deadline(header_timeout.map(|t| started + t));
         let parsed = read_head(reader, &self.limits, head).await;
@@ -242,10 +242,10 @@ impl<'s> Conn<'s> {
         reader.set_write_deadline(write_deadline);
 
         request.remote_addr = self.tracked.info.remote_addr;
-        let facts = self.slot.fill().map_err(ReadError::Bad)?;
+        let facts = self.bufs.slot.fill().map_err(ReadError::Bad)?;
         // `Expect` other than `100-continue` is refused (Go: server.go:1962);
         // 100-continue matters only in HTTP/1.1 with a body.
-        let request = &mut self.slot.request;
+        let request = &mut self.bufs.slot.request;
         let continue_pending = facts.expect == Expect::Continue
             && request.version == Version::HTTP_11
             && facts.framing != BodyFraming::Empty;
@@ -263,7 +263,7 @@ impl<'s> Conn<'s> {
     /// panicked (logged, and only this connection closes, as in Go), or
     /// moved the request's body away, taking the connection's reader with it.
     async fn serve_one(&mut self) -> bool {
-        let request = &mut self.slot.request;
+        let request = &mut self.bufs.slot.request;
         if request.method == Method::OPTIONS && request.target == "*" {
             // `OPTIONS *` asks about the server, not a resource: answered
             // here, before any handler (Go: `globalOptionsHandler`, server.go:2942).
@@ -279,7 +279,7 @@ impl<'s> Conn<'s> {
             );
             return false;
         }
-        if self.slot.request.body.on_conn().is_none() {
+        if self.bufs.slot.request.body.on_conn().is_none() {
             // We lost our place in the stream: answer, then close.
             self.w.set_close_after();
             let _ = self.w.finish().await;
@@ -297,7 +297,7 @@ impl<'s> Conn<'s> {
         // The body must end where its framing says, or the bytes after it
         // could be taken for a request (request smuggling, RFC 9112
         // section 11.2).
-        let drained = match self.slot.request.body.on_conn() {
+        let drained = match self.bufs.slot.request.body.on_conn() {
             Some(body) => body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await,
             None => return Next::Close,
         };
@@ -315,7 +315,7 @@ impl<'s> Conn<'s> {
             }
         }
         let finished = self.w.finish().await;
-        self.slot.reclaim();
+        self.bufs.slot.reclaim();
         if finished.is_err() {
             return Next::Close;
         }
@@ -349,7 +349,7 @@ impl<'s> Conn<'s> {
     /// Refuses an `Expect` other than `100-continue` with 417, then closes
     /// (Go: `response.sendExpectationFailed`, server.go:2025).
     async fn send_expectation_failed(&mut self) {
-        let request = &self.slot.request;
+        let request = &self.bufs.slot.request;
         self.w.begin_response(&request.method, request.version, true);
         self.w
             .header()
@@ -375,17 +375,15 @@ impl<'s> Conn<'s> {
 }
 
 impl Drop for Conn<'_> {
-    /// The connection is done: its buffers serve the next one (Go:
-    /// `putBufioReader`, server.go:834, from `conn.close`). A reader that a
-    /// handler took away with the request's body is not recovered.
+    /// The connection is done: the buffers it borrowed go back into its
+    /// [`PooledBuffers`], which then returns to the pool (Go: `conn.close`
+    /// putting its `bufio.Reader` back, server.go:1728). A read buffer that
+    /// a handler took away with the request's body is not recovered.
     fn drop(&mut self) {
-        if let Some(body) = self.slot.request.body.take_conn() {
-            recycle::put_conn_buffers(ConnBuffers {
-                read: body.into_reader().into_buffer(),
-                response: self.w.take_buffers(),
-                request_slot: std::mem::take(&mut self.slot),
-            });
+        if let Some(body) = self.bufs.slot.request.body.take_conn() {
+            self.bufs.read = body.into_reader().into_buffer();
         }
+        self.bufs.response = self.w.take_buffers();
     }
 }
 
