@@ -48,8 +48,8 @@ pub const MAX_POST_HANDLER_READ_BYTES: u64 = 256 << 10;
 /// reset (Go: `rstAvoidanceDelay`, server.go:1740).
 const LINGER: Duration = Duration::from_millis(500);
 
-/// What a server and each of its connections share (Go: the `*Server`
-/// every `conn` points to).
+/// What a server and each of its connections share (Go: `conn.server`,
+/// server.go:256, the `*Server` every `conn` points to).
 pub(crate) struct Shared {
     pub config: Config,
     pub handler: Arc<dyn Handler>,
@@ -76,7 +76,7 @@ pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, tracked: 
     // reports `Closed` and updates the live count.
 }
 
-/// One accepted connection (Go: `conn`, server.go:248).
+/// One accepted connection (Go: `conn`, server.go:253).
 struct Conn<'s> {
     config: &'s Config,
     handler: &'s dyn Handler,
@@ -186,7 +186,7 @@ impl<'s> Conn<'s> {
     /// Waits for the first byte of the next request, unless it is already
     /// buffered (pipelining), and returns when the request started, or
     /// `None` when the connection should close instead (Go: the `Peek` at
-    /// the end of `conn.serve`, server.go:2015). A new connection waits
+    /// the end of `conn.serve`, server.go:2017). A new connection waits
     /// under the header timeout, counted from the accept; a kept-alive one,
     /// idle meanwhile, under the idle timeout.
     async fn wait_for_request(&mut self, first_request: bool) -> Option<Instant> {
@@ -237,13 +237,13 @@ impl<'s> Conn<'s> {
             Ok(false) => return Err(ReadError::Quiet),
             Err(e) => return Err(ReadError::Bad(e)),
         }
-        // ReadTimeout covers head and body (Go: server.go:975).
+        // ReadTimeout covers head and body (Go: server.go:979).
         reader.set_read_deadline(config.read_timeout.map(|t| started + t));
         reader.set_write_deadline(write_deadline);
 
         request.remote_addr = self.tracked.info.remote_addr;
         let facts = self.bufs.slot.fill().map_err(ReadError::Bad)?;
-        // `Expect` other than `100-continue` is refused (Go: server.go:1962);
+        // `Expect` other than `100-continue` is refused (Go: server.go:1971);
         // 100-continue matters only in HTTP/1.1 with a body.
         let request = &mut self.bufs.slot.request;
         let continue_pending = facts.expect == Expect::Continue
@@ -266,7 +266,7 @@ impl<'s> Conn<'s> {
         let request = &mut self.bufs.slot.request;
         if request.method == Method::OPTIONS && request.target == "*" {
             // `OPTIONS *` asks about the server, not a resource: answered
-            // here, before any handler (Go: `globalOptionsHandler`, server.go:2942).
+            // here, before any handler (Go: `globalOptionsHandler`, server.go:2932).
             self.w
                 .header()
                 .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
@@ -337,7 +337,7 @@ impl<'s> Conn<'s> {
     }
 
     /// Answers a request whose head could not be read with Go's plain-text
-    /// error, then closes (Go: the error cases of `conn.serve`, server.go:1919).
+    /// error, then closes (Go: the error cases of `conn.serve`, server.go:1921).
     async fn reject(&mut self, e: &WireError) {
         tracing::debug!(remote = %self.tracked.info.remote_addr, "bad request: {e}");
         if let Some(writer) = self.w.conn_mut() {
@@ -376,9 +376,10 @@ impl<'s> Conn<'s> {
 
 impl Drop for Conn<'_> {
     /// The connection is done: the buffers it borrowed go back into its
-    /// [`PooledBuffers`], which then returns to the pool (Go: `conn.close`
-    /// putting its `bufio.Reader` back, server.go:1728). A read buffer that
-    /// a handler took away with the request's body is not recovered.
+    /// [`PooledBuffers`], which then returns to the pool (Go:
+    /// `conn.finalFlush`, server.go:1710, putting its `bufio.Reader` back).
+    /// A read buffer that a handler took away with the request's body is
+    /// not recovered.
     fn drop(&mut self) {
         if let Some(body) = self.bufs.slot.request.body.take_conn() {
             self.bufs.read = body.into_reader().into_buffer();
@@ -474,8 +475,8 @@ async fn read_head(
 }
 
 /// The words Go puts after the status for some errors
-/// (`400 Bad Request: missing required Host header`; Go: the `statusError`s
-/// of `readRequest`, server.go:1003-1025).
+/// (`400 Bad Request: missing required Host header`; Go: the `statusError`, server.go:1811s
+/// of `conn.readRequest`, server.go:1003-1015).
 fn go_reason(e: &WireError) -> Option<&'static str> {
     match e {
         WireError::BadHost(HostError::Missing) => Some("missing required Host header"),
@@ -487,7 +488,7 @@ fn go_reason(e: &WireError) -> Option<&'static str> {
 }
 
 /// The plain-text error response Go's `conn.serve` writes for a request it
-/// could not parse (no Date, `Connection: close`; server.go:1919-1955).
+/// could not parse (no Date, `Connection: close`; server.go:1921-1960).
 fn error_response(e: &WireError) -> String {
     let status = e.status();
     let status_line = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
@@ -504,12 +505,12 @@ fn error_response(e: &WireError) -> String {
 }
 
 /// The headers of [`error_response`]'s responses (Go: `errorHeaders`,
-/// server.go:1875).
+/// server.go:1922).
 const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
 
 /// Polls a future and turns a panic inside it into an `Err` (the part of
 /// `futures::FutureExt::catch_unwind` we need, written out; Go: the
-/// `recover` deferred in `conn.serve`, server.go:1846).
+/// `recover` deferred in `conn.serve`, server.go:1847).
 struct CatchUnwind<F>(F);
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {

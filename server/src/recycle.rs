@@ -227,11 +227,11 @@ pub(crate) fn empty_buffer(buf: &mut Vec<u8>) {
 /// to the next accepted one.
 #[derive(Debug)]
 pub(crate) struct ConnBuffers {
-    /// The read buffer (Go: the connection's `bufio.Reader`). Lent to the
+    /// The read buffer (Go: `conn.bufr`, server.go:287). Lent to the
     /// connection's reader while it lives.
     pub read: BytesMut,
-    /// The response writer's (Go: the `bufio.Writer`s of `conn` and
-    /// `response`). Lent to the response writer while the connection lives.
+    /// The response writer's (Go: the `bufio.Writer`s `conn.bufw`,
+    /// server.go:290, and `response.w`, server.go:443). Lent to the response writer while the connection lives.
     pub response: ResponseBuffers,
     /// The connection's request, used in place.
     pub slot: RequestSlot,
