@@ -16,14 +16,21 @@
 //! does, at two levels:
 //!
 //! - [`RequestSlot`]: the connection's one `Request`, refilled in place
-//!   for each request (its host and URL strings rewritten; its header map
-//!   and target handed back to the parser, emptied, after each response).
-//!   A keep-alive connection allocates them once, not once per request,
-//!   and the request is never rebuilt or moved.
-//! - [`ConnBuffers`]: everything a connection allocates (the read buffer,
-//!   the response's buffers and header map, the request). When a
-//!   connection ends they go to a process-wide pool, as Go's bufio readers
-//!   do, and the next accepted connection takes them instead of allocating.
+//!   for each request by [`RequestSlot::fill`] (its host and URL strings
+//!   rewritten; the parsed head's header map and target moved in) and
+//!   emptied by its inverse, [`RequestSlot::reclaim`], which hands the map
+//!   and target back to the parser after each response. A keep-alive
+//!   connection allocates them once, not once per request, and the request
+//!   is never rebuilt or moved.
+//! - [`PooledBuffers`]: everything a connection allocates (the read buffer,
+//!   the response's buffers and header map, the request slot), in a guard
+//!   that returns itself to a process-wide pool when the connection drops
+//!   it, as Go's bufio readers go back to theirs; the next accepted
+//!   connection takes them instead of allocating.
+//!
+//! Both are speed tricks with no counterpart in Go's code; the connection
+//! loop (`conn.rs`) uses them without knowing how they work: it asks for a
+//! `PooledBuffers` and refills its slot.
 //!
 //! Whatever grew unusually large (a head near `max_header_bytes`, a 1 MiB
 //! target) is dropped instead of kept, so that one odd request does not pin
