@@ -1,5 +1,5 @@
 //! The request body: streamed from the connection on demand, with a
-//! read-all helper that enforces a size limit (Go: `Request.Body` and
+//! read-all helper that enforces a size limit (Go: `Request.Body`, request.go:182 and
 //! `http.MaxBytesReader`).
 
 use crate::conn_io::ConnReader;
@@ -50,7 +50,7 @@ pub enum BodyError {
     /// The body's framing is broken (bad chunk, truncated...).
     Wire(WireError),
     /// The body is longer than the limit given to [`Body::read_all`]
-    /// (Go: `MaxBytesError`); answer 413.
+    /// (Go: `MaxBytesError`, request.go:1144); answer 413.
     TooLarge { limit: usize },
 }
 
@@ -137,7 +137,7 @@ impl Body {
 
     /// Resolves when the client has gone away: its side of the connection
     /// reached end-of-file or failed (Go: the request context's `Done`,
-    /// cancelled by `connReader.backgroundRead` in `conn.serve`).
+    /// cancelled by `connReader.backgroundRead`, server.go:677).
     ///
     /// As in Go, the watch starts only once the body has been read to its
     /// end (or when there was none): before that, reading the body is what
@@ -214,7 +214,7 @@ impl ConnBody {
             }
             if self.continue_pending {
                 // The handler wants the body: give the client its go-ahead
-                // (Go: `expectContinueReader`), unless a final response
+                // (Go: `expectContinueReader`, server.go:898), unless a final response
                 // head already went out, after which an interim one would
                 // be a protocol error.
                 self.continue_pending = false;

@@ -38,6 +38,7 @@ pub(crate) struct HandlerHeaders {
 }
 
 impl HandlerHeaders {
+    #[inline]
     pub fn note(headers: &HeaderMap) -> Self {
         let mut set = HandlerHeaders::default();
         for (name, value) in headers {
@@ -70,7 +71,7 @@ pub(crate) struct HeadInput {
     pub version: Version,
     pub is_head: bool,
     /// An HTTP/1.0 request that asked for `Connection: keep-alive`
-    /// (Go: `wants10KeepAlive`).
+    /// (Go: `wants10KeepAlive`, server.go:430).
     pub wants_10_keep_alive: bool,
     pub set: HandlerHeaders,
     /// The handler's own Content-Length, when it set a valid one.
@@ -84,7 +85,7 @@ pub(crate) struct HeadInput {
     /// The connection is to close after this response already (the
     /// request asked it).
     pub close_after: bool,
-    /// The server is shutting down (Go: `!doKeepAlives()`).
+    /// The server is shutting down (Go: `!doKeepAlives()`, server.go:3201).
     pub draining: bool,
 }
 
@@ -132,7 +133,17 @@ pub(crate) fn body_allowed_for_status(status: StatusCode) -> bool {
 
 /// Decides the head's framing and the headers the server adds or drops
 /// (Go: the body of `chunkWriter.writeHeader`, server.go:1246-1490).
+#[inline]
 pub(crate) fn plan_head(input: &HeadInput) -> HeadPlan {
+    let mut plan = plan_framing(input);
+    plan_connection(input, &mut plan);
+    plan
+}
+
+/// How the body is framed: a length (declared or computed), chunked, or
+/// the close of the connection; and the Content-Type to sniff.
+#[inline]
+fn plan_framing(input: &HeadInput) -> HeadPlan {
     let HeadInput {
         status,
         version,
@@ -194,10 +205,18 @@ pub(crate) fn plan_head(input: &HeadInput) -> HeadPlan {
         plan.close_after = true;
     }
 
-    // Keep-alive or close (Go: `wants10KeepAlive`, `closeAfterReply`,
-    // server.go:1322-1342).
+    plan.declared_len = declared_len;
+    plan
+}
+
+/// Keep-alive or close, and the `Connection` header that says so
+/// (Go: `wants10KeepAlive`, `closeAfterReply`, server.go:1322-1342).
+#[inline]
+fn plan_connection(input: &HeadInput, plan: &mut HeadPlan) {
+    let (version, set) = (input.version, input.set);
+    let length_known = input.is_head || plan.declared_len.is_some() || !body_allowed_for_status(input.status);
     let mut keep_alive_10 = false;
-    if input.wants_10_keep_alive && (is_head || declared_len.is_some() || !body_allowed) {
+    if input.wants_10_keep_alive && length_known {
         keep_alive_10 = !set.connection;
     } else if version == Version::HTTP_10 {
         plan.close_after = true;
@@ -213,14 +232,13 @@ pub(crate) fn plan_head(input: &HeadInput) -> HeadPlan {
     } else if keep_alive_10 {
         plan.connection = ConnectionHeader::KeepAlive;
     }
-    plan.declared_len = declared_len;
-    plan
 }
 
 /// Writes the head into `out`: the status line and the handler's headers
 /// (the plan's drops already applied), then the headers the server adds,
 /// straight into the buffer without going through the header map
 /// (Go: `extraHeader.Write`, server.go:1217).
+#[inline]
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     version: Version,

@@ -17,27 +17,27 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Config {
-    /// Where `listen_and_serve` listens (Go: `Addr`).
+    /// Where `listen_and_serve` listens (Go: `Addr`, server.go:2595).
     pub addr: String,
-    /// Time allowed to read a whole request, head and body (Go: `ReadTimeout`).
+    /// Time allowed to read a whole request, head and body (Go: `ReadTimeout`, server.go:2616).
     pub read_timeout: Option<Duration>,
-    /// Time allowed to read a request head (Go: `ReadHeaderTimeout`);
+    /// Time allowed to read a request head (Go: `ReadHeaderTimeout`, server.go:2624);
     /// `read_timeout` when unset.
     pub read_header_timeout: Option<Duration>,
-    /// Time allowed to write a response (Go: `WriteTimeout`).
+    /// Time allowed to write a response (Go: `WriteTimeout`, server.go:2631).
     pub write_timeout: Option<Duration>,
     /// How long a keep-alive connection may wait for its next request
-    /// (Go: `IdleTimeout`); `read_timeout` when unset.
+    /// (Go: `IdleTimeout`, server.go:2637); `read_timeout` when unset.
     pub idle_timeout: Option<Duration>,
-    /// Largest request head (Go: `MaxHeaderBytes`, default 1 MiB).
+    /// Largest request head (Go: `MaxHeaderBytes`, server.go:2644, default 1 MiB).
     pub max_header_bytes: usize,
     /// Most header fields in one request head.
     pub max_headers: usize,
-    /// TCP keep-alive period on accepted connections (Go: 15 s).
+    /// TCP keep-alive period on accepted connections (Go: 15 s, `defaultTCPKeepAlive`, net/dial.go:17).
     pub tcp_keepalive: Option<Duration>,
     /// Set TCP_NODELAY on accepted connections (Go always does).
     pub tcp_nodelay: bool,
-    /// Told of every connection-state change (Go: `ConnState`).
+    /// Told of every connection-state change (Go: `ConnState`, server.go:2870).
     pub conn_state: Option<ConnStateHook>,
     /// During a graceful shutdown, an idle keep-alive connection is closed
     /// only after it stayed idle this long. Go closes it at once (zero),

@@ -23,7 +23,7 @@ pub fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
 impl ConnectionTokens {
     /// True when a request with these options asks to close after it:
     /// HTTP/1.0 unless it says `keep-alive`, HTTP/1.1 when it says `close`
-    /// (Go: `Request.wantsClose`, `shouldClose`).
+    /// (Go: `Request.wantsClose`, request.go:1421, `shouldClose`).
     pub fn close_requested(&self, version: Version) -> bool {
         if version == Version::HTTP_10 {
             !self.keep_alive

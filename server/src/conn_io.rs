@@ -70,13 +70,13 @@ impl ConnReader {
     }
 
     /// Sets the time after which a read fails with `TimedOut` (Go:
-    /// `SetReadDeadline`); `None` for no limit.
+    /// `SetReadDeadline`, net/net.go:160); `None` for no limit.
     pub fn set_read_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
     }
 
     /// Sets the deadline of the `100 Continue` written from this side
-    /// (the response's, Go: `SetWriteDeadline`).
+    /// (the response's, Go: `SetWriteDeadline`, net/net.go:113).
     pub fn set_write_deadline(&mut self, deadline: Option<Instant>) {
         self.write_deadline = deadline;
     }
@@ -128,7 +128,7 @@ impl ConnReader {
 
     /// Writes a few bytes on the connection from the reading side: this is
     /// how `100 Continue` goes out when a handler first reads the body
-    /// (Go: `expectContinueReader`). The write half is busy in the
+    /// (Go: `expectContinueReader`, server.go:898). The write half is busy in the
     /// response writer, so we write through the shared socket directly.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
         with_deadline(self.write_deadline, write_all_shared(self.stream.as_ref(), bytes)).await

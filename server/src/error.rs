@@ -11,7 +11,7 @@ pub enum Error {
     /// `accept` failed with an error that will not pass with time.
     Accept(io::Error),
     /// `serve` ended because `shutdown` or `close` was called
-    /// (Go: `http.ErrServerClosed`).
+    /// (Go: `http.ErrServerClosed`, server.go:3028).
     ServerClosed,
     /// `shutdown` gave up waiting; this many connections were still open.
     ShutdownTimeout { open: usize },

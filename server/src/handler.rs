@@ -1,4 +1,4 @@
-//! Handlers: what the server calls for each request (Go: `http.Handler`,
+//! Handlers: what the server calls for each request (Go: `http.Handler`, server.go:86,
 //! `HandlerFunc`, `NotFound`, `Error`).
 
 use crate::{Request, ResponseWriter};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// A boxed future, the return type of [`Handler::serve_http`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Answers requests (Go: `http.Handler`).
+/// Answers requests (Go: `http.Handler`, server.go:86).
 ///
 /// The method returns a boxed future so that handlers can be stored as
 /// trait objects (`Arc<dyn Handler>`), which the mux needs: it holds many
@@ -33,7 +33,7 @@ impl<H: Handler + ?Sized> Handler for Box<H> {
     }
 }
 
-/// A closure as a handler (Go: `http.HandlerFunc`). Made by [`handler_fn`].
+/// A closure as a handler (Go: `http.HandlerFunc`, server.go:2105). Made by [`handler_fn`].
 pub struct HandlerFunc<F>(F);
 
 impl<F> std::fmt::Debug for HandlerFunc<F> {
@@ -68,7 +68,7 @@ where
     }
 }
 
-/// Replies with `msg` and the status, as plain text (Go: `http.Error`).
+/// Replies with `msg` and the status, as plain text (Go: `http.Error`, server.go:2118).
 pub async fn error(w: &mut ResponseWriter, msg: &str, status: StatusCode) {
     let headers = w.header();
     headers.remove(http::header::CONTENT_LENGTH);
@@ -82,12 +82,12 @@ pub async fn error(w: &mut ResponseWriter, msg: &str, status: StatusCode) {
     let _ = w.write(b"\n").await;
 }
 
-/// Answers 404 with Go's body `404 page not found` (Go: `http.NotFound`).
+/// Answers 404 with Go's body `404 page not found` (Go: `http.NotFound`, server.go:2126).
 pub async fn not_found(w: &mut ResponseWriter) {
     error(w, "404 page not found", StatusCode::NOT_FOUND).await;
 }
 
-/// A handler that answers every request with 404 (Go: `http.NotFoundHandler`).
+/// A handler that answers every request with 404 (Go: `http.NotFoundHandler`, server.go:2130).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFound;
 

@@ -15,12 +15,36 @@
 //!   `net/url` does (the decoded path is bytes), which is what a mux
 //!   matches on.
 //! - [`ResponseWriter`] buffers the first 2 KiB of body to decide between
-//!   `Content-Length` and chunked, like Go's `chunkWriter`; [`sniff`]
-//!   guesses a missing Content-Type from those bytes.
+//!   `Content-Length` and chunked, like Go's `response`; `chunk_writer`
+//!   (private) is the decision itself, Go's `chunkWriter.writeHeader`;
+//!   [`sniff`] guesses a missing Content-Type from those bytes.
 //! - [`not_found`], [`error`] and [`redirect()`] write Go's small canned
 //!   answers; [`redirect::clean`] is Go's `path.Clean`, shared with the mux.
 //! - [`wire`] is the HTTP/1.1 wire format with no I/O, shared with the
 //!   client in `client-pool`.
+//!
+//! ## Reading order: the modules from the bottom up
+//!
+//! No two modules import each other, directly or in a circle
+//! (`scripts/check-modules` checks it), so the crate can be read from the
+//! bottom up, each module using only those above it in this list:
+//!
+//! 1. The leaves, which import no other module: [`stream`] (socket steps
+//!    with deadlines, shared with the client), [`wire`], [`url`], `date`,
+//!    [`sniff`], `conn_header` (the `Connection` header's options), `error`,
+//!    and `lifecycle` (connection states, the server's phase, the live
+//!    counts; Go: `ConnState`, server.go:2870, `trackConn`, `inShutdown`).
+//! 2. `config` ([`Config`], Go's `Server` fields), then `listen` (listening
+//!    sockets, socket options, which accept errors are temporary).
+//! 3. `conn_io`: the two halves of a connection and their deadlines.
+//! 4. `body` ([`Body`], streamed off `conn_io`'s reader), then `request`
+//!    ([`Request`]).
+//! 5. `recycle`: the request refilled in place, and the buffers pool.
+//! 6. `chunk_writer` (the response head's plan), then `response`
+//!    ([`ResponseWriter`]).
+//! 7. `handler` ([`Handler`] and Go's small handlers) and [`redirect`](mod@redirect).
+//! 8. `conn`: one connection's loop, Go's `conn.serve`.
+//! 9. `server`: [`Server`], the accept loop and shutdown.
 //!
 //! ```no_run
 //! use server::{handler_fn, Config, Server};

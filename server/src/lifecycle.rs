@@ -35,11 +35,11 @@ pub struct ConnInfo {
     pub remote_addr: SocketAddr,
 }
 
-/// A callback told of every connection-state change (Go: `Server.ConnState`).
+/// A callback told of every connection-state change (Go: `Server.ConnState`, server.go:2660).
 pub type ConnStateHook = Arc<dyn Fn(&ConnInfo, ConnState) + Send + Sync>;
 
 /// Where the server is in its life; every connection watches it
-/// (Go: `Server.inShutdown`, plus `Close` tearing everything down).
+/// (Go: `Server.inShutdown`, server.go:2682, plus `Close` tearing everything down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
     Serving,
@@ -50,7 +50,7 @@ pub(crate) enum Phase {
 }
 
 /// The server's phase and its live connections and accept loops
-/// (Go: `Server.activeConn`, `listenerGroup`, `inShutdown`).
+/// (Go: `Server.activeConn`, server.go:2690, `listenerGroup`, `inShutdown`).
 pub(crate) struct Tracker {
     pub phase: watch::Sender<Phase>,
     conn_state: Option<ConnStateHook>,
@@ -59,7 +59,7 @@ pub(crate) struct Tracker {
     /// Woken when either count reaches zero.
     all_closed: Notify,
     next_conn_id: AtomicU64,
-    /// Run when shutdown begins (Go: `Server.onShutdown`).
+    /// Run when shutdown begins (Go: `Server.onShutdown`, server.go:2692).
     on_shutdown: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
@@ -150,7 +150,7 @@ impl TrackedConn {
         conn
     }
 
-    /// Tells the hook, if any, of a state change (Go: `conn.setState`).
+    /// Tells the hook, if any, of a state change (Go: `conn.setState`, server.go:1778).
     pub fn set_state(&self, state: ConnState) {
         if let Some(hook) = &self.tracker.conn_state {
             hook(&self.info, state);

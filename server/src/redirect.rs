@@ -9,7 +9,7 @@ use crate::{Request, ResponseWriter};
 use http::header::{CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 
-/// Replies with a redirect to `url` (Go: `http.Redirect`).
+/// Replies with a redirect to `url` (Go: `http.Redirect`, server.go:2169).
 ///
 /// A `url` without scheme and host is made absolute against the request's
 /// path (`other` from `/a/b` goes to `/a/other`) and cleaned, keeping a

@@ -1,25 +1,25 @@
 //! The request a handler reads: method, target, URL, headers, and a body
-//! that streams from the connection (Go: `http.Request`).
+//! that streams from the connection (Go: `http.Request`, request.go:103).
 
 use crate::body::Body;
 use crate::url::{parse_request_target, Url, UrlError};
 use http::{HeaderMap, HeaderValue, Method, Version};
 use std::net::{Ipv4Addr, SocketAddr};
 
-/// An HTTP request as a handler sees it (Go: `http.Request`).
+/// An HTTP request as a handler sees it (Go: `http.Request`, request.go:103).
 #[derive(Debug)]
 pub struct Request {
     pub method: Method,
-    /// The request-target exactly as the client sent it (Go: `RequestURI`).
+    /// The request-target exactly as the client sent it (Go: `RequestURI`, request.go:292).
     pub target: String,
-    /// The target parsed as a URL (Go: `URL`); `url.path` is decoded.
+    /// The target parsed as a URL (Go: `URL`, request.go:124); `url.path` is decoded.
     pub url: Url,
     pub version: Version,
     pub headers: HeaderMap,
     /// The host the request is for: the authority of an absolute-form
-    /// target, else the Host header (Go: `Host`).
+    /// target, else the Host header (Go: `Host`, request.go:239).
     pub host: String,
-    /// The peer's address (Go: `RemoteAddr`).
+    /// The peer's address (Go: `RemoteAddr`, request.go:286).
     pub remote_addr: SocketAddr,
     /// The body, read on demand.
     pub body: Body,
@@ -27,7 +27,7 @@ pub struct Request {
 
 impl Request {
     /// Builds a request in memory, for tests and for calling a handler
-    /// directly (Go: `httptest.NewRequest`). The Host header, if given in
+    /// directly (Go: `httptest.NewRequest`, httptest/httptest.go:40). The Host header, if given in
     /// `headers`, sets `host`.
     ///
     /// ```
@@ -83,7 +83,7 @@ impl Request {
 
     /// Resolves when the client has gone away while the handler runs: the
     /// connection reached end-of-file or failed after the body was read to
-    /// its end (Go: `Request.Context().Done()`). See [`Body::client_gone`]
+    /// its end (Go: `Request.Context().Done()`, request.go:337). See [`Body::client_gone`]
     /// for what counts and what it costs.
     ///
     /// ```no_run

@@ -1,4 +1,4 @@
-//! The ResponseWriter: how a handler answers (Go: `http.ResponseWriter`,
+//! The ResponseWriter: how a handler answers (Go: `http.ResponseWriter`, server.go:95,
 //! implemented by `response` and `chunkWriter` in server.go).
 //!
 //! The interesting decision is made late. The writer holds back the first
@@ -9,10 +9,16 @@
 //! before the length is known: HTTP/1.1 then streams the body chunked, and
 //! HTTP/1.0, which has no chunking, sends it until the connection closes.
 //!
-//! Holding the response back has a second use (issue 8): while nothing has
-//! been sent, the server can still replace the handler's answer with a
-//! `400 Bad Request` when it finds, after the handler, that the request
-//! body was malformed. See `conn.rs`.
+//! Holding the response back has a second use: while nothing has been
+//! sent, the server can still replace the handler's answer with a `400 Bad
+//! Request` when it finds, after the handler, that the request body was
+//! malformed, so that a malformed body never hides behind a 200 (request
+//! smuggling, RFC 9112 section 11.2). See `Conn::finish_request` in
+//! `conn.rs`.
+//!
+//! Go's seam is kept: this file is Go's `response` (server.go:423), what
+//! the handler talks to; the decision of the head, Go's
+//! `chunkWriter.writeHeader` (server.go:1246), is `chunk_writer.rs`.
 
 use crate::chunk_writer::{body_allowed_for_status, plan_head, write_head, HandlerHeaders, HeadInput};
 use crate::conn_io::ConnWriter;
@@ -24,7 +30,8 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use std::io;
 
 /// Bytes of body held back before the head is committed (Go: the 2048-byte
-/// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`).
+/// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`,
+/// server.go:338).
 pub const BUFFER_SIZE: usize = 2048;
 
 /// Room for the first head (and a small body) of a connection's first
@@ -36,7 +43,7 @@ const OUT_START_CAPACITY: usize = 1024;
 enum Sink {
     /// A real connection.
     Conn(ConnWriter),
-    /// Memory: the writer records what a handler did (Go: `httptest.ResponseRecorder`).
+    /// Memory: the writer records what a handler did (Go: `httptest.ResponseRecorder`, httptest/recorder.go:21).
     Recorder { body: Vec<u8> },
 }
 
@@ -59,10 +66,10 @@ impl RequestFacts {
     }
 }
 
-/// Writes one response (Go: `http.ResponseWriter`).
+/// Writes one response (Go: `http.ResponseWriter`, server.go:95).
 ///
 /// A [`ResponseWriter::recorder`] keeps what a handler did in memory, so a
-/// handler can be tested without a socket (Go: `httptest.ResponseRecorder`):
+/// handler can be tested without a socket (Go: `httptest.ResponseRecorder`, httptest/recorder.go:21):
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -187,7 +194,7 @@ impl ResponseWriter {
     }
 
     /// The response header map, to change before the head is written
-    /// (Go: `Header()`). Changes after that are ignored, as in Go.
+    /// (Go: `Header()`, server.go:1082). Changes after that are ignored, as in Go.
     pub fn header(&mut self) -> &mut HeaderMap {
         &mut self.headers
     }
@@ -216,7 +223,7 @@ impl ResponseWriter {
         }
     }
 
-    /// Chooses the status (Go: `WriteHeader`). Only the first call counts;
+    /// Chooses the status (Go: `WriteHeader`, server.go:1139). Only the first call counts;
     /// a second is logged and ignored ("superfluous WriteHeader call").
     ///
     /// A 1xx status is not the final one: as in Go, it sends an interim
@@ -276,9 +283,9 @@ impl ResponseWriter {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Writes body bytes (Go: `Write`); the first write implies status 200.
+    /// Writes body bytes (Go: `Write`, server.go:1597); the first write implies status 200.
     /// Returns an error when the body would exceed a declared Content-Length
-    /// or the status allows no body (Go: `ErrContentLength`, `ErrBodyNotAllowed`).
+    /// or the status allows no body (Go: `ErrContentLength`, server.go:54, `ErrBodyNotAllowed`).
     pub async fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.status.is_none() {
             self.write_header(StatusCode::OK);
@@ -344,7 +351,7 @@ impl ResponseWriter {
         Ok(len)
     }
 
-    /// Sends the head and everything buffered now (Go: `Flusher.Flush`).
+    /// Sends the head and everything buffered now (Go: `Flusher.Flush`, server.go:173).
     /// After a flush the length is unknown, so the body continues chunked.
     pub async fn flush(&mut self) -> io::Result<()> {
         if self.status.is_none() {
@@ -397,7 +404,7 @@ impl ResponseWriter {
     }
 
     /// Ends the response after the handler returned: sends what is left,
-    /// and the last chunk when chunked (Go: `response.finishRequest`).
+    /// and the last chunk when chunked (Go: `response.finishRequest`, server.go:1646).
     pub(crate) async fn finish(&mut self) -> io::Result<()> {
         if self.status.is_none() {
             self.write_header(StatusCode::OK);

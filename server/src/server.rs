@@ -1,5 +1,5 @@
 //! The Server: the accept loop with its backoff, and graceful shutdown
-//! (Go: `http.Server`, `Serve`, `Shutdown`, `Close`).
+//! (Go: `http.Server`, server.go:2590, `Serve`, `Shutdown`, `Close`).
 
 use crate::config::Config;
 use crate::conn::{serve_conn, Shared};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
-/// An HTTP/1.1 server (Go: `http.Server`). Cheap to clone: clones share
+/// An HTTP/1.1 server (Go: `http.Server`, server.go:2590). Cheap to clone: clones share
 /// one server, so one task can `serve` while another calls `shutdown`.
 #[derive(Clone)]
 pub struct Server {
@@ -30,7 +30,7 @@ impl std::fmt::Debug for Server {
 }
 
 /// The first delay after a temporary accept error, and the cap of its
-/// doubling (Go: `tempDelay` in `Server.Serve`).
+/// doubling (Go: `tempDelay` in `Server.Serve`, server.go:3066).
 pub const ACCEPT_BACKOFF_START: Duration = Duration::from_millis(5);
 pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
@@ -54,13 +54,13 @@ impl Server {
         &self.shared.config
     }
 
-    /// Binds `config.addr` and serves on it (Go: `ListenAndServe`).
+    /// Binds `config.addr` and serves on it (Go: `ListenAndServe`, server.go:2987).
     pub async fn listen_and_serve(&self) -> Result<(), Error> {
         let listener = self.bind().await?;
         self.serve(listener).await
     }
 
-    /// Binds `config.addr` (Go: `net.Listen`), with the options the config
+    /// Binds `config.addr` (Go: `net.Listen`, net/dial.go:709), with the options the config
     /// gives accepted connections (TCP_NODELAY, keep-alive) already set on
     /// the listening socket, before it listens: every connection accepted
     /// from it inherits them. [`Server::serve`] then has nothing to set.
@@ -79,7 +79,7 @@ impl Server {
         Err(Error::Listen(last_error))
     }
 
-    /// Accepts connections on `listener` until shutdown (Go: `Serve`).
+    /// Accepts connections on `listener` until shutdown (Go: `Serve`, server.go:3040).
     ///
     /// A temporary accept error (too many open files, a connection aborted
     /// before we took it...) is logged and retried after a delay that starts
@@ -157,12 +157,12 @@ impl Server {
         self.shared.tracker.open_connections()
     }
 
-    /// Registers a function to run when shutdown begins (Go: `RegisterOnShutdown`).
+    /// Registers a function to run when shutdown begins (Go: `RegisterOnShutdown`, server.go:2826).
     pub fn register_on_shutdown(&self, hook: impl FnOnce() + Send + 'static) {
         self.shared.tracker.register_on_shutdown(Box::new(hook));
     }
 
-    /// Graceful shutdown (Go: `Shutdown`): runs the hooks registered with
+    /// Graceful shutdown (Go: `Shutdown`, server.go:2782): runs the hooks registered with
     /// [`Server::register_on_shutdown`], stops accepting (every `serve`
     /// returns [`Error::ServerClosed`] and drops its listener), closes idle
     /// connections (at once, or once they have been idle for
@@ -187,7 +187,7 @@ impl Server {
     }
 
     /// Closes the listeners and every connection now, whatever they are
-    /// doing (Go: `Close`). Handlers still running are dropped at their next
+    /// doing (Go: `Close`, server.go:2731). Handlers still running are dropped at their next
     /// `.await`. As in Go, the on-shutdown hooks do not run.
     pub fn close(&self) {
         self.shared.tracker.begin(Phase::Closed);

@@ -1,5 +1,5 @@
 //! Guessing a Content-Type from the first bytes of a body, for handlers that
-//! do not set one (Go: `DetectContentType`, sniff.go, a smaller table).
+//! do not set one (Go: `DetectContentType`, sniff.go:21, a smaller table).
 
 /// The MIME type Go's algorithm would pick for the common cases: HTML, XML,
 /// PDF, a few image formats, JSON-looking text is still text/plain as in Go,

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 pub const READ_CHUNK: usize = 8 * 1024;
 
 /// Runs an I/O step, failing with `TimedOut` if `deadline` passes first;
-/// with no deadline it simply runs (Go: a `net.Conn` deadline, which makes
+/// with no deadline it simply runs (Go: a `net.Conn` deadline, net/net.go:155, which makes
 /// a blocked `Read` or `Write` return `os.ErrDeadlineExceeded`).
 ///
 /// ```

@@ -1,7 +1,7 @@
-//! Issue 2's list of bad input, over raw sockets: each gets the status Go
-//! gives it (or a clean close), the connection closes, and a fresh client
-//! is served normally afterwards. The RFC-by-RFC strictness tests live in
-//! `hardening_*.rs` (issue 8).
+//! Bad input over raw sockets: each gets the status Go gives it (or a
+//! clean close), the connection closes, and a fresh client is served
+//! normally afterwards. The RFC-by-RFC strictness tests live in
+//! `hardening_*.rs` (see notes/server-hardening.md).
 
 mod runtime_support;
 

@@ -1,4 +1,4 @@
-//! Issue 8, the chunked body (RFC 9112 §7.1): sizes in pure hex,
+//! Hardening, the chunked body (RFC 9112 §7.1): sizes in pure hex,
 //! extensions by their grammar, CRLF after every piece, and a trailer
 //! section read with the same rules as header fields. The handler here
 //! reads the body (`/echo`), so the error is seen while reading; the

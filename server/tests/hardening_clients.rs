@@ -1,4 +1,4 @@
-//! Issue 8, "not stricter than the RFC": the strict parser must still
+//! Hardening, "not stricter than the RFC": the strict parser must still
 //! accept what real clients send. curl and wrk (installed by CI), hyper's
 //! client, and Go's client when Go is installed (not in CI) talk to a real
 //! `server::Server` on 127.0.0.1: plain requests, bodies with

@@ -1,4 +1,4 @@
-//! Issue 8, header fields: `field-name ":" OWS field-value OWS` on lines
+//! Hardening, header fields: `field-name ":" OWS field-value OWS` on lines
 //! ended by CRLF, and nothing else (RFC 9112 §5, RFC 9110 §5). One test
 //! per rule, over a real socket; each checks that the next client is
 //! served.

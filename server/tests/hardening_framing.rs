@@ -1,4 +1,4 @@
-//! Issue 8, message framing: Content-Length and Transfer-Encoding (RFC
+//! Hardening, message framing: Content-Length and Transfer-Encoding (RFC
 //! 9112 §6). Every ambiguity about where a body ends is refused, since it
 //! is what request smuggling feeds on. One test per rule, over a real
 //! socket; each checks that the next client is served.

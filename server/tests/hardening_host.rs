@@ -1,4 +1,4 @@
-//! Issue 8, Host: required once in HTTP/1.1, with a valid `uri-host [ ":"
+//! Hardening, Host: required once in HTTP/1.1, with a valid `uri-host [ ":"
 //! port ]` value; the authority of an absolute-form target wins over it
 //! (RFC 9112 §3.2). One test per rule, over a real socket; each checks
 //! that the next client is served.

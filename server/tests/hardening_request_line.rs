@@ -1,4 +1,4 @@
-//! Issue 8, the request line: `method SP request-target SP HTTP-version
+//! Hardening, the request line: `method SP request-target SP HTTP-version
 //! CRLF` and nothing else (RFC 9112 sections 2.2, 2.3 and 3). One test
 //! per rule, over a real socket; each checks that the next client is
 //! served.

@@ -1,4 +1,4 @@
-//! Issue 8, request smuggling: pipelined attacks where a front proxy and
+//! Hardening, request smuggling: pipelined attacks where a front proxy and
 //! this server could disagree on where a request ends. Whatever the
 //! trick, the server answers at most the first request (with an error
 //! when its framing is ambiguous or broken), closes the connection, and
@@ -86,8 +86,9 @@ async fn te_te_with_odd_spellings_never_smuggles() {
 /// RFC 9112 §7.1.1: a request hidden in a chunk extension (a quoted
 /// string with a CRLF in it, or a bare LF ending the line early for a
 /// lenient reader) is a malformed chunk line, even when the handler never
-/// reads the body: the response is replaced by 400 (the drain-and-check of
-/// issue 8), never a 200 followed by the hidden request.
+/// reads the body: the response is replaced by 400 (the server reads and
+/// checks the unread body after the handler, `Conn::finish_request`), never
+/// a 200 followed by the hidden request.
 #[tokio::test]
 async fn request_hidden_in_a_chunk_extension_is_never_served() {
     let s = TestServer::start().await;

@@ -152,6 +152,33 @@ async fn a_new_silent_connection_does_not_hold_up_shutdown() {
     c.assert_closed().await;
 }
 
+/// An idle keep-alive connection learns that shutdown began only by being
+/// woken: it waits on its socket, its idle deadline (none here) and the
+/// server's phase, and the phase wait registers no waiter of its own
+/// (`phase_changed` in conn.rs, a measured speed trick). This test fails,
+/// by timing out, if nothing in the connection's task is woken by a phase
+/// change any more.
+#[tokio::test]
+async fn an_idle_connection_is_woken_by_shutdown_and_closed_after_the_grace() {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let mut c = s.connect().await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    c.response().await;
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Idle))
+        .await;
+
+    let result = tokio::time::timeout(WAIT, s.server.shutdown(WAIT)).await.unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    c.assert_closed().await;
+    assert_eq!(states_of(&log.events(), 1).last(), Some(&ConnState::Closed));
+}
+
 #[tokio::test]
 async fn shutdown_reports_a_timeout_and_close_then_drops_everything() {
     let log = StateLog::default();

@@ -1,4 +1,4 @@
-//! Issue 8, property tests of `server::wire` (the fuzzers' little sibling,
+//! Property tests of `server::wire` (the fuzzers' little sibling,
 //! run by `cargo test`): arbitrary bytes as a request head, a response
 //! head or a chunked body never panic and never take a byte past what
 //! they may; and serialising a valid message then parsing it gives it
@@ -252,8 +252,8 @@ proptest! {
 }
 
 /// The values of a parsed head share the head's bytes instead of copying
-/// them (issue 8, performance): two values of one head point into one
-/// allocation.
+/// them (a measured speed choice, notes/server.md section 8): two values of
+/// one head point into one allocation.
 #[test]
 fn header_values_are_slices_of_the_head() {
     let mut buf =

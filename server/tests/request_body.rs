@@ -1,7 +1,7 @@
 //! Request bodies over a raw socket: Content-Length and chunked bodies,
 //! `Expect: 100-continue` (the `100` goes out only when the handler reads),
-//! a handler's size limit (413), and issue 8's rule that a malformed body
-//! must not hide behind the handler's 200.
+//! a handler's size limit (413), and the rule that a malformed body must not
+//! hide behind the handler's 200 (RFC 9112 section 11.2, request smuggling).
 
 mod runtime_support;
 
@@ -110,7 +110,7 @@ async fn unknown_expectation_gets_417() {
     s.assert_still_serving().await;
 }
 
-/// Issue 8: the handler answered 200 without reading a body whose chunked
+/// A malformed body behind a 200: the handler answered 200 without reading a body whose chunked
 /// framing is broken. While that 200 is still held back, the server
 /// replaces it with a 400 and closes, so the bytes after the bad chunk are
 /// never read as a request.
@@ -133,7 +133,7 @@ async fn malformed_unread_body_replaces_the_buffered_200_with_400() {
     s.assert_still_serving().await;
 }
 
-/// Issue 8, second half: once the response has been flushed it cannot be
+/// The same rule, once the response is out: once the response has been flushed it cannot be
 /// taken back, so the server closes right after it, and the smuggled
 /// request behind the bad chunk still gets no answer.
 #[tokio::test]

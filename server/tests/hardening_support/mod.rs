@@ -1,4 +1,4 @@
-//! Shared pieces of the `hardening_*` tests (issue 8): a real
+//! Shared pieces of the `hardening_*` tests (notes/server-hardening.md): a real
 //! `server::Server` on 127.0.0.1:0 running a small application, and a raw
 //! client that sends exact bytes and reads back every response the server
 //! wrote before closing. The response reader is written here, apart from
