@@ -1,4 +1,4 @@
-//! The accept loop's backoff (Go: `Server.Serve`, `tempDelay`), exact and
+//! The accept loop's backoff (Go: `Server.Serve`, server.go:3040, `tempDelay`), exact and
 //! fast: a scripted [`Listener`] fails on cue, and tokio's paused clock
 //! makes every sleep instant while keeping its length measurable.
 //!
