@@ -238,6 +238,10 @@ fn plan_connection(input: &HeadInput, plan: &mut HeadPlan) {
 /// (the plan's drops already applied), then the headers the server adds,
 /// straight into the buffer without going through the header map
 /// (Go: `extraHeader.Write`, server.go:1217).
+///
+/// Numbers are written one way on the response path, never with
+/// `format!`: decimal through the `itoa` crate (what hyper uses), chunk
+/// sizes in hex through [`encode_chunk_size`](crate::wire::encode_chunk_size).
 #[inline]
 pub(crate) fn write_head(
     out: &mut Vec<u8>,

@@ -398,7 +398,6 @@ async fn wait_for_bytes(
     deadline: Option<Instant>,
     shutdown_idle_grace: Duration,
 ) -> bool {
-    reader.set_read_deadline(None);
     loop {
         let deadline = match *phase.borrow_and_update() {
             Phase::Serving => deadline,
@@ -411,11 +410,12 @@ async fn wait_for_bytes(
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return false;
         }
+        // The read fails with `TimedOut` at the deadline.
+        reader.set_read_deadline(deadline);
         tokio::select! {
             biased;
             read = reader.fill() => return matches!(read, Ok(n) if n > 0),
             changed = phase_changed(phase) => if !changed { return false },
-            () = sleep_until_or_forever(deadline) => return false,
         }
     }
 }
@@ -443,13 +443,6 @@ fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> +
         Ok(true) => Poll::Ready(true),
         Err(_) => Poll::Ready(false),
     })
-}
-
-async fn sleep_until_or_forever(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Reads until a whole head is parsed into `head` (`Ok(true)`). `Ok(false)`

@@ -30,7 +30,9 @@ use tokio::time::Instant;
 pub(crate) struct ConnReader {
     stream: OwnedReadHalf,
     buf: BytesMut,
-    /// Go's `ReadTimeout`: no byte of the current request may arrive after this.
+    /// The read deadline of the step under way (Go: `SetReadDeadline`,
+    /// net/net.go:160): the header, request (`ReadTimeout`), idle or
+    /// linger deadline.
     deadline: Option<Instant>,
     /// The response's write deadline, for the `100 Continue` written from
     /// this side (Go's `WriteTimeout` covers it too).

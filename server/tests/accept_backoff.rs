@@ -1,4 +1,4 @@
-//! The accept loop's backoff (Go: `Server.Serve`, `tempDelay`), exact and
+//! The accept loop's backoff (Go: `Server.Serve`, server.go:3040, `tempDelay`), exact and
 //! fast: a scripted [`Listener`] fails on cue, and tokio's paused clock
 //! makes every sleep instant while keeping its length measurable.
 //!
@@ -6,6 +6,7 @@
 //! 5 ms after a successful accept, a permanent error ending `serve`, and the
 //! connection accepted in between served normally (the recovery).
 
+use libc::{EBADF, EMFILE};
 use server::{handler_fn, Config, Error, Listener, Server};
 use std::collections::VecDeque;
 use std::io;
@@ -15,9 +16,6 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-
-const EMFILE: i32 = 24;
-const EBADF: i32 = 9;
 
 enum Step {
     Fail(i32),
@@ -167,10 +165,11 @@ async fn close_during_the_backoff_ends_serve_with_server_closed() {
 #[test]
 fn temporary_errors_are_the_ones_that_pass_with_time() {
     for errno in [
-        EMFILE, 23,  /* ENFILE */
-        105, /* ENOBUFS */
-        12,  /* ENOMEM */
-        103, /* ECONNABORTED */
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOBUFS,
+        libc::ENOMEM,
+        libc::ECONNABORTED,
     ] {
         assert!(
             server::is_temporary_accept_error(&io::Error::from_raw_os_error(errno)),
@@ -181,6 +180,6 @@ fn temporary_errors_are_the_ones_that_pass_with_time() {
         EBADF
     )));
     assert!(!server::is_temporary_accept_error(&io::Error::from_raw_os_error(
-        22 /* EINVAL */
+        libc::EINVAL
     )));
 }

@@ -1,5 +1,5 @@
 //! `Request::client_gone`: a handler learns that its client went away
-//! (Go: the request context cancelled by `connReader.backgroundRead`).
+//! (Go: the request context cancelled by `connReader.backgroundRead`, server.go:677).
 //! It fires on end-of-file after the body was read, and never for a
 //! client that is still there or that already sent its next request,
 //! whose bytes must not be lost.

@@ -88,7 +88,7 @@ async fn obs_text_and_inner_whitespace_in_value_are_accepted() {
         .await;
 }
 
-/// RFC 6585 §5 (Go: `MaxHeaderBytes`): a head over the limit is 431.
+/// RFC 6585 §5 (Go: `MaxHeaderBytes`, server.go:2644): a head over the limit is 431.
 #[tokio::test]
 async fn head_over_the_limit_is_431() {
     let s = TestServer::start().await;

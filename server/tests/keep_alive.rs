@@ -1,4 +1,4 @@
-//! The keep-alive loop (Go: `conn.serve`): several requests on one
+//! The keep-alive loop (Go: `conn.serve`, server.go:1842): several requests on one
 //! connection, pipelined requests answered in order, and a fresh
 //! connection still served after a handler panics on another.
 

@@ -1,7 +1,7 @@
-//! A server's life: connection states in order (Go: `ConnState`), graceful
-//! shutdown (Go: `Shutdown`, `RegisterOnShutdown`) with an in-flight request
+//! A server's life: connection states in order (Go: `ConnState`, server.go:2870), graceful
+//! shutdown (Go: `Shutdown`, server.go:2782, `RegisterOnShutdown`) with an in-flight request
 //! that completes while idle connections close and new ones are refused,
-//! the idle grace that gracehttp relies on, and `close` (Go: `Close`).
+//! the idle grace that gracehttp relies on, and `close` (Go: `Close`, server.go:2731).
 
 mod runtime_support;
 

@@ -1,5 +1,5 @@
 //! How responses are framed on the wire, checked with a raw socket
-//! (Go: `chunkWriter.writeHeader`): Content-Length when the handler finishes
+//! (Go: `chunkWriter.writeHeader`, server.go:1246): Content-Length when the handler finishes
 //! within the 2 KiB buffer, chunked beyond it on HTTP/1.1, close-delimited on
 //! HTTP/1.0; no body for HEAD, 204, 304; Date on every response; sniffed
 //! Content-Type; a handler's own Content-Length honoured.
