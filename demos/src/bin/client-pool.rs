@@ -17,8 +17,10 @@
 //! Flags: `--url URL` (default: the in-process example app), `--requests N`
 //! (20), `--concurrency C` (1), `--max-conns-per-host K` (0 = no limit),
 //! `--max-idle-per-host I` (2, Go's default), `--idle-timeout SECS` (90;
-//! fractions allowed; 0 = never expire). `LOG_LEVEL=debug` also shows the
-//! Transport's own events (dials, closes, retries).
+//! fractions allowed; 0 = never expire), `--waves` (send the requests in
+//! waves of C, each wave starting when the last one is all answered,
+//! instead of C workers each going on at once). `LOG_LEVEL=debug` also
+//! shows the Transport's own events (dials, closes, retries).
 //!
 //! Try:
 //!
@@ -46,7 +48,7 @@
 //! (Go: `tryPutIdleConn` serving an `idleConnWait` entry).
 
 use client_pool::{Client, GotConnInfo, Transport, TransportConfig};
-use demos::cli::{flag, flag_or};
+use demos::cli::{flag, flag_or, has_flag};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,6 +61,7 @@ async fn main() {
     let max_conns_per_host: usize = flag_or("max-conns-per-host", 0);
     let max_idle_per_host: usize = flag_or("max-idle-per-host", 2);
     let idle_timeout: f64 = flag_or("idle-timeout", 90.0);
+    let waves = has_flag("waves");
 
     // Without --url, serve the example app on 127.0.0.1:0 in this process.
     let (url, _server) = match flag("url") {
@@ -103,29 +106,39 @@ async fn main() {
 
     let next = Arc::new(AtomicUsize::new(0));
     let ok = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, host, next, ok) = (
-            client.clone(),
-            url.clone(),
-            host.clone(),
-            next.clone(),
-            ok.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= requests {
-                    return;
+    // Without --waves, C workers each send their next request as soon as
+    // the last one is answered. With --waves, C requests start together
+    // and the next C only once all of them are answered: every wave ends
+    // with C connections coming back to the pool at once, which is where
+    // the idle limit shows.
+    let wave = if waves { concurrency } else { requests };
+    while next.load(Ordering::Relaxed) < requests {
+        let end = (next.load(Ordering::Relaxed) + wave).min(requests);
+        let mut workers = Vec::new();
+        for _ in 0..concurrency {
+            let (client, url, host, next, ok) = (
+                client.clone(),
+                url.clone(),
+                host.clone(),
+                next.clone(),
+                ok.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= end {
+                        next.fetch_min(end, Ordering::Relaxed);
+                        return;
+                    }
+                    if one_request(&client, n + 1, &host, &url).await {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-                if one_request(&client, n + 1, &host, &url).await {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    for worker in workers {
-        let _ = worker.await;
+            }));
+        }
+        for worker in workers {
+            let _ = worker.await;
+        }
     }
 
     let ok = ok.load(Ordering::Relaxed);
