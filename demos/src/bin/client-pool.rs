@@ -22,20 +22,33 @@
 //! instead of C workers each going on at once). `LOG_LEVEL=debug` also
 //! shows the Transport's own events (dials, closes, retries).
 //!
-//! Try:
+//! Try (lines starting with `$` are what you type; `...` in what you see
+//! stands for what varies). One connection, reused 19 times; 8 at a time
+//! in waves, with Go's default of 2 idle connections per host: each wave
+//! closes 6 and dials them again (about 150 dials); the same with the idle
+//! limit raised to the concurrency: 8 dials in all; 32 at a time but at
+//! most 4 connections, the others waiting their turn:
 //!
-//! ```text
-//! # one connection, reused 19 times
-//! cargo run -p demos --bin client-pool -- --requests 20 --concurrency 1
-//! # 8 at a time, but Go's default of 2 idle conns per host: watch the redials
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8
-//! # ...and with the idle limit raised to the concurrency: 8 dials in all
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --max-idle-per-host 8
-//! # 32 at a time but at most 4 connections: the others wait their turn
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
-//! # against any server
-//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8080/ --requests 10
+//! <!-- check -->
+//! ```console
+//! $ cargo run -p demos --bin client-pool -- --requests 20 --concurrency 1
+//! ...
+//! requests=20 ok=20 failed=0 dials=1 reuses=19
+//! $ cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --waves
+//! ...
+//! requests=200 ok=200 failed=0 dials=1... reuses=...
+//! $ cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --waves --max-idle-per-host 8
+//! ...
+//! requests=200 ok=200 failed=0 dials=8 reuses=192
+//! $ cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
+//! ...
+//! requests=200 ok=200 failed=0 dials=4 reuses=196
 //! ```
+//!
+//! Against any server, say `hello` started in another terminal with
+//! `cargo run -p demos --bin hello -- --addr 127.0.0.1:8040`:
+//! `cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8040/ --requests 10`
+//! (notes/client-pool.md runs it).
 //!
 //! Each log line reads like the course's client log:
 //!

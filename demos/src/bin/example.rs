@@ -19,34 +19,78 @@
 //! `--shutdown-timeout-ms N` (bound on the whole drain, default 30000; what
 //! is left then is closed by force and the process exits with status 1).
 //!
-//! Watch a restart happen (three terminals):
+//! Watch a restart happen. Start it in one terminal; type the rest in a
+//! second one (lines starting with `$` are what you type; `...` in what
+//! you see stands for what varies, such as pids). notes/gracehttp.md
+//! walks through the same steps at length.
 //!
-//! ```text
-//! cargo run -p demos --bin example -- --pid-file /tmp/example.pid
-//! curl http://127.0.0.1:8010/demo/DescribeDemo
-//! curl http://127.0.0.1:8010/pid                      # the serving pid, say 32339
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)
-//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...] after a restart
-//! curl http://127.0.0.1:8010/slow/5000 &              # in flight across the restart
-//! kill -USR2 $(cat /tmp/example.pid)
-//! curl http://127.0.0.1:8010/pid                      # a new pid, say 32759
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 1 (or a subreaper): reparented
-//! kill -TERM $(cat /tmp/example.pid)                  # graceful shutdown, exit 0
+//! <!-- check: start example port=8010 pidfile=/tmp/example.pid -->
+//! ```console
+//! $ cargo run -p demos --bin example -- --pid-file /tmp/example.pid
+//! ... [pid: ...] Listening on http://127.0.0.1:8010.
 //! ```
 //!
-//! The log of the old process reads as the course's transcript:
+//! The serving pid, then a request that takes 5 s (the `&` gives the
+//! prompt back; it prints its answer when it ends), started before the
+//! restart:
 //!
-//! ```text
-//! [pid: 32339] Receive signal SIGUSR2. To restart the server gracefully.
-//! [pid: 32759] Serving on http://127.0.0.1:8010 with the listener inherited on fd 3.
-//! [pid: 32339] A new process [32759] has been started successfully. To shut down the server gracefully.
-//! [pid: 32339] The http server has been shut down successfully.
-//! [pid: 32339] Waiting for connections to be closed.
-//! [pid: 32339] All connections have been closed.
+//! <!-- check -->
+//! ```console
+//! $ curl http://127.0.0.1:8010/demo/DescribeDemo
+//! before demo action
+//! DescribeDemo
+//! after demo action
+//! $ curl http://127.0.0.1:8010/pid; echo
+//! ...
 //! ```
 //!
-//! and the `curl .../slow/5000` started before the signal still gets its
-//! `slept 5000ms` (from the old process, with `Connection: close`).
+//! <!-- check: start slow after=0.5 -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8010/slow/5000 &
+//! ```
+//!
+//! <!-- check: run after=1 -->
+//! ```console
+//! $ kill -USR2 $(cat /tmp/example.pid)
+//! $ curl http://127.0.0.1:8010/pid; echo
+//! ...
+//! ```
+//!
+//! `/pid` now names the new process. The slow request still gets its
+//! `slept 5000ms`, from the old process, with `Connection: close`:
+//!
+//! <!-- check: wait slow -->
+//! ```console
+//! HTTP/1.1 200 OK
+//! ...
+//! Connection: close
+//! ...
+//! slept 5000ms
+//! ```
+//!
+//! Then the old process exits, and `cargo run` returns to the prompt in the
+//! first terminal (cargo was waiting for the process it started). The log
+//! there reads as the course's transcript:
+//!
+//! <!-- check: wait example -->
+//! ```console
+//! ... [pid: ...] Receive signal SIGUSR2. To restart the server gracefully.
+//! ... [pid: ...] Serving on http://127.0.0.1:8010 with the listener inherited on fd 3.
+//! ... [pid: ...] A new process [...] has been started successfully. To shut down the server gracefully.
+//! ... [pid: ...] The http server has been shut down successfully.
+//! ... [pid: ...] Waiting for connections to be closed.
+//! ... [pid: ...] All connections have been closed.
+//! ```
+//!
+//! The new process has no terminal of its own, so Ctrl+C no longer
+//! reaches it: stop it with the pid file (a graceful shutdown, exit 0).
+//! Its listener is fd 3 (`ls -l /proc/$(cat /tmp/example.pid)/fd`), the
+//! same socket the first process listened on.
+//!
+//! <!-- check: run after=1 -->
+//! ```console
+//! $ kill -TERM $(cat /tmp/example.pid)
+//! ```
 //!
 //! **Test-only switch**: when the environment variable
 //! `EXAMPLE_TEST_CHILD_START` names a file that exists, a process started

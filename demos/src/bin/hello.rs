@@ -3,33 +3,76 @@
 //! Every path answers `Hello, World!` as text/plain. This is the server the
 //! benchmarks load, so it does nothing else.
 //!
-//! Run it and poke it:
+//! Run it (on 127.0.0.1:8010 unless `--addr` says otherwise; add
+//! `--release` after `run` for the build the benchmarks load), and poke it
+//! from a second terminal. Lines starting with `$` are what you type; `...`
+//! in what you see stands for what varies:
 //!
-//! ```text
-//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010
-//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000
-//! curl -i http://127.0.0.1:8010/hello
+//! <!-- check: start hello port=8010 -->
+//! ```console
+//! $ cargo run -p demos --bin hello
+//! ... hello: listening on http://127.0.0.1:8010
 //! ```
 //!
-//! You will see `HTTP/1.1 200 OK`, a `Date`, `Content-Length: 13`,
-//! `Content-Type: text/plain; charset=utf-8` and the greeting.
+//! <!-- check -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8010/hello
+//! HTTP/1.1 200 OK
+//! Content-Type: text/plain; charset=utf-8
+//! Date: ...
+//! Content-Length: 13
 //!
-//! More to poke (see notes/server.md):
+//! Hello, World!
+//! ```
 //!
-//! ```text
-//! curl -v http://127.0.0.1:8010/a http://127.0.0.1:8010/b   # "Re-using existing connection"
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; printf "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3'
-//! curl -i -X OPTIONS --request-target '*' http://127.0.0.1:8010   # answered by the server itself
-//! curl -i http://127.0.0.1:8010 -H 'Transfer-Encoding: gzip'    # 501
+//! More to poke (see notes/server.md): a reused connection, two pipelined
+//! requests, `OPTIONS *` answered by the server itself, and a transfer
+//! coding the server does not know (501):
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl -v http://127.0.0.1:8010/a http://127.0.0.1:8010/b
+//! ...
+//! * Re-using existing connection ...
+//! ...
+//! $ bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; printf "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3; echo'
+//! HTTP/1.1 200 OK
+//! ...
+//! Hello, World!HTTP/1.1 200 OK
+//! ...
+//! Connection: close
+//! ...
+//! $ curl -i -X OPTIONS --request-target '*' http://127.0.0.1:8010
+//! HTTP/1.1 200 OK
+//! Content-Length: 0
+//! ...
+//! $ curl -i http://127.0.0.1:8010 -H 'Transfer-Encoding: gzip'
+//! HTTP/1.1 501 Not Implemented
+//! ...
 //! ```
 //!
 //! Timeouts are off unless asked for, in milliseconds
 //! (`--read-header-timeout-ms`, `--read-timeout-ms`, `--write-timeout-ms`,
-//! `--idle-timeout-ms`):
+//! `--idle-timeout-ms`). Stop the server (Ctrl+C) and start it again with
+//! a header timeout; a client that says nothing is disconnected after 2 s:
 //!
-//! ```text
-//! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'   # closed after 2 s (ReadHeaderTimeout)
+//! <!-- check: signal hello INT -->
+//! ```console
+//! ... hello: shut down cleanly
+//! ```
+//!
+//! <!-- check: start hello port=8010 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
+//! ... hello: listening on http://127.0.0.1:8010
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ time bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'
+//! closed
+//! ...
+//! real	0m2...
 //! ```
 //!
 //! `--threads 1` serves on one thread, as the benchmarks run it against

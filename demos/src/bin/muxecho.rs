@@ -2,9 +2,9 @@
 //!
 //! Registers every PATTERN on one [`mux::ServeMux`], each with a handler
 //! answering `pattern=<PATTERN>` and a newline, and serves it. It is the
-//! Rust side of the ServeMux conformance test: the same contract as the Go
-//! reference server in `shared/conformance/mux/muxecho/main.go`, so the
-//! same corpus (`demos/testdata/mux/corpus.json`) runs against both.
+//! Rust side of the ServeMux conformance test: the same contract as the
+//! small Go server the corpus (`demos/testdata/mux/corpus.json`) was
+//! recorded with, so the same cases run against both.
 //!
 //! ```text
 //! muxecho [-pattern-header] -addr 127.0.0.1:0 PATTERN...
@@ -16,17 +16,41 @@
 //! - `-pattern-header` adds `X-Mux-Pattern: <p>` to every answer, `p` being
 //!   what `ServeMux::handler` returns (Go: `mux.Handler(r)`).
 //!
-//! Try it:
+//! Try it: start it in one terminal, and poke it from a second one (lines
+//! starting with `$` are what you type; `...` in what you see stands for
+//! what varies or is left out):
 //!
-//! ```text
-//! cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8020 / /tree/ example.com/ &
-//! curl -i http://127.0.0.1:8020/tree                  # 301 Location: /tree/
-//! curl -i --path-as-is http://127.0.0.1:8020/a/../tree/x   # 301 Location: /tree/x
-//! curl http://127.0.0.1:8020/tree/x                   # pattern=/tree/
-//! curl -H 'Host: example.com:9000' http://127.0.0.1:8020/x  # pattern=example.com/
-//! cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo $?   # 2
-//! python3 ../shared/conformance/mux/muxdiff.py -- target/debug/muxecho
+//! <!-- check: start muxecho port=8020 -->
+//! ```console
+//! $ cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8020 / /tree/ example.com/
+//! ...
+//! listening on 127.0.0.1:8020
 //! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8020/tree
+//! HTTP/1.1 301 Moved Permanently
+//! X-Mux-Pattern: /tree/
+//! Location: /tree/
+//! ...
+//! $ curl -i --path-as-is http://127.0.0.1:8020/a/../tree/x
+//! HTTP/1.1 301 Moved Permanently
+//! ...
+//! Location: /tree/x
+//! ...
+//! $ curl http://127.0.0.1:8020/tree/x
+//! pattern=/tree/
+//! $ curl -H 'Host: example.com:9000' http://127.0.0.1:8020/x
+//! pattern=example.com/
+//! $ cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo $?
+//! ...
+//! muxecho: http: multiple registrations for /a
+//! ...2
+//! ```
+//!
+//! The whole corpus recorded from Go runs with
+//! `cargo test -p demos --test mux_conformance` (notes/mux.md).
 
 use http::header::HeaderValue;
 use mux::ServeMux;

@@ -7,11 +7,22 @@
 //! request starts the new build. While the last build failed, every request
 //! is answered with the compiler's errors, so you read them in the browser.
 //!
-//! Run it on the course's example app, from the workspace root:
+//! Run it on the course's example app, from the workspace root, and send
+//! it a request from a second terminal (lines starting with `$` are what
+//! you type; `...` in what you see stands for what varies):
 //!
-//! ```text
-//! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
-//! curl -i http://127.0.0.1:8283/demo/DescribeDemo
+//! <!-- check: start reload port=8283 -->
+//! ```console
+//! $ cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
+//! ... reload: listening on http://127.0.0.1:8283, app on http://127.0.0.1:13109
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8283/demo/DescribeDemo
+//! HTTP/1.1 200 OK
+//! ...
+//! before demo action
 //! ```
 //!
 //! The first request waits for `cargo build --bin example` and for the app
