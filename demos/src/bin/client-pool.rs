@@ -39,15 +39,18 @@
 //! requests=200 ok=200 failed=0 dials=1... reuses=...
 //! $ cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --waves --max-idle-per-host 8
 //! ...
-//! requests=200 ok=200 failed=0 dials=8 reuses=192
+//! requests=200 ok=200 failed=0 dials=... reuses=19...
 //! $ cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
 //! ...
 //! requests=200 ok=200 failed=0 dials=4 reuses=196
 //! ```
 //!
-//! Against any server, say `hello` started in another terminal with
-//! `cargo run -p demos --bin hello -- --addr 127.0.0.1:8040`:
-//! `cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8040/ --requests 10`
+//! (The third is `dials=8 reuses=192`, or once in a while a dial more,
+//! when a request waiting for its dial is handed a connection another
+//! request returned first.) Against any server, say `hello` started in
+//! another terminal with
+//! `cargo run -p demos --bin hello -- --addr 127.0.0.1:8140`:
+//! `cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8140/ --requests 10`
 //! (notes/client-pool.md runs it).
 //!
 //! Each log line reads like the course's client log:
