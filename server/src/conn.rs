@@ -76,6 +76,7 @@ async fn serve_requests(shared: &Shared, stream: TcpStream, guard: &ConnGuard) {
     let limits = Limits {
         max_header_bytes: config.max_header_bytes,
         max_headers: config.max_headers,
+        parts: config.part_limits,
     };
     let header_timeout = config.read_header_timeout.or(config.read_timeout);
     let idle_timeout = config.idle_timeout.or(config.read_timeout);

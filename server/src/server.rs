@@ -4,6 +4,7 @@
 use crate::conn::serve_conn;
 use crate::error::Error;
 use crate::handler::Handler;
+use crate::wire;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::future::Future;
 use std::io;
@@ -67,6 +68,10 @@ pub struct Config {
     pub max_header_bytes: usize,
     /// Most header fields in one request head.
     pub max_headers: usize,
+    /// Longest method, request-target and header field line; stricter
+    /// than Go, which limits only the whole head. The defaults are
+    /// nginx's and Apache's (see `wire::PartLimits`).
+    pub part_limits: wire::PartLimits,
     /// TCP keep-alive period on accepted connections (Go: 15 s).
     pub tcp_keepalive: Option<Duration>,
     /// Set TCP_NODELAY on accepted connections (Go always does).
@@ -90,6 +95,7 @@ impl Default for Config {
             idle_timeout: None,
             max_header_bytes: 1 << 20,
             max_headers: 100,
+            part_limits: wire::PartLimits::DEFAULT,
             tcp_keepalive: Some(Duration::from_secs(15)),
             tcp_nodelay: true,
             conn_state: None,
