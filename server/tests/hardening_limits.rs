@@ -122,6 +122,16 @@ async fn field_line_over_the_limit_is_431() {
         .await;
 }
 
+/// A header line that never ends is refused once it passes the limit, not
+/// after the 1 MiB head limit.
+#[tokio::test]
+async fn endless_field_line_is_431_before_it_ends() {
+    let s = TestServer::start().await;
+    let mut bytes = b"GET / HTTP/1.1\r\nHost: t\r\nX-Endless: ".to_vec();
+    bytes.resize(64 * 1024, b'v');
+    refused_cleanly(&s, &bytes, false, 431).await;
+}
+
 /// RFC 9110 §9.1, §15.6.2: a method longer than any we implement is 501,
 /// complete or endless; a long method that is not a token is 400; a
 /// method at the limit is served. (Go 1.19: 200 for any token.)

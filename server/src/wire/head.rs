@@ -90,6 +90,17 @@ pub fn parse_request_head_into(
     };
     let mut fields = Fields::new();
     let Some(bytes) = cut_head(buf, line.len, limits, &mut fields)? else {
+        // The field line still being received is measured too, so that an
+        // endless one is refused at its limit, not at `max_header_bytes`.
+        // Only a head that is incomplete pays for this scan, and only over
+        // that last line.
+        let last_line = buf
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(buf.len(), |lf| buf.len() - lf - 1);
+        if last_line > limits.parts.max_field_line_bytes {
+            return Err(WireError::FieldLineTooLong);
+        }
         return Ok(false);
     };
     if fields.longest_line > limits.parts.max_field_line_bytes {
@@ -195,6 +206,13 @@ mod tests {
             .is_some());
         assert_eq!(
             request(b"GET / HTTP/1.1\r\nA: 1\r\nAb:  1234\r\n\r\n", &limits).unwrap_err(),
+            WireError::FieldLineTooLong
+        );
+        assert!(request(b"GET / HTTP/1.1\r\nA: 1\r\nAb: 1234", &limits)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\r\nAb: 12345", &limits).unwrap_err(),
             WireError::FieldLineTooLong
         );
         assert!(request(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", &limits)
