@@ -52,7 +52,7 @@ impl BodyWrite {
 
     /// The head, then a body streamed through a `BodySender`: as is when
     /// its length was declared, chunk-encoded otherwise (Go:
-    /// `transferWriter.writeBody`).
+    /// `transferWriter.writeBody`, transfer.go:336).
     pub(crate) fn channel(
         head: &[u8],
         length: Option<u64>,

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpStream;
 
-/// One connection to a server (Go: `persistConn`). Dropping it closes it.
+/// One connection to a server (Go: `persistConn`, transport.go:1872). Dropping it closes it.
 pub(crate) struct PersistConn {
     /// A number unique to this connection within its Transport.
     pub(crate) id: u64,

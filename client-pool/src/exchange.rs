@@ -5,7 +5,7 @@
 //! The steps, in order:
 //!
 //! 1. [`write_head`] serialises the request head into the connection's
-//!    write buffer (Go: `Request.write`); a small body joins it there, so
+//!    write buffer (Go: `Request.write`, request.go:551); a small body joins it there, so
 //!    that head and body leave in one write.
 //! 2. [`send`] writes the request and reads the response head. A larger or
 //!    streamed body is written *while* the head is awaited: a server that
@@ -97,7 +97,7 @@ pub(crate) async fn round_trip(
         && head.status != StatusCode::SWITCHING_PROTOCOLS;
     tracing::trace!(conn = conn.id, status = %head.status, reusable, "response head");
     // The server answered before the whole request body was out: the rest
-    // goes on in its own task while the response is read (Go: `writeLoop`
+    // goes on in its own task while the response is read (Go: `writeLoop`, transport.go:2389
     // keeps writing beside `readLoop`).
     let writer = match body_state {
         BodyState::Pending(rest) => Some(WriteHandle::spawn(rest, conn.stream.clone(), conn.id)),
@@ -185,7 +185,7 @@ fn method_expects_body(method: &Method) -> bool {
 /// written beside the response (Go's `writeLoop` goes on).
 ///
 /// `header_timeout` starts once the request is written, as Go's
-/// `respHeaderTimer` does (transport.go:2629).
+/// `respHeaderTimer` does (transport.go:2633).
 async fn send(
     conn: &mut Pooled,
     body: BodyKind,
@@ -203,7 +203,10 @@ async fn send(
         BodyKind::Stream { length, rx } => Some(BodyWrite::channel(&conn.write_buf, length, rx)),
     };
     let stream = &*conn.stream;
+    // Pinned here and awaited through `as_mut()`: the futures below hold a
+    // pointer to it instead of a copy (each move of a future is a memcpy).
     let head = read_head(stream, &mut conn.read_buf, limits);
+    tokio::pin!(head);
     let Some(body_write_ref) = body_write.as_mut() else {
         if let Err(e) = write_all_shared(stream, &conn.write_buf).await {
             return Err(Failure {
@@ -211,12 +214,9 @@ async fn send(
                 nothing_received: true,
             });
         }
-        return Ok((
-            within_header_timeout(header_timeout, head).await?,
-            BodyState::Written,
-        ));
+        let head = within_header_timeout(header_timeout, head.as_mut()).await?;
+        return Ok((head, BodyState::Written));
     };
-    tokio::pin!(head);
     // Write the body while watching for an early head.
     let mut write_error = None;
     let early_head = tokio::select! {
@@ -235,12 +235,12 @@ async fn send(
                 None
             }
         },
-        head = &mut head => Some(head),
+        head = head.as_mut() => Some(head),
     };
     let written = early_head.is_none() && write_error.is_none();
     let head = match early_head {
         Some(head) => head,
-        None => within_header_timeout(header_timeout, head).await,
+        None => within_header_timeout(header_timeout, head.as_mut()).await,
     };
     match (head, write_error) {
         (Ok(head), Some(_)) => Ok((head, BodyState::Failed)),
@@ -255,7 +255,7 @@ async fn send(
 }
 
 /// Awaits the response head for at most `timeout`, counted from now (Go:
-/// `ResponseHeaderTimeout` and its `respHeaderTimer`, transport.go:2629).
+/// `ResponseHeaderTimeout` and its `respHeaderTimer`, transport.go:2633).
 async fn within_header_timeout(
     timeout: Option<Duration>,
     head: impl Future<Output = Result<ResponseHead, Failure>>,

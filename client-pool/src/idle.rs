@@ -4,8 +4,9 @@
 //!
 //! Pure bookkeeping, with no lock, socket or clock of its own: the pool
 //! calls it under its mutex and passes the time in. It is generic over
-//! what it stores (the pool stores its `Pooled` connections) so that it
-//! can be read, and tested, without a network.
+//! what it stores (the pool stores its `Pooled` connections, which know
+//! their key: [`Keyed`]) so that it can be read, and tested, without a
+//! network.
 //!
 //! Nothing here is dropped: a connection to close (expired, or over a
 //! limit) goes into the caller's `discard` list, because closing one gives
@@ -15,6 +16,12 @@ use crate::ConnectKey;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+/// Something stored under a key: a pooled connection knows the key it
+/// serves, so that putting it back needs no copy of the key.
+pub(crate) trait Keyed {
+    fn key(&self) -> &ConnectKey;
+}
+
 /// Per key, the idle connections, oldest first.
 pub(crate) struct IdleLists<Conn> {
     lists: HashMap<ConnectKey, VecDeque<Idle<Conn>>>,
@@ -22,7 +29,7 @@ pub(crate) struct IdleLists<Conn> {
     total: usize,
 }
 
-/// An idle connection and when it became idle (Go: `persistConn.idleAt`).
+/// An idle connection and when it became idle (Go: `persistConn.idleAt`, transport.go:1900).
 struct Idle<Conn> {
     conn: Conn,
     since: Instant,
@@ -37,7 +44,7 @@ impl<Conn> Default for IdleLists<Conn> {
     }
 }
 
-impl<Conn> IdleLists<Conn> {
+impl<Conn: Keyed> IdleLists<Conn> {
     /// How many idle connections there are, of all keys.
     pub(crate) fn total(&self) -> usize {
         self.total
@@ -71,23 +78,22 @@ impl<Conn> IdleLists<Conn> {
         found
     }
 
-    /// Puts `conn` at the most-recent end of `key`'s list, or into
+    /// Puts `conn` at the most-recent end of its key's list, or into
     /// `discard` when that list already holds `per_host` (Go:
     /// `errTooManyIdleHost` in `tryPutIdleConn`, transport.go:912); then
     /// evicts the oldest idle connection of any key while the total is
     /// over `max_total` (Go: `idleLRU.removeOldest`, transport.go:2887).
     pub(crate) fn push(
         &mut self,
-        key: &ConnectKey,
         conn: Conn,
         now: Instant,
         per_host: usize,
         max_total: usize,
         discard: &mut Vec<Conn>,
     ) {
-        let list = match self.lists.get_mut(key) {
+        let list = match self.lists.get_mut(conn.key()) {
             Some(list) => list,
-            None => self.lists.entry(key.clone()).or_default(),
+            None => self.lists.entry(conn.key().clone()).or_default(),
         };
         if list.len() >= per_host {
             discard.push(conn);
@@ -170,12 +176,26 @@ fn is_expired(since: Instant, idle_timeout: Option<Duration>, now: Instant) -> b
 
 #[cfg(test)]
 mod tests {
-    use super::IdleLists;
+    use super::{IdleLists, Keyed};
     use crate::ConnectKey;
     use std::time::{Duration, Instant};
 
+    /// A stand-in connection: its key and a name to recognise it by.
+    #[derive(Debug, PartialEq)]
+    struct Conn(ConnectKey, &'static str);
+
+    impl Keyed for Conn {
+        fn key(&self) -> &ConnectKey {
+            &self.0
+        }
+    }
+
     fn key(host: &str) -> ConnectKey {
         ConnectKey::for_uri(&format!("http://{host}/").parse().unwrap(), None).unwrap()
+    }
+
+    fn names(conns: &[Conn]) -> Vec<&'static str> {
+        conns.iter().map(|c| c.1).collect()
     }
 
     /// Most recently used first; a full list refuses; the total limit
@@ -187,16 +207,22 @@ mod tests {
         let at = |ms| t0 + Duration::from_millis(ms);
         let mut idle = IdleLists::default();
         let mut discard = Vec::new();
-        idle.push(&a, "a1", at(0), 2, 3, &mut discard);
-        idle.push(&b, "b1", at(1), 2, 3, &mut discard);
-        idle.push(&a, "a2", at(2), 2, 3, &mut discard);
-        idle.push(&a, "a3", at(3), 2, 3, &mut discard);
-        assert_eq!(discard, ["a3"]); // a's list was full
-        idle.push(&b, "b2", at(4), 2, 3, &mut discard);
-        assert_eq!(discard, ["a3", "a1"]); // over 3 in all: the oldest goes
+        idle.push(Conn(a.clone(), "a1"), at(0), 2, 3, &mut discard);
+        idle.push(Conn(b.clone(), "b1"), at(1), 2, 3, &mut discard);
+        idle.push(Conn(a.clone(), "a2"), at(2), 2, 3, &mut discard);
+        idle.push(Conn(a.clone(), "a3"), at(3), 2, 3, &mut discard);
+        assert_eq!(names(&discard), ["a3"]); // a's list was full
+        idle.push(Conn(b.clone(), "b2"), at(4), 2, 3, &mut discard);
+        assert_eq!(names(&discard), ["a3", "a1"]); // over 3 in all: the oldest goes
         assert_eq!(idle.total(), 3);
-        assert_eq!(idle.take(&a, None, at(5), &mut discard), Some(("a2", at(2))));
-        assert_eq!(idle.take(&b, None, at(5), &mut discard), Some(("b2", at(4))));
+        assert_eq!(
+            idle.take(&a, None, at(5), &mut discard),
+            Some((Conn(a, "a2"), at(2)))
+        );
+        assert_eq!(
+            idle.take(&b, None, at(5), &mut discard),
+            Some((Conn(b, "b2"), at(4)))
+        );
         assert_eq!(idle.total(), 1);
     }
 
@@ -209,17 +235,15 @@ mod tests {
         let timeout = Duration::from_millis(10);
         let mut idle = IdleLists::default();
         let mut discard = Vec::new();
-        idle.push(&a, 1, at(0), 9, 9, &mut discard);
-        idle.push(&a, 2, at(5), 9, 9, &mut discard);
-        idle.push(&a, 3, at(8), 9, 9, &mut discard);
+        idle.push(Conn(a.clone(), "1"), at(0), 9, 9, &mut discard);
+        idle.push(Conn(a.clone(), "2"), at(5), 9, 9, &mut discard);
+        idle.push(Conn(a.clone(), "3"), at(8), 9, 9, &mut discard);
         assert_eq!(idle.prune_expired(timeout, at(12), &mut discard), Some(at(15)));
-        assert_eq!(discard, [1]);
-        assert_eq!(
-            idle.take(&a, Some(timeout), at(16), &mut discard),
-            Some((3, at(8)))
-        );
+        assert_eq!(names(&discard), ["1"]);
+        let taken = idle.take(&a, Some(timeout), at(16), &mut discard);
+        assert_eq!(taken, Some((Conn(a.clone(), "3"), at(8))));
         assert_eq!(idle.take(&a, Some(timeout), at(16), &mut discard), None);
-        assert_eq!(discard, [1, 2]);
+        assert_eq!(names(&discard), ["1", "2"]);
         assert_eq!(idle.total(), 0);
     }
 }

@@ -26,24 +26,25 @@
 //! 2. `request_body`: what a request carries ([`RequestBody`]).
 //! 3. `body_writer`: a request body going out, resumable at any `.await`.
 //! 4. `conn`: one connection, dialled; knows nothing of pools
-//!    (Go: `persistConn`, `dialConn`).
+//!    (Go: `persistConn`, transport.go:1872; `dialConn`, :1564).
 //! 5. `idle`, `want_conn`: the pool's bookkeeping, without I/O (Go:
-//!    `idleConn`, `idleLRU`, `wantConn`, `wantConnQueue`).
+//!    `idleConn`, transport.go:98; `wantConn`, :1188; `wantConnQueue`, :1251).
 //! 6. `pool`: idle connections, waiters, per-host counts, and `Pooled`,
-//!    a connection on loan (Go: `getConn`, `queueForIdleConn`,
-//!    `tryPutIdleConn`, `decConnsPerHost`).
+//!    a connection on loan (Go: `getConn`, transport.go:1332; `queueForIdleConn`,
+//!    :1008; `tryPutIdleConn`, :912; `decConnsPerHost`, :1465).
 //! 7. `write_loop`: the rest of a request body, written beside the
-//!    response (Go: `persistConn.writeLoop`).
+//!    response (Go: `persistConn.writeLoop`, transport.go:2389).
 //! 8. `response_body`: the response body, streamed from its connection,
-//!    which it gives back at the end ([`ResponseBody`]; Go: `bodyEOFSignal`).
+//!    which it gives back at the end ([`ResponseBody`]; Go: `bodyEOFSignal`, transport.go:2752).
 //! 9. `exchange`: one request and its response on one connection (Go:
-//!    `persistConn.roundTrip`, `Request.write`).
+//!    `persistConn.roundTrip`, transport.go:2534; `Request.write`,
+//!    request.go:551).
 //! 10. `transport`: [`Transport`], pool plus exchange plus retry (Go:
-//!     `Transport.roundTrip`).
+//!     `Transport.roundTrip`, transport.go:504).
 //! 11. `redirect`, `client`: [`Client`], timeouts and redirects (Go:
-//!     client.go).
+//!     `Client.do`, client.go:586).
 //! 12. `reverse_proxy`: a reverse proxy built on the Transport (Go:
-//!     httputil.ReverseProxy).
+//!     `httputil.ReverseProxy`, httputil/reverseproxy.go:43).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), client_pool::Error> {

@@ -8,7 +8,7 @@
 //!   `queueForIdleConn`, transport.go:1008); otherwise the request becomes
 //!   a waiter *and* starts a dial (Go: `queueForDial`, transport.go:1416;
 //!   `dialConnFor`, transport.go:1447), or, at `max_conns_per_host`, waits
-//!   in line for the right to dial (Go: `connsPerHostWait`).
+//!   in line for the right to dial (Go: `connsPerHostWait`, transport.go:110).
 //! - [`Pooled::put_back`] (Go: `tryPutIdleConn`, transport.go:912): a
 //!   connection is free again; the oldest live waiter gets it, or it joins
 //!   the idle list.
@@ -22,7 +22,7 @@
 //! takes the lock. Connections to close are gathered and dropped after.
 
 use crate::conn::PersistConn;
-use crate::idle::IdleLists;
+use crate::idle::{IdleLists, Keyed};
 use crate::lock::lock;
 use crate::want_conn::{enqueue, Delivery, WaitQueues, WantConn};
 use crate::{ConnectKey, Error, GotConnInfo, TransportConfig};
@@ -47,13 +47,13 @@ pub(crate) struct Pool {
 /// Everything under the pool's mutex.
 #[derive(Default)]
 struct PoolState {
-    /// Go: `idleConn`, `idleLRU`.
+    /// Go: `idleConn` and `idleLRU`, transport.go:98.
     idle: IdleLists<Pooled>,
-    /// Requests waiting for a connection to be returned (Go: `idleConnWait`).
+    /// Requests waiting for a connection to be returned (Go: `idleConnWait`, transport.go:99).
     idle_waiters: WaitQueues<Pooled>,
-    /// Connections per key: idle + active + dialling (Go: `connsPerHost`).
+    /// Connections per key: idle + active + dialling (Go: `connsPerHost`, transport.go:109).
     conns_per_host: HashMap<ConnectKey, usize>,
-    /// Requests waiting for the right to dial (Go: `connsPerHostWait`).
+    /// Requests waiting for the right to dial (Go: `connsPerHostWait`, transport.go:110).
     dial_waiters: WaitQueues<Pooled>,
     /// The task closing expired idle connections is scheduled.
     reaper_running: bool,
@@ -72,7 +72,7 @@ pub(crate) struct Pooled {
     pool: Weak<Pool>,
 }
 
-/// One unit of a key's connection count (Go: `connsPerHost[key]`), held by
+/// One unit of a key's connection count (Go: `connsPerHost[key]`, transport.go:109), held by
 /// a dial in progress and then by the connection it made. Dropping it
 /// passes the right to dial to the next waiter, or lowers the count (Go:
 /// `decConnsPerHost`, transport.go:1465).
@@ -99,6 +99,12 @@ impl Deref for Pooled {
 impl DerefMut for Pooled {
     fn deref_mut(&mut self) -> &mut PersistConn {
         &mut self.conn
+    }
+}
+
+impl Keyed for Pooled {
+    fn key(&self) -> &ConnectKey {
+        &self.key
     }
 }
 
@@ -290,11 +296,10 @@ impl Pool {
             }
             state.idle_waiters.remove(&conn.key);
         }
-        let key = conn.key.clone();
         let (per_host, max_total) = (config.max_idle_conns_per_host, config.max_idle_conns);
         state
             .idle
-            .push(&key, conn, Instant::now(), per_host, max_total, &mut discard);
+            .push(conn, Instant::now(), per_host, max_total, &mut discard);
         if let (Some(timeout), false) = (config.idle_conn_timeout, state.reaper_running) {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 state.reaper_running = true;

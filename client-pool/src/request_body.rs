@@ -60,7 +60,7 @@ impl RequestBody {
         )
     }
 
-    /// The length to declare, when known (Go: `Request.ContentLength`).
+    /// The length to declare, when known (Go: `Request.ContentLength`, request.go:199).
     pub fn length(&self) -> Option<u64> {
         match &self.kind {
             BodyKind::Empty => Some(0),
@@ -70,7 +70,7 @@ impl RequestBody {
     }
 
     /// A copy for sending again (retry, 307/308 redirect), when the body is
-    /// in memory; `None` for a stream (Go: `Request.GetBody` is nil).
+    /// in memory; `None` for a stream (Go: `Request.GetBody`, request.go:190, is nil).
     pub fn try_clone(&self) -> Option<RequestBody> {
         match &self.kind {
             BodyKind::Empty => Some(RequestBody::empty()),

@@ -84,7 +84,7 @@ impl ResponseBody {
     }
 
     /// The trailer fields that followed a chunked body, once the body has
-    /// been read to its end (Go: `Response.Trailer`).
+    /// been read to its end (Go: `Response.Trailer`, response.go:110).
     pub fn trailers(&self) -> Option<&HeaderMap> {
         self.trailers.as_ref()
     }
@@ -155,7 +155,7 @@ impl ResponseBody {
 
     /// Reads and discards up to `limit` bytes so that a short body can
     /// give its connection back; a longer one is dropped and its connection
-    /// closed (Go: the 2 KiB slurp before following a redirect).
+    /// closed (Go: the 2 KiB slurp before following a redirect, client.go:695).
     pub(crate) async fn discard(mut self, limit: usize) {
         let mut seen = 0;
         while seen <= limit {

@@ -4,7 +4,7 @@
 //!
 //! The life of a request, with Go's names beside ours:
 //!
-//! 1. [`Transport::round_trip`] (Go: `Transport.roundTrip`) computes the
+//! 1. [`Transport::round_trip`] (Go: `Transport.roundTrip`, transport.go:504) computes the
 //!    [`ConnectKey`] (Go: `connectMethodForRequest`, transport.go:834;
 //!    `connectMethod.key`, transport.go:1810).
 //! 2. `Pool::get_conn` (Go: `getConn`, transport.go:1332) finds an idle
@@ -35,7 +35,7 @@ pub type Request = http::Request<RequestBody>;
 /// A response as the Transport and the Client give it.
 pub type Response = http::Response<ResponseBody>;
 
-/// Sends requests over pooled HTTP/1.1 connections (Go: `http.Transport`).
+/// Sends requests over pooled HTTP/1.1 connections (Go: `http.Transport`, transport.go:95).
 ///
 /// Cheap to clone; clones share one pool. Safe to use from many tasks.
 ///
@@ -132,7 +132,7 @@ impl Transport {
     ///
     /// A streamed request body goes on being sent after this returns (a
     /// server may answer while it still reads, as an echo does), while the
-    /// response body is read (Go: `persistConn.writeLoop`). The connection
+    /// response body is read (Go: `persistConn.writeLoop`, transport.go:2389). The connection
     /// is reused only once both the request body is written and the
     /// response body read; dropping the response stops the request body.
     ///

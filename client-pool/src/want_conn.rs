@@ -21,7 +21,7 @@ pub(crate) type Delivery<Conn> = Result<Conn, Error>;
 /// Per key, the requests waiting in line, oldest first.
 pub(crate) type WaitQueues<Conn> = HashMap<ConnectKey, VecDeque<Arc<WantConn<Conn>>>>;
 
-/// A request waiting for a connection (Go: `wantConn`).
+/// A request waiting for a connection (Go: `wantConn`, transport.go:1188).
 pub(crate) struct WantConn<Conn> {
     tx: Mutex<Option<oneshot::Sender<Delivery<Conn>>>>,
 }

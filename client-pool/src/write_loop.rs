@@ -50,7 +50,7 @@ enum Outcome {
 
 impl WriteHandle {
     /// Starts a task that writes the rest of `body` on `stream` (Go: the
-    /// `writeLoop` goroutine carrying on with `writeRequest`).
+    /// `writeLoop` goroutine carrying on with `writeRequest`, transport.go:2389).
     pub(crate) fn spawn(mut body: BodyWrite, stream: Arc<TcpStream>, conn_id: u64) -> WriteHandle {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let task = tokio::spawn({
