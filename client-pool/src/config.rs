@@ -42,8 +42,17 @@ pub struct TransportConfig {
     pub response_header_timeout: Option<Duration>,
     /// Use each connection for one request only (Go: `DisableKeepAlives`, transport.go:180).
     pub disable_keep_alives: bool,
-    /// Largest response head accepted (Go: `MaxResponseHeaderBytes`, transport.go:260, 10 MiB;
-    /// we use the server's 1 MiB).
+    /// Largest response head accepted, status line and fields with their
+    /// line ends (Go: `MaxResponseHeaderBytes`, transport.go:260; its
+    /// default, 10 MiB, is in `persistConn.maxHeaderResponseSize`,
+    /// transport.go:1919). We keep Go's 10 MiB, ten times what our server
+    /// accepts in a request head: a client picks the servers it talks to,
+    /// and some answer with large cookies or debugging fields that a
+    /// client must still read. What it costs is bounded: the buffer grows
+    /// with what the server actually sends, and reading a head takes time
+    /// linear in its length however it is cut into pieces
+    /// (`server::stream::HeadScan`). Like the server's parser, ours also
+    /// refuses more than 256 header fields, where Go sets no count.
     pub max_response_header_bytes: usize,
     /// Send every request through this HTTP proxy (absolute-form targets).
     /// It becomes part of the pool key, as in Go's `connectMethodKey`.
@@ -64,7 +73,7 @@ impl Default for TransportConfig {
             tcp_keepalive: Some(Duration::from_secs(30)),
             response_header_timeout: None,
             disable_keep_alives: false,
-            max_response_header_bytes: 1 << 20,
+            max_response_header_bytes: 10 << 20,
             proxy: None,
             user_agent: Some(concat!("client-pool/", env!("CARGO_PKG_VERSION")).to_owned()),
         }
