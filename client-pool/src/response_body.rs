@@ -132,8 +132,21 @@ impl ResponseBody {
         self.bytes_limited(usize::MAX).await
     }
 
-    /// Reads the whole body, failing when it is longer than `limit` bytes.
+    /// Reads the whole body, failing when it is longer than `limit` bytes:
+    /// at once when its `Content-Length` says so (nothing is read), else
+    /// as soon as the bytes read pass the limit, so that an endless body
+    /// costs at most `limit` bytes of memory. The connection of a body
+    /// refused this way is closed when the body is dropped.
     pub async fn bytes_limited(&mut self, limit: usize) -> Result<Bytes, Error> {
+        if let State::Reading(reading) = &self.state {
+            if reading
+                .decoder
+                .remaining()
+                .is_some_and(|left| left > limit as u64)
+            {
+                return Err(Error::BodyTooLarge { limit });
+            }
+        }
         let mut all = BytesMut::new();
         while let Some(piece) = self.chunk().await? {
             if all.len() + piece.len() > limit {

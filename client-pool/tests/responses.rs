@@ -8,6 +8,7 @@ use bytes::Bytes;
 use client_pool::{Client, Error, GotConnInfo, RequestBody, Transport, TransportConfig};
 use common::{our_server, raw_server, read_request, within, write};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 /// A server that answers each request on a connection with the bytes
 /// `respond(request_head)` returns, and closes when told to (`None`).
@@ -213,6 +214,55 @@ async fn response_header_timeout_and_client_timeout() {
     assert!(err.to_string().contains("reading body"), "{err}");
     let err = within("head", client.get(&server.url("/"))).await.unwrap_err();
     assert!(err.to_string().contains("Client.Timeout"), "{err}");
+}
+
+/// `bytes_limited` refuses a body over its limit: by its declared length
+/// before reading any of it, and a chunked one that does not end once the
+/// bytes read pass the limit.
+#[tokio::test]
+async fn a_body_read_with_a_limit_stops_at_the_limit() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        while let Some((head, _)) = read_request(&mut stream, &mut buf).await {
+            if head.contains("/declared") {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n").await;
+                // The body never comes: the client must not wait for it.
+            } else if head.contains("/endless") {
+                write(
+                    &mut stream,
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                )
+                .await;
+                let chunk = format!("1000\r\n{}\r\n", "x".repeat(0x1000));
+                // "Endless" up to 64 MiB, or until the client hangs up.
+                for _ in 0..16 * 1024 {
+                    if stream.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                return;
+            } else {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall").await;
+            }
+        }
+    })
+    .await;
+    let client = Client::new();
+    let mut resp = within("GET", client.get(&server.url("/declared"))).await.unwrap();
+    let err = within("declared", resp.body_mut().bytes_limited(1000))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1000 }), "{err:?}");
+
+    let mut resp = within("GET", client.get(&server.url("/endless"))).await.unwrap();
+    let err = within("endless", resp.body_mut().bytes_limited(64 * 1024))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 65536 }), "{err:?}");
+
+    let mut resp = within("GET", client.get(&server.url("/small"))).await.unwrap();
+    let body = within("small", resp.body_mut().bytes_limited(5)).await.unwrap();
+    assert_eq!(body, "small");
 }
 
 /// The header timeout counts from the end of the request, as Go's
