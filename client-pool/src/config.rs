@@ -35,7 +35,8 @@ pub struct TransportConfig {
     pub idle_conn_timeout: Option<Duration>,
     /// Time allowed for a TCP connect (Go: `net.Dialer.Timeout`, transport.go:46, 30 s).
     pub dial_timeout: Duration,
-    /// TCP keep-alive period of dialled connections (Go: `net.Dialer.KeepAlive`, transport.go:47, 30 s).
+    /// TCP keep-alive period of dialled connections (Go: `net.Dialer.KeepAlive`,
+    /// transport.go:47, 30 s).
     pub tcp_keepalive: Option<Duration>,
     /// Time allowed from the end of writing a request to its response head
     /// (Go: `ResponseHeaderTimeout`, transport.go:218); `None` waits as long as it takes.

@@ -60,29 +60,32 @@ struct PoolState {
 }
 
 /// A connection on loan from the pool: the connection itself (it derefs to
-/// it), the key it serves, and its place in the per-host count (hyper-util
-/// calls the same wrapper `Pooled`). [`put_back`](Self::put_back) returns
-/// it; dropping it closes the connection and frees its place.
+/// it) and its [`HostSlot`] (hyper-util calls the same wrapper `Pooled`).
+/// [`put_back`](Self::put_back) returns it; dropping it closes the
+/// connection and frees its slot.
 pub(crate) struct Pooled {
     conn: PersistConn,
-    key: ConnectKey,
-    /// Held for its `Drop`, and only when `max_conns_per_host` is set.
-    _slot: Option<HostSlot>,
-    /// Weak: an idle connection must not keep its own pool alive.
-    pool: Weak<Pool>,
+    slot: HostSlot,
 }
 
-/// One unit of a key's connection count (Go: `connsPerHost[key]`, transport.go:109), held by
-/// a dial in progress and then by the connection it made. Dropping it
-/// passes the right to dial to the next waiter, or lowers the count (Go:
-/// `decConnsPerHost`, transport.go:1465).
+/// A connection's place in the pool: which pool and key it belongs to and,
+/// when `max_conns_per_host` is set, one unit of that key's count (Go:
+/// `connsPerHost[key]`, transport.go:109). A dial in progress holds it,
+/// then the connection it made. Dropping a counted slot passes the right
+/// to dial to the next waiter, or lowers the count (Go: `decConnsPerHost`,
+/// transport.go:1465).
 struct HostSlot {
+    /// Weak: an idle connection must not keep its own pool alive.
     pool: Weak<Pool>,
     key: ConnectKey,
+    counted: bool,
 }
 
 impl Drop for HostSlot {
     fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
         if let Some(pool) = self.pool.upgrade() {
             pool.release_host_slot(&self.key);
         }
@@ -104,7 +107,7 @@ impl DerefMut for Pooled {
 
 impl Keyed for Pooled {
     fn key(&self) -> &ConnectKey {
-        &self.key
+        &self.slot.key
     }
 }
 
@@ -113,7 +116,7 @@ impl Pooled {
     /// transport.go:912): to a waiting request or the idle list; closed if
     /// the pool is gone or keeps no idle connections.
     pub(crate) fn put_back(self) {
-        if let Some(pool) = self.pool.upgrade() {
+        if let Some(pool) = self.slot.pool.upgrade() {
             pool.put_idle(self);
         }
     }
@@ -219,13 +222,10 @@ impl Pool {
             tracing::trace!(key = %key, limit, "at max_conns_per_host: waiting");
             enqueue(&mut state.dial_waiters, key, want.clone());
         } else {
-            let slot = if limit > 0 {
+            if limit > 0 {
                 *state.conns_per_host.entry(key.clone()).or_insert(0) += 1;
-                Some(self.host_slot(key))
-            } else {
-                None
-            };
-            self.spawn_dial(key.clone(), want.clone(), slot);
+            }
+            self.spawn_dial(want.clone(), self.host_slot(key, limit > 0));
         }
         drop(state);
         Step::Wait(Waiting {
@@ -236,10 +236,11 @@ impl Pool {
         })
     }
 
-    fn host_slot(&self, key: &ConnectKey) -> HostSlot {
+    fn host_slot(&self, key: &ConnectKey, counted: bool) -> HostSlot {
         HostSlot {
             pool: self.weak_self.clone(),
             key: key.clone(),
+            counted,
         }
     }
 
@@ -247,20 +248,16 @@ impl Pool {
     /// transport.go:1447). The new connection serves `want` if it still
     /// waits; otherwise it goes to the pool, where another waiter may
     /// take it.
-    fn spawn_dial(self: &Arc<Self>, key: ConnectKey, want: Arc<WantConn<Pooled>>, slot: Option<HostSlot>) {
+    fn spawn_dial(self: &Arc<Self>, want: Arc<WantConn<Pooled>>, slot: HostSlot) {
         let pool = self.clone();
         tokio::spawn(async move {
             let id = pool.next_conn_id.fetch_add(1, Ordering::Relaxed);
+            let key = &slot.key;
             match PersistConn::dial(id, key.dial_addr(), &pool.config).await {
                 Ok(conn) => {
                     pool.dials.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(key = %key, conn = id, local = ?conn.local_addr, "dialled");
-                    let conn = Pooled {
-                        conn,
-                        key,
-                        _slot: slot,
-                        pool: pool.weak_self.clone(),
-                    };
+                    let conn = Pooled { conn, slot };
                     if let Some(conn) = want.try_deliver(conn) {
                         // The waiter was served by a returned connection
                         // first, or gave up: this one goes to the pool.
@@ -287,14 +284,14 @@ impl Pool {
         }
         let mut discard = Vec::new();
         let mut state = self.lock();
-        if let Some(queue) = state.idle_waiters.get_mut(&conn.key) {
+        if let Some(queue) = state.idle_waiters.get_mut(conn.key()) {
             while let Some(want) = queue.pop_front() {
                 match want.try_deliver(conn) {
                     None => return,
                     Some(back) => conn = back,
                 }
             }
-            state.idle_waiters.remove(&conn.key);
+            state.idle_waiters.remove(conn.key());
         }
         let (per_host, max_total) = (config.max_idle_conns_per_host, config.max_idle_conns);
         state
@@ -322,9 +319,8 @@ impl Pool {
         if let (Some(runtime), Some(pool)) = (runtime, pool) {
             while let Some(want) = state.dial_waiters.get_mut(key).and_then(|q| q.pop_front()) {
                 if want.is_waiting() {
-                    let slot = self.host_slot(key);
                     let _guard = runtime.enter();
-                    pool.spawn_dial(key.clone(), want, Some(slot));
+                    pool.spawn_dial(want, self.host_slot(key, true));
                     return;
                 }
             }

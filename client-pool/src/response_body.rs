@@ -99,14 +99,18 @@ impl ResponseBody {
         let State::Reading(reading) = &mut self.state else {
             return Ok(None);
         };
-        let deadline = reading.deadline.map(|(at, _)| at);
-        // The step's own errors travel inside; only the deadline's comes out.
-        let next = match with_deadline(deadline, async { Ok(reading.next().await) }).await {
-            Ok(next) => next,
-            Err(_) => Err(Error::Timeout {
-                after: reading.deadline.map(|(_, after)| after).unwrap_or_default(),
-                while_doing: "reading body",
-            }),
+        // No deadline, no wrapper: see `exchange::within_header_timeout`
+        // for what the wrapper costs.
+        let next = match reading.deadline {
+            None => reading.next().await,
+            // The step's own errors travel inside; only the deadline's comes out.
+            Some((at, after)) => match with_deadline(Some(at), async { Ok(reading.next().await) }).await {
+                Ok(next) => next,
+                Err(_) => Err(Error::Timeout {
+                    after,
+                    while_doing: "reading body",
+                }),
+            },
         };
         match next {
             Ok(Some(data)) => {

@@ -1,12 +1,14 @@
 //! ReverseProxy: a handler that forwards each request to one upstream
 //! through our [`Transport`](crate::Transport) and streams the answer back
-//! (Go: `net/http/httputil.ReverseProxy`, httputil/reverseproxy.go:43, `NewSingleHostReverseProxy`).
+//! (Go: `net/http/httputil.ReverseProxy`, httputil/reverseproxy.go:43,
+//! `NewSingleHostReverseProxy`).
 //!
 //! The life of a proxied request, as in Go's `ReverseProxy.ServeHTTP`:
 //!
 //! 1. Build the outgoing request: the upstream's scheme and authority, the
 //!    upstream's base path joined with the incoming path, both queries
-//!    (Go: `NewSingleHostReverseProxy`'s director, httputil/reverseproxy.go:144; `singleJoiningSlash`, :104).
+//!    (Go: `NewSingleHostReverseProxy`'s director, httputil/reverseproxy.go:144;
+//!    `singleJoiningSlash`, :104).
 //! 2. Copy the headers, minus the hop-by-hop ones, which describe one
 //!    connection and not the message: `Connection` and every header it
 //!    names, `Keep-Alive`, `Proxy-Connection`, `Proxy-Authenticate`,
@@ -23,8 +25,8 @@
 //!    the status, and copy the body piece by piece. A body of unknown
 //!    length (chunked upstream) or an event stream is flushed after every
 //!    piece, so the client sees each piece when the upstream sends it
-//!    (Go: `flushInterval` returning -1, httputil/reverseproxy.go:425); a body of known length goes out
-//!    through the writer's buffer, flushed at most
+//!    (Go: `flushInterval` returning -1, httputil/reverseproxy.go:425); a body of known length
+//!    goes out through the writer's buffer, flushed at most
 //!    [`ReverseProxy::flush_interval`] after a piece came, when set
 //!    (Go: `FlushInterval`, httputil/reverseproxy.go:66, `maxLatencyWriter`).
 //! 6. If the client goes away (a write to it fails, or the connection
@@ -64,8 +66,8 @@ pub const HOP_HEADERS: [&str; 9] = [
 ];
 
 /// Removes the hop-by-hop headers from `headers`: the fixed list and every
-/// header named in `Connection` (Go: `removeConnectionHeaders`, httputil/reverseproxy.go:413, then the
-/// `hopHeaders` loop).
+/// header named in `Connection` (Go: `removeConnectionHeaders`, httputil/reverseproxy.go:413,
+/// then the `hopHeaders` loop).
 ///
 /// ```
 /// use client_pool::reverse_proxy::remove_hop_headers;
@@ -121,8 +123,8 @@ pub fn append_forwarded_for(headers: &mut HeaderMap, client: SocketAddr) {
 
 /// The outgoing request-target: the upstream's base path joined with the
 /// incoming path by exactly one slash, and both queries, upstream's first
-/// (Go: `NewSingleHostReverseProxy`, httputil/reverseproxy.go:144, `singleJoiningSlash`). The incoming
-/// path is used as the client escaped it.
+/// (Go: `NewSingleHostReverseProxy`, httputil/reverseproxy.go:144, `singleJoiningSlash`). The
+/// incoming path is used as the client escaped it.
 ///
 /// ```
 /// use client_pool::reverse_proxy::join_target;
@@ -255,8 +257,8 @@ impl ReverseProxy {
     }
 
     /// Flush a response body of known length to the client at most this
-    /// long after a piece came (Go: `FlushInterval`, httputil/reverseproxy.go:66). Without it, such a
-    /// body goes out as the response writer's 2 KiB buffer fills; a body of
+    /// long after a piece came (Go: `FlushInterval`, httputil/reverseproxy.go:66). Without it,
+    /// such a body goes out as the response writer's 2 KiB buffer fills; a body of
     /// unknown length or an event stream is flushed after every piece
     /// whatever this says.
     pub fn flush_interval(mut self, interval: Duration) -> ReverseProxy {
@@ -369,8 +371,8 @@ impl ReverseProxy {
             Err(CopyError::Upstream(e)) => {
                 // The head is out; all we can do is cut the client's
                 // connection so it does not take a truncated body for a
-                // whole one (Go: `panic(http.ErrAbortHandler)`, httputil/reverseproxy.go:363). The server
-                // catches this unwind and closes the connection.
+                // whole one (Go: `panic(http.ErrAbortHandler)`, httputil/reverseproxy.go:363).
+                // The server catches this unwind and closes the connection.
                 tracing::warn!("http: proxy error: reading the upstream body: {e}");
                 std::panic::resume_unwind(Box::new("net/http: abort Handler"));
             }
@@ -386,8 +388,8 @@ enum CopyError {
     Upstream(crate::Error),
 }
 
-/// Copies the upstream's body to the client (Go: `copyResponse`, httputil/reverseproxy.go:442, with a
-/// `maxLatencyWriter`). `latency` is Go's flush interval: `None` never
+/// Copies the upstream's body to the client (Go: `copyResponse`, httputil/reverseproxy.go:442,
+/// with a `maxLatencyWriter`). `latency` is Go's flush interval: `None` never
 /// flushes (the writer sends whatever passes its 2 KiB buffer), zero
 /// flushes after every piece, and a duration flushes what is held back at
 /// most that long after it was written, the head included.
@@ -478,8 +480,8 @@ async fn bad_gateway_quiet(w: &mut ResponseWriter) {
     server::error(w, "502 Bad Gateway", StatusCode::BAD_GATEWAY).await;
 }
 
-/// Answers 502 with a short body (Go: `defaultErrorHandler`, httputil/reverseproxy.go:188, which logs
-/// `http: proxy error: ...` and writes the status with no body).
+/// Answers 502 with a short body (Go: `defaultErrorHandler`, httputil/reverseproxy.go:188,
+/// which logs `http: proxy error: ...` and writes the status with no body).
 async fn bad_gateway(w: &mut ResponseWriter, why: &str) {
     tracing::warn!("http: proxy error: {why}");
     server::error(w, "502 Bad Gateway", StatusCode::BAD_GATEWAY).await;
