@@ -1,5 +1,5 @@
 //! ReverseProxy: a handler that forwards each request to one upstream
-//! through our [`Transport`](crate::Transport) and streams the answer back
+//! through our [`Transport`] and streams the answer back
 //! (Go: `net/http/httputil.ReverseProxy`, httputil/reverseproxy.go:43,
 //! `NewSingleHostReverseProxy`).
 //!
