@@ -26,9 +26,9 @@
 use crate::body_writer::BodyWrite;
 use crate::pool::Pooled;
 use crate::request_body::{BodyKind, RequestBody};
-use crate::response_body::ResponseBody;
+use crate::response_body::{Response, ResponseBody};
 use crate::write_loop::{self, WriteHandle};
-use crate::{ConnectKey, Error, Response, TransportConfig};
+use crate::{ConnectKey, Error, TransportConfig};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, Method, StatusCode, Version};
 use server::stream::{read_some, with_deadline, write_all_shared, HeadScan};

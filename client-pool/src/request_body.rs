@@ -11,6 +11,9 @@ use bytes::Bytes;
 use std::fmt;
 use tokio::sync::mpsc;
 
+/// A request as the Transport and the Client take it.
+pub type Request = http::Request<RequestBody>;
+
 /// The body of an outgoing request.
 ///
 /// ```

@@ -17,6 +17,9 @@ use std::fmt;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// A response as the Transport and the Client give it.
+pub type Response = http::Response<ResponseBody>;
+
 /// The body of a response, streamed from its connection.
 ///
 /// Read it with [`chunk`](Self::chunk) until `None`, or with

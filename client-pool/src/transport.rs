@@ -21,19 +21,14 @@
 
 use crate::exchange;
 use crate::pool::Pool;
-use crate::request_body::RequestBody;
-use crate::response_body::ResponseBody;
+use crate::request_body::{Request, RequestBody};
+use crate::response_body::Response;
 use crate::trace::ClientTrace;
 use crate::{ConnectKey, Error, TransportConfig};
 use http::{HeaderMap, Method};
 use server::wire::Limits;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// A request as the Transport and the Client take it.
-pub type Request = http::Request<RequestBody>;
-/// A response as the Transport and the Client give it.
-pub type Response = http::Response<ResponseBody>;
 
 /// Sends requests over pooled HTTP/1.1 connections (Go: `http.Transport`, transport.go:95).
 ///
