@@ -8,7 +8,13 @@
 //!
 //! ```text
 //! muxecho [-pattern-header] -addr 127.0.0.1:0 PATTERN...
+//! muxecho -patterns -addr 127.0.0.1:0 PATTERN...
 //! ```
+//!
+//! With `-patterns` the mux is the modern [`mux::PatternServeMux`] (Go
+//! 1.22+, as Go 1.27 behaves), with the contract of
+//! `shared/conformance/mux22/README.md`: after `pattern=<PATTERN>`, one
+//! line `NAME=<value>` per wildcard, in pattern order.
 //!
 //! - prints `listening on HOST:PORT` as its first line, then serves until killed;
 //! - a refused pattern (empty, or registered twice) prints
@@ -29,7 +35,7 @@
 //! ```
 
 use http::header::HeaderValue;
-use mux::ServeMux;
+use mux::{Pattern, PatternServeMux, ServeMux};
 use server::{handler_fn, BoxFuture, Config, Handler, Request, ResponseWriter, Server};
 use std::io::Write;
 use std::process::exit;
@@ -41,6 +47,8 @@ use std::sync::Arc;
 struct Args {
     addr: String,
     pattern_header: bool,
+    /// Serve the modern pattern mux instead of the classic one.
+    modern: bool,
     patterns: Vec<String>,
 }
 
@@ -52,6 +60,7 @@ fn parse_args() -> Args {
     let mut args = Args {
         addr: "127.0.0.1:0".to_owned(),
         pattern_header: false,
+        modern: false,
         patterns: Vec::new(),
     };
     let mut rest = std::env::args().skip(1);
@@ -75,6 +84,7 @@ fn parse_args() -> Args {
         match name {
             "addr" => args.addr = value.or_else(|| rest.next()).unwrap_or_else(|| usage()),
             "pattern-header" => args.pattern_header = value.is_none_or(|v| v == "true" || v == "1"),
+            "patterns" => args.modern = value.is_none_or(|v| v == "true" || v == "1"),
             _ => usage(),
         }
     }
@@ -100,8 +110,45 @@ impl Handler for PatternHeader {
     }
 }
 
+/// The modern mux, each pattern answered with its name and its wildcards'
+/// values (raw bytes, as Go's `PathValue` gives them).
+fn pattern_mux(patterns: &[String]) -> PatternServeMux {
+    let mut mux = PatternServeMux::new();
+    for pattern in patterns {
+        let names: Vec<String> = Pattern::parse(pattern)
+            .map(|p| p.wildcard_names().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let pattern_line = format!("pattern={pattern}\n");
+        let echo = handler_fn(move |w, r| {
+            let mut body = pattern_line.clone().into_bytes();
+            for (i, name) in names.iter().enumerate() {
+                // Go's handler panics here when the match left a wildcard
+                // without a value (an empty CONNECT path segment, see
+                // mux's tree.rs), and the server closes the connection.
+                let Some(value) = r.path_value_bytes(name) else {
+                    panic!("runtime error: index out of range [{i}]: no value for {{{name}}}");
+                };
+                body.extend_from_slice(format!("{name}=").as_bytes());
+                body.extend_from_slice(value);
+                body.push(b'\n');
+            }
+            Box::pin(async move {
+                let _ = w.write(&body).await;
+            })
+        });
+        if let Err(e) = mux.handle(pattern, echo) {
+            eprintln!("muxecho: {e}");
+            exit(2);
+        }
+    }
+    mux
+}
+
 fn main() {
     let args = parse_args();
+    if args.modern {
+        serve(&args.addr, Arc::new(pattern_mux(&args.patterns)));
+    }
     let mut mux = ServeMux::new();
     for pattern in &args.patterns {
         let body = format!("pattern={pattern}\n");
@@ -122,7 +169,11 @@ fn main() {
     } else {
         mux
     };
+    serve(&args.addr, handler);
+}
 
+/// Listens on `addr`, says where, and serves until killed.
+fn serve(addr: &str, handler: Arc<dyn Handler>) -> ! {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -131,10 +182,10 @@ fn main() {
         }
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(&args.addr).await {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => listener,
             Err(e) => {
-                eprintln!("muxecho: listen {}: {e}", args.addr);
+                eprintln!("muxecho: listen {addr}: {e}");
                 exit(1);
             }
         };
@@ -142,7 +193,7 @@ fn main() {
         println!("listening on {local}");
         let _ = std::io::stdout().flush();
         let config = Config {
-            addr: args.addr.clone(),
+            addr: addr.to_owned(),
             ..Config::default()
         };
         if let Err(e) = Server::from_arc(config, handler).serve(listener).await {
@@ -150,4 +201,5 @@ fn main() {
             exit(1);
         }
     });
+    exit(0)
 }
