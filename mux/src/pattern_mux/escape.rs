@@ -5,7 +5,7 @@
 //! and unescapes each segment on its own: `/a%2Fb` is the one segment
 //! `a/b`, not the two segments `a` and `b` that the decoded path would
 //! give. So the mux starts from [`escaped_path`], and unescapes pieces of
-//! it with [`unescape_into`] / [`eq_unescaped`].
+//! it with [`unescape_into`] / [`with_unescaped`].
 //!
 //! The server crate's `url` module has the same operations, returning new
 //! strings; these write into a caller's buffer or compare in place, so
@@ -17,11 +17,59 @@ use std::borrow::Cow;
 /// Go: `shouldEscape(b, encodePath)`: letters, digits, `-_.~` and
 /// `$&+,/:;=@` stay as they are in a path; every other byte (`?`, `%`,
 /// space, `!`, every byte above 0x7F...) is written `%XX`.
-const fn should_escape(b: u8) -> bool {
+const fn should_escape_slow(b: u8) -> bool {
     !matches!(b,
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
         | b'-' | b'_' | b'.' | b'~'
         | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@')
+}
+
+/// [`should_escape_slow`] for every byte, computed at compile time: every
+/// request's path is scanned with it, and one load per byte is about
+/// twice as fast as the chain of ranges (as Go's own `encoding_table.go`).
+static SHOULD_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = should_escape_slow(b as u8);
+        b += 1;
+    }
+    table
+};
+
+fn should_escape(b: u8) -> bool {
+    SHOULD_ESCAPE[usize::from(b)]
+}
+
+/// True when the decoded path is its own escaped form and already clean
+/// (Go: `EscapedPath() == Path` and `cleanPath(p) == p`): no byte to
+/// escape, a leading `/`, and no element that is empty (but the last),
+/// `.` or `..`. Almost every request's path is, and then the mux matches
+/// `url.path` itself. One pass over the bytes does both checks, which
+/// otherwise take a pass each (counted with callgrind on the 130-route
+/// table: 300 instructions per request for the two, 150 for this).
+pub fn is_plain_and_clean(url: &Url) -> bool {
+    let path = url.path.as_bytes();
+    if !url.raw_path.is_empty() || path.first() != Some(&b'/') {
+        return false;
+    }
+    // The current element's length, and how many of its bytes are dots.
+    let (mut len, mut dots) = (0usize, 0usize);
+    for &b in &path[1..] {
+        if b == b'/' {
+            if len == 0 || (dots == len && len <= 2) {
+                return false;
+            }
+            (len, dots) = (0, 0);
+        } else if should_escape(b) {
+            return false;
+        } else {
+            len += 1;
+            dots += usize::from(b == b'.');
+        }
+    }
+    // The last element may be empty (a trailing slash), not `.` or `..`.
+    !(len > 0 && dots == len && len <= 2)
 }
 
 /// Go: `validEncoded(s, encodePath)`: `s` holds nothing that escaping
@@ -83,25 +131,30 @@ pub fn unescape_into(s: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// True when `escaped`, unescaped as [`unescape_into`] would, equals
-/// `literal` (without building the unescaped string).
-pub fn eq_unescaped(escaped: &[u8], literal: &[u8]) -> bool {
-    if !escaped.contains(&b'%') {
-        return escaped == literal;
+/// Calls `f` with `segment` unescaped as [`unescape_into`] would, without
+/// allocating: the segment itself when it has no `%` (almost always), else
+/// decoded into a buffer on the stack (on the heap past 256 bytes).
+pub fn with_unescaped<R>(segment: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    if !segment.contains(&b'%') {
+        return f(segment);
     }
-    // An escape shrinks three bytes to one: too short cannot match.
-    if escaped.len() < literal.len() {
-        return false;
-    }
-    let mut want = literal.iter();
-    for b in unescaped_bytes(escaped) {
-        match b {
-            Ok(b) if want.next() == Some(&b) => {}
-            Ok(_) => return false,
-            Err(()) => return escaped == literal,
+    let mut stack = [0u8; 256];
+    if segment.len() <= stack.len() {
+        let mut n = 0;
+        for b in unescaped_bytes(segment) {
+            match b {
+                Ok(b) => {
+                    stack[n] = b;
+                    n += 1;
+                }
+                Err(()) => return f(segment),
+            }
         }
+        return f(&stack[..n]);
     }
-    want.next().is_none()
+    let mut heap = Vec::with_capacity(segment.len());
+    unescape_into(segment, &mut heap);
+    f(&heap)
 }
 
 /// Go: `url.PathUnescape` as the pattern parser uses it: `s` unescaped,
@@ -118,23 +171,21 @@ pub fn path_unescape(s: &str) -> Cow<'_, [u8]> {
 /// Go: `URL.EscapedPath`: the path as it was sent (`raw_path`) when that is
 /// a valid escaping of the decoded path, else the decoded path escaped.
 /// Borrowed in both common cases: a target sent with unusual escapes
-/// (kept in `raw_path`) and one sent with none.
-pub fn escaped_path(url: &Url) -> Cow<'_, str> {
+/// (kept in `raw_path`) and one sent with none. Bytes, since the mux only
+/// compares it (it is ASCII whichever way it was made).
+pub fn escaped_path(url: &Url) -> Cow<'_, [u8]> {
     let path = url.path.as_bytes();
     let raw = url.raw_path.as_bytes();
     if !raw.is_empty() && valid_encoded(raw) && unescapes_to(raw, path) {
-        return Cow::Borrowed(&url.raw_path);
+        return Cow::Borrowed(raw);
     }
     if path == b"*" {
-        return Cow::Borrowed("*");
+        return Cow::Borrowed(b"*");
     }
     if !path.iter().any(|&b| should_escape(b)) {
-        // Nothing to escape: only ASCII bytes, so this cannot fail.
-        if let Ok(path) = std::str::from_utf8(path) {
-            return Cow::Borrowed(path);
-        }
+        return Cow::Borrowed(path);
     }
-    Cow::Owned(escape(path))
+    Cow::Owned(escape(path).into_bytes())
 }
 
 /// Go: `unescape(raw, encodePath) == path`, without building the string.
@@ -173,6 +224,13 @@ mod tests {
 
     /// Go: `URL.EscapedPath`, checked against the server crate's own.
     #[test]
+    fn the_table_is_the_function() {
+        for b in 0..=255u8 {
+            assert_eq!(should_escape(b), should_escape_slow(b), "{b:#x}");
+        }
+    }
+
+    #[test]
     fn escaped_path_agrees_with_the_url_module() {
         for target in [
             "/a",
@@ -190,7 +248,7 @@ mod tests {
             "*",
         ] {
             let url = parse_request_target(&Method::GET, target).unwrap();
-            assert_eq!(escaped_path(&url), url.escaped_path(), "{target}");
+            assert_eq!(&*escaped_path(&url), url.escaped_path().as_bytes(), "{target}");
         }
     }
 
@@ -203,10 +261,12 @@ mod tests {
         out.clear();
         unescape_into(b"%x", &mut out);
         assert_eq!(out, b"%x");
-        assert!(eq_unescaped(b"%61", b"a"));
-        assert!(eq_unescaped(b"a%2fb", b"a/b"));
-        assert!(!eq_unescaped(b"%61", b"ab"));
-        assert!(eq_unescaped(b"%x", b"%x"));
-        assert!(!eq_unescaped(b"%61b", b"a"));
+        let unescaped = |s: &[u8]| with_unescaped(s, <[u8]>::to_vec);
+        assert_eq!(unescaped(b"%61"), b"a");
+        assert_eq!(unescaped(b"a%2fb"), b"a/b");
+        assert_eq!(unescaped(b"%x"), b"%x");
+        assert_eq!(unescaped(b"plain"), b"plain");
+        let long = "%41".repeat(100);
+        assert_eq!(unescaped(long.as_bytes()), "A".repeat(100).as_bytes());
     }
 }

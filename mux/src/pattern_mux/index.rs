@@ -8,8 +8,9 @@
 //! a multi under each (position, literal) it has, wildcards under
 //! (position, ""). A new pattern is then compared only with
 //!
-//! - every multi pattern (those ending in `/` or `{x...}`; few in
-//!   practice, and hard to index because they match any length);
+//! - the multi patterns (those ending in `/` or `{x...}`, which match any
+//!   length): Go takes all of them; we take those with the same literal
+//!   or a wildcard first;
 //! - for a `{$}` pattern: the patterns with `{$}` at the same position;
 //! - otherwise, at the literal position with the fewest candidates, the
 //!   patterns with that literal or a wildcard there;
@@ -24,13 +25,26 @@ use crate::hash::FxBuildHasher;
 use std::collections::HashMap;
 
 /// Go: `routingIndex`.
+/// The pattern's first segment when it is a non-empty literal (an empty
+/// literal is filed as a wildcard, as in Go).
+fn first_literal(p: &Pattern) -> Option<&[u8]> {
+    let first = &p.segments()[0];
+    (!first.wild && !first.text.is_empty()).then_some(&*first.text)
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
-    /// By position: literal (or "" for a wildcard) -> patterns with it
-    /// there (Go keys one map by the pair; a map per position lets a
-    /// lookup borrow its key).
-    segments: Vec<HashMap<Box<[u8]>, Vec<RouteIndex>, FxBuildHasher>>,
-    /// Every pattern ending in a multi wildcard.
+    /// By position: literal -> the patterns with it there (Go keys one map
+    /// by the pair; a map per position lets a lookup borrow its key).
+    literals: Vec<HashMap<Box<[u8]>, Vec<RouteIndex>, FxBuildHasher>>,
+    /// By position: the patterns with a wildcard there (Go's key "", which
+    /// an empty literal segment shares; kept apart so that no lookup
+    /// compares empty keys, see `specificity::same`).
+    wildcards: Vec<Vec<RouteIndex>>,
+    /// The patterns ending in a multi wildcard whose first segment is a
+    /// literal, by that literal (not in Go: see `possibly_conflicting`).
+    multis_by_first: HashMap<Box<[u8]>, Vec<RouteIndex>, FxBuildHasher>,
+    /// The other patterns ending in a multi wildcard (`/`, `/{x}/`...).
     multis: Vec<RouteIndex>,
 }
 
@@ -38,28 +52,45 @@ impl Index {
     /// Go: `routingIndex.addPattern`.
     pub fn add(&mut self, p: &Pattern, route: RouteIndex) {
         if p.last_segment().multi {
-            self.multis.push(route);
+            match first_literal(p) {
+                Some(first) => self.multis_by_first.entry(first.into()).or_default().push(route),
+                None => self.multis.push(route),
+            }
             return;
         }
         for (pos, seg) in p.segments().iter().enumerate() {
-            let key: &[u8] = if seg.wild { b"" } else { &seg.text };
-            if self.segments.len() <= pos {
-                self.segments.resize_with(pos + 1, HashMap::default);
+            if self.literals.len() <= pos {
+                self.literals.resize_with(pos + 1, HashMap::default);
+                self.wildcards.resize_with(pos + 1, Vec::new);
             }
-            match self.segments[pos].get_mut(key) {
+            if seg.wild || seg.text.is_empty() {
+                self.wildcards[pos].push(route);
+                continue;
+            }
+            match self.literals[pos].get_mut(&seg.text) {
                 Some(routes) => routes.push(route),
                 None => {
-                    self.segments[pos].insert(key.into(), vec![route]);
+                    self.literals[pos].insert(seg.text.clone(), vec![route]);
                 }
             }
         }
     }
 
-    fn at(&self, pos: usize, key: &[u8]) -> &[RouteIndex] {
-        self.segments
+    /// The patterns with `literal` at `pos` (an empty literal counts as a
+    /// wildcard, as in Go).
+    fn at(&self, pos: usize, literal: &[u8]) -> &[RouteIndex] {
+        if literal.is_empty() {
+            return self.wild_at(pos);
+        }
+        self.literals
             .get(pos)
-            .and_then(|m| m.get(key))
+            .and_then(|m| m.get(literal))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The patterns with a wildcard at `pos`.
+    fn wild_at(&self, pos: usize) -> &[RouteIndex] {
+        self.wildcards.get(pos).map_or(&[], Vec::as_slice)
     }
 
     /// Go: `possiblyConflictingPatterns`: calls `check` on each candidate
@@ -69,8 +100,27 @@ impl Index {
         p: &Pattern,
         mut check: impl FnMut(RouteIndex) -> Result<(), E>,
     ) -> Result<(), E> {
+        // Go checks every multi pattern. A multi pattern whose first
+        // segment is a literal can only conflict with a pattern that has
+        // the same literal or a wildcard first: two different literals at
+        // one position are disjoint. Measured on the 1 000 patterns of
+        // `benches/go-patterns/register.txt` (250 of them multis): 124 500
+        // comparisons become 1 500, and registering all of them takes
+        // 0.9 ms instead of 3 ms.
         for &route in &self.multis {
             check(route)?;
+        }
+        match first_literal(p) {
+            Some(first) => {
+                for &route in self.multis_by_first.get(first).map_or(&[][..], Vec::as_slice) {
+                    check(route)?;
+                }
+            }
+            None => {
+                for &route in self.multis_by_first.values().flatten() {
+                    check(route)?;
+                }
+            }
         }
         let segments = p.segments();
         if p.last_segment().is_dollar() {
@@ -92,7 +142,7 @@ impl Index {
                 continue;
             }
             let literal = self.at(pos, &seg.text);
-            let wild = self.at(pos, b"");
+            let wild = self.wild_at(pos);
             if best.is_none_or(|(l, w)| literal.len() + wild.len() < l.len() + w.len()) {
                 best = Some((literal, wild));
             }
@@ -105,7 +155,8 @@ impl Index {
             }
             None => {
                 // All wildcards: any pattern could conflict.
-                for routes in self.segments.iter().flat_map(HashMap::values) {
+                let literal = self.literals.iter().flat_map(HashMap::values);
+                for routes in literal.chain(&self.wildcards) {
                     for &route in routes {
                         check(route)?;
                     }
@@ -113,5 +164,75 @@ impl Index {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::specificity::conflicts;
+    use super::*;
+
+    /// The index may offer too many candidates, never too few: for every
+    /// pattern of a varied set, the conflicts it finds among the earlier
+    /// ones are exactly those a comparison with all of them finds.
+    #[test]
+    fn index_finds_every_conflict_a_full_scan_finds() {
+        // Unclean paths (`//a`) parse with no method or with CONNECT only.
+        let methods = ["", "GET ", "POST ", "HEAD ", "CONNECT "];
+        let paths = [
+            "/",
+            "/a",
+            "/a/",
+            "/b",
+            "/{x}",
+            "/{x}/",
+            "/{$}",
+            "/a/{$}",
+            "/a/b",
+            "/a/{x}",
+            "/{x}/b",
+            "/{x}/{y}",
+            "/a/{r...}",
+            "/{x}/{r...}",
+            "/a/b/",
+            "/b/{x}/c",
+            "//a",
+            "/a//",
+            "/{x}/b/{$}",
+            "/c/d/e",
+        ];
+        let mut all = Vec::new();
+        for m in methods {
+            for p in paths {
+                if let Ok(p) = Pattern::parse(&format!("{m}{p}")) {
+                    all.push(p);
+                }
+            }
+        }
+        // Many orders of registration: every rotation of the list.
+        for start in 0..all.len() {
+            let order: Vec<&Pattern> = all[start..].iter().chain(&all[..start]).collect();
+            let mut index = Index::default();
+            let mut registered: Vec<&Pattern> = Vec::new();
+            for p in order {
+                let full_scan: Vec<usize> = (0..registered.len())
+                    .filter(|&i| conflicts(p, registered[i]))
+                    .collect();
+                let mut found = Vec::new();
+                let _ = index.possibly_conflicting(p, |i| {
+                    if conflicts(p, registered[i]) {
+                        found.push(i);
+                    }
+                    Ok::<(), ()>(())
+                });
+                found.sort_unstable();
+                found.dedup();
+                assert_eq!(found, full_scan, "{p}");
+                if full_scan.is_empty() {
+                    index.add(p, registered.len());
+                    registered.push(p);
+                }
+            }
+        }
     }
 }

@@ -44,7 +44,7 @@ pub use specificity::Relationship;
 use crate::clean::clean_path;
 use crate::hostport::strip_host_port;
 use crate::Error;
-use escape::{escaped_path, unescape_into};
+use escape::{escaped_path, is_plain_and_clean, unescape_into};
 use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Method, StatusCode, Version};
 use index::Index;
@@ -300,42 +300,56 @@ impl PatternServeMux {
         r: &Asked<'_>,
         values: Option<&mut PathValues>,
     ) -> (PatternRoute<'m>, Cow<'m, str>) {
-        let escaped = escaped_path(r.url);
         let mut captures = Captures::new();
+        if r.method != Method::CONNECT.as_str() && is_plain_and_clean(r.url) {
+            // The common case, decided with less work: the path is its own
+            // escaped and clean form, so neither redirect to a clean path
+            // nor a `%` to unescape; and the host matters only if some
+            // pattern has one.
+            let path = r.url.path.as_bytes();
+            let host = if self.tree.has_hosts() {
+                strip_host_port(r.host)
+            } else {
+                ""
+            };
+            let subject = Subject::plain(path);
+            let found = self.tree.find(host, r.method, subject, &mut captures);
+            if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
+                let location = location(path, true, &r.url.raw_query);
+                return (PatternRoute::Redirect(location), self.pattern_str(to));
+            }
+            return self.decided(host, subject, found, &captures, values);
+        }
+        let escaped = escaped_path(r.url);
         let (host, path, found) = if r.method == Method::CONNECT.as_str() {
             // The slash redirect looks at the URL's host, the match at r.host.
             if self
-                .slash_redirect(&r.url.host, r.method, escaped.as_bytes(), None)
+                .slash_redirect(&r.url.host, r.method, &escaped, None)
                 .is_some()
             {
-                let new_path = format!("{escaped}/");
+                let mut new_path = escaped.to_vec();
+                new_path.push(b'/');
                 let mut unescaped = Vec::new();
-                unescape_into(new_path.as_bytes(), &mut unescaped);
-                let to = location(escaped.as_bytes(), true, &r.url.raw_query);
+                unescape_into(&new_path, &mut unescaped);
+                let to = location(&escaped, true, &r.url.raw_query);
                 return (
                     PatternRoute::Redirect(to),
                     Cow::Owned(String::from_utf8_lossy(&unescaped).into_owned()),
                 );
             }
-            let subject = Subject {
-                path: escaped.as_bytes(),
-                slash: false,
-            };
+            let subject = Subject::new(&escaped, false);
             let found = self.tree.find(r.host, r.method, subject, &mut captures);
-            (&*r.url.host, Cow::Borrowed(escaped.as_bytes()), found)
+            (&*r.url.host, Cow::Borrowed(&*escaped), found)
         } else {
             let host = strip_host_port(r.host);
-            let path = clean_path(escaped.as_bytes());
-            let subject = Subject {
-                path: &path,
-                slash: false,
-            };
+            let path = clean_path(&escaped);
+            let subject = Subject::new(&path, false);
             let found = self.tree.find(host, r.method, subject, &mut captures);
             if let Some(to) = self.slash_redirect(host, r.method, &path, Some(found)) {
                 let location = location(&path, true, &r.url.raw_query);
                 return (PatternRoute::Redirect(location), self.pattern_str(to));
             }
-            if *path != *escaped.as_bytes() {
+            if *path != *escaped {
                 let pattern = found.map_or(Cow::Borrowed(""), |i| self.pattern_str(i));
                 return (
                     PatternRoute::Redirect(location(&path, false, &r.url.raw_query)),
@@ -344,12 +358,31 @@ impl PatternServeMux {
             }
             (host, path, found)
         };
+        self.decided(host, Subject::new(&path, false), found, &captures, values)
+    }
+
+    /// The end of `findHandler` once no redirect applies: the handler
+    /// with its path values stored, else 405 or 404.
+    fn decided<'m>(
+        &'m self,
+        host: &str,
+        subject: Subject<'_>,
+        found: Option<RouteIndex>,
+        captures: &Captures,
+        values: Option<&mut PathValues>,
+    ) -> (PatternRoute<'m>, Cow<'m, str>) {
+        let path = subject.path();
         if let Some(values) = values {
             values.clear_matches();
             if let Some(route) = found {
                 let names = self.entries[route].pattern.wildcard_names();
                 for (name, &(start, end)) in names.zip(captures.iter()) {
-                    values.push_match(name, |buf| unescape_into(&path[start..end], buf));
+                    let value = &path[start..end];
+                    if subject.has_escapes() {
+                        values.push_match(name, |buf| unescape_into(value, buf));
+                    } else {
+                        values.push_match(name, |buf| buf.extend_from_slice(value));
+                    }
                 }
             }
         }
@@ -361,7 +394,7 @@ impl PatternServeMux {
                     Cow::Borrowed(entry.pattern.as_str()),
                 )
             }
-            None => match self.matching_methods(host, &path) {
+            None => match self.matching_methods(host, path) {
                 Some(allow) => (PatternRoute::MethodNotAllowed(allow), Cow::Borrowed("")),
                 None => (PatternRoute::NotFound, Cow::Borrowed("")),
             },
@@ -389,13 +422,13 @@ impl PatternServeMux {
         }
         let mut captures = Captures::new();
         let found = found.unwrap_or_else(|| {
-            let exact = Subject { path, slash: false };
+            let exact = Subject::new(path, false);
             self.tree.find(host, method, exact, &mut captures)
         });
         if found.is_some_and(|i| exact_match(&self.entries[i].pattern, path, false)) {
             return None;
         }
-        let with_slash = Subject { path, slash: true };
+        let with_slash = Subject::new(path, true);
         let found = self.tree.find(host, method, with_slash, &mut captures)?;
         exact_match(&self.entries[found].pattern, path, true).then_some(found)
     }
@@ -406,10 +439,10 @@ impl PatternServeMux {
     fn matching_methods(&self, host: &str, path: &[u8]) -> Option<String> {
         let mut methods = Vec::new();
         self.tree
-            .matching_methods(host, Subject { path, slash: false }, &mut methods);
+            .matching_methods(host, Subject::new(path, false), &mut methods);
         if path.last() != Some(&b'/') {
             self.tree
-                .matching_methods(host, Subject { path, slash: true }, &mut methods);
+                .matching_methods(host, Subject::new(path, true), &mut methods);
         }
         if methods.is_empty() {
             return None;

@@ -66,6 +66,9 @@ pub struct Pattern {
     method: Box<str>,
     host: Box<str>,
     segments: Vec<Segment>,
+    /// The wildcards' names in order, kept apart as text for the request's
+    /// path values (a segment's text is bytes, since a literal may be any).
+    names: Vec<Box<str>>,
 }
 
 /// Why a pattern does not parse, and where.
@@ -123,10 +126,7 @@ impl Pattern {
     /// handler can ask `path_value` for): neither `{$}` nor a trailing
     /// slash has one.
     pub fn wildcard_names(&self) -> impl Iterator<Item = &str> {
-        self.segments
-            .iter()
-            .filter(|s| s.wild && !s.text.is_empty())
-            .map(|s| std::str::from_utf8(&s.text).unwrap_or_default())
+        self.names.iter().map(|name| &**name)
     }
 }
 
@@ -169,6 +169,7 @@ fn parse(s: &str) -> Result<Pattern, Refusal> {
     }
     let mut segments = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
+    let mut names: Vec<Box<str>> = Vec::new();
     while !rest.is_empty() {
         rest = &rest[1..]; // the '/' before the segment
         off = s.len() - rest.len();
@@ -222,6 +223,7 @@ fn parse(s: &str) -> Result<Pattern, Refusal> {
             );
         }
         seen.push(name);
+        names.push(name.into());
         segments.push(Segment {
             text: name.as_bytes().into(),
             wild: true,
@@ -233,6 +235,7 @@ fn parse(s: &str) -> Result<Pattern, Refusal> {
         method: method.into(),
         host: host.into(),
         segments,
+        names,
     })
 }
 

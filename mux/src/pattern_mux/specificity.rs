@@ -26,6 +26,19 @@
 use super::pattern::{Pattern, Segment};
 use crate::goquote::go_quote;
 
+/// `a == b`, without calling `memcmp` on two empty strings.
+///
+/// Most patterns have no host and many no method, so registration compares
+/// empty strings more than anything else. An empty `Box<str>` points at no
+/// memory (a dangling, aligned address), and glibc's AVX-512 `memcmp`
+/// starts with a masked load from it: with an all-zero mask that cannot
+/// fault, but the CPU resolves it with a slow microcode assist. Measured on
+/// the 1 000 patterns of `benches/go-patterns/register.txt` (124 500
+/// comparisons): 28 ms with `==`, 3 ms with this check first.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a.is_empty() || a == b)
+}
+
 /// How the requests of pattern `p1` relate to those of `p2` (Go:
 /// `relationship`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +103,7 @@ fn combine(r1: Relationship, r2: Relationship) -> Relationship {
 /// takes precedence. Patterns for different hosts never conflict: a
 /// pattern with a host beats one without, and two hosts are disjoint.
 pub fn conflicts(p1: &Pattern, p2: &Pattern) -> bool {
-    if p1.host() != p2.host() {
+    if !same(p1.host().as_bytes(), p2.host().as_bytes()) {
         return false;
     }
     matches!(compare_paths_and_methods(p1, p2), Equivalent | Overlaps)
@@ -108,7 +121,7 @@ pub fn compare_paths_and_methods(p1: &Pattern, p2: &Pattern) -> Relationship {
 /// Go: `compareMethods`: `""` matches every method, `GET` also `HEAD`.
 pub fn compare_methods(p1: &Pattern, p2: &Pattern) -> Relationship {
     let (m1, m2) = (p1.method(), p2.method());
-    if m1 == m2 {
+    if same(m1.as_bytes(), m2.as_bytes()) {
         Equivalent
     } else if m1.is_empty() {
         MoreGeneral
@@ -173,7 +186,7 @@ fn compare_segments(s1: &Segment, s2: &Segment) -> Relationship {
                 MoreSpecific
             }
         }
-        (a, b) if a.text == b.text => Equivalent,
+        (a, b) if same(&a.text, &b.text) => Equivalent,
         _ => Disjoint,
     }
 }

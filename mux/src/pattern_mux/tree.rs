@@ -31,7 +31,7 @@
 //! is stored as a wildcard. Go answers such a request with a handler that
 //! panics on `PathValue`; we reproduce the match and leave the value out.
 
-use super::escape::{eq_unescaped, unescape_into};
+use super::escape::with_unescaped;
 use super::pattern::{Pattern, Segment};
 use crate::hash::FxBuildHasher;
 use smallvec::SmallVec;
@@ -49,56 +49,46 @@ pub type RouteIndex = usize;
 /// (mapping.go, `maxSlice`); a short list is scanned faster than hashed.
 const MAX_LISTED_CHILDREN: usize = 8;
 
-/// The literal children of a node (Go: `mapping`): a list, plus a hash
-/// index once the list is long.
+/// The literal children of a node (Go: `mapping`): keys and nodes in two
+/// lists (a scan reads only the keys, whose lengths sit beside their
+/// pointers, so most mismatches cost no memory read), plus a hash index
+/// once the list is long.
 #[derive(Debug, Default)]
 struct Children {
-    list: Vec<(Box<[u8]>, Node)>,
+    keys: Vec<Box<[u8]>>,
+    nodes: Vec<Node>,
     index: Option<HashMap<Box<[u8]>, usize, FxBuildHasher>>,
 }
 
 impl Children {
     fn get_or_insert(&mut self, key: &[u8]) -> &mut Node {
-        let at = match self.list.iter().position(|(k, _)| &**k == key) {
+        let at = match self.keys.iter().position(|k| **k == *key) {
             Some(at) => at,
             None => {
-                self.list.push((key.into(), Node::default()));
-                let at = self.list.len() - 1;
-                if self.list.len() > MAX_LISTED_CHILDREN {
-                    let index = self.index.get_or_insert_with(|| {
-                        let mut index = HashMap::default();
-                        for (i, (k, _)) in self.list.iter().enumerate() {
-                            index.insert(k.clone(), i);
-                        }
-                        index
-                    });
+                self.keys.push(key.into());
+                self.nodes.push(Node::default());
+                let at = self.keys.len() - 1;
+                if self.keys.len() > MAX_LISTED_CHILDREN {
+                    let keys = &self.keys;
+                    let index = self
+                        .index
+                        .get_or_insert_with(|| keys.iter().cloned().zip(0..).collect());
                     index.insert(key.into(), at);
                 }
                 at
             }
         };
-        &mut self.list[at].1
+        &mut self.nodes[at]
     }
 
-    /// The child for an escaped path segment, compared unescaped.
-    fn find(&self, escaped: &[u8]) -> Option<&Node> {
-        match &self.index {
-            None => self
-                .list
-                .iter()
-                .find(|(k, _)| eq_unescaped(escaped, k))
-                .map(|(_, n)| n),
-            Some(index) => {
-                let at = if escaped.contains(&b'%') {
-                    let mut key = Vec::with_capacity(escaped.len());
-                    unescape_into(escaped, &mut key);
-                    index.get(&key[..])
-                } else {
-                    index.get(escaped)
-                };
-                at.map(|&i| &self.list[i].1)
-            }
-        }
+    /// The child for an unescaped segment (never empty: Go's key "" is
+    /// the `{x}` child, looked up apart).
+    fn find(&self, key: &[u8]) -> Option<&Node> {
+        let at = match &self.index {
+            None => self.keys.iter().position(|k| **k == *key)?,
+            Some(index) => *index.get(key)?,
+        };
+        self.nodes.get(at)
     }
 }
 
@@ -135,8 +125,42 @@ pub struct Tree {
 /// pretending saves building that string).
 #[derive(Clone, Copy)]
 pub struct Subject<'p> {
-    pub path: &'p [u8],
-    pub slash: bool,
+    path: &'p [u8],
+    slash: bool,
+    /// The path holds a `%`: only then may a segment need unescaping
+    /// before it is compared (one scan of the path instead of one per
+    /// segment and node).
+    escapes: bool,
+}
+
+impl<'p> Subject<'p> {
+    /// `path`, with a `/` appended when `slash`.
+    pub fn new(path: &'p [u8], slash: bool) -> Subject<'p> {
+        Subject {
+            path,
+            slash,
+            escapes: path.contains(&b'%'),
+        }
+    }
+
+    /// [`Subject::new`] for a path known to hold no `%`.
+    pub fn plain(path: &'p [u8]) -> Subject<'p> {
+        Subject {
+            path,
+            slash: false,
+            escapes: false,
+        }
+    }
+
+    /// The path (without the pretended slash).
+    pub fn path(&self) -> &'p [u8] {
+        self.path
+    }
+
+    /// True when the path holds a `%`, so that values need unescaping.
+    pub fn has_escapes(&self) -> bool {
+        self.escapes
+    }
 }
 
 impl Tree {
@@ -166,6 +190,12 @@ impl Tree {
 
     /// Go: `routingNode.match`: patterns for `host` first, then those
     /// without a host. Wildcard offsets go to `captures`.
+    /// True when some pattern names a host: only then does the request's
+    /// host matter.
+    pub fn has_hosts(&self) -> bool {
+        !self.by_host.is_empty()
+    }
+
     pub fn find(
         &self,
         host: &str,
@@ -291,19 +321,28 @@ impl Node {
         }
         let (seg, span, next, next_slash) = first_segment(path, pos, slash);
         let mark = captures.len();
-        // The empty segment is Go's key for the `{x}` child.
-        let literal = if seg.is_empty() {
-            self.wildcard.as_deref()
+        // The literal child, looked up by the unescaped segment; the empty
+        // segment is Go's key for the `{x}` child. `{x}` never takes the
+        // trailing slash (nor a segment that unescapes to "/", which Go
+        // cannot tell from it).
+        let lookup = |key: &[u8]| {
+            let child = if key.is_empty() {
+                self.wildcard.as_deref()
+            } else {
+                self.literals.find(key)
+            };
+            (child, key == b"/")
+        };
+        let (literal, is_slash) = if subject.escapes && seg.contains(&b'%') {
+            with_unescaped(seg, lookup)
         } else {
-            self.literals.find(seg)
+            lookup(seg)
         };
         if let Some(found) = literal.and_then(|child| child.find(subject, next, next_slash, captures)) {
             return Some(found);
         }
         captures.truncate(mark);
-        // `{x}` never takes the trailing slash (nor a segment that
-        // unescapes to "/", which Go cannot tell from it).
-        if !eq_unescaped(seg, b"/") {
+        if !is_slash {
             if let Some(child) = &self.wildcard {
                 captures.push(span);
                 if let Some(found) = child.find(subject, next, next_slash, captures) {
@@ -335,18 +374,11 @@ mod tests {
 
     fn find<'a>(t: &Tree, patterns: &[&'a str], method: &str, path: &str) -> Option<(&'a str, Vec<String>)> {
         let mut captures = Captures::new();
-        let subject = Subject {
-            path: path.as_bytes(),
-            slash: false,
-        };
+        let subject = Subject::new(path.as_bytes(), false);
         let route = t.find("", method, subject, &mut captures)?;
         let values = captures
             .iter()
-            .map(|&(s, e)| {
-                let mut v = Vec::new();
-                unescape_into(&path.as_bytes()[s..e], &mut v);
-                String::from_utf8(v).unwrap()
-            })
+            .map(|&(s, e)| with_unescaped(&path.as_bytes()[s..e], |v| String::from_utf8(v.to_vec()).unwrap()))
             .collect();
         Some((patterns[route], values))
     }
@@ -392,10 +424,7 @@ mod tests {
         assert_eq!(find(&t, &ps, "PUT", "/x"), None);
         assert_eq!(find(&t, &ps, "PUT", "/any").map(|m| m.0), Some("/any"));
         let mut methods = Vec::new();
-        let subject = Subject {
-            path: b"/x",
-            slash: false,
-        };
+        let subject = Subject::new(b"/x", false);
         t.matching_methods("", subject, &mut methods);
         methods.sort_unstable();
         assert_eq!(methods, ["GET", "HEAD", "POST"]);
@@ -408,14 +437,8 @@ mod tests {
         let t = tree(&ps);
         for path in ["/a", "/b", "/c/1"] {
             let mut captures = Captures::new();
-            let pretend = Subject {
-                path: path.as_bytes(),
-                slash: true,
-            };
-            let real = Subject {
-                path: format!("{path}/").leak().as_bytes(),
-                slash: false,
-            };
+            let pretend = Subject::new(path.as_bytes(), true);
+            let real = Subject::new(format!("{path}/").leak().as_bytes(), false);
             assert_eq!(
                 t.find("", "GET", pretend, &mut captures),
                 t.find("", "GET", real, &mut captures),
