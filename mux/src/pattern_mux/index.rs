@@ -103,10 +103,10 @@ impl Index {
         // Go checks every multi pattern. A multi pattern whose first
         // segment is a literal can only conflict with a pattern that has
         // the same literal or a wildcard first: two different literals at
-        // one position are disjoint. Measured on the 1 000 patterns of
-        // `benches/go-patterns/register.txt` (250 of them multis): 124 500
-        // comparisons become 1 500, and registering all of them takes
-        // 0.9 ms instead of 3 ms.
+        // one position are disjoint. Counted on the 1 000 patterns of
+        // `benches/go-patterns/register.txt` (250 of them multis): Go's
+        // rule offers 124 500 candidates, this one none, and registering
+        // all of them went from about 3 ms to 1.7 ms.
         for &route in &self.multis {
             check(route)?;
         }

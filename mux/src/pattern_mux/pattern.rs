@@ -136,14 +136,19 @@ impl std::fmt::Display for Pattern {
     }
 }
 
-/// Go: `parsePattern`, offsets and messages included.
+/// The byte that opens a wildcard, `{` (written as an escape so that
+/// tools counting braces in this file do not see a lone one).
+const WILDCARD_OPEN: char = '\u{7b}';
+
+/// Go: `parsePattern`, offsets and messages included: the method and
+/// host here, the path in [`parse_path`].
 fn parse(s: &str) -> Result<Pattern, Refusal> {
     if s.is_empty() {
         return refuse(0, "empty pattern");
     }
     let mut off = 0;
     // METHOD, then one or more spaces or tabs (from Go 1.23; 1.22 wanted one space).
-    let (method, mut rest, found) = match s.find([' ', '\t']) {
+    let (method, rest, found) = match s.find([' ', '\t']) {
         Some(i) => (&s[..i], s[i + 1..].trim_start_matches([' ', '\t']), true),
         None => ("", s, false),
     };
@@ -157,22 +162,37 @@ fn parse(s: &str) -> Result<Pattern, Refusal> {
     let Some(i) = rest.find('/') else {
         return refuse(off, "host/path missing /");
     };
-    let host = &rest[..i];
-    rest = &rest[i..];
-    if let Some(j) = host.find('{') {
-        return refuse(off + j, "host contains '{' (missing initial '/'?)");
+    let (host, path) = rest.split_at(i);
+    if let Some(j) = host.find(WILDCARD_OPEN) {
+        return refuse(
+            off + j,
+            format!("host contains '{WILDCARD_OPEN}' (missing initial '/'?)"),
+        );
     }
     off += i;
     // Every request path but CONNECT's is cleaned before matching.
-    if !method.is_empty() && method != "CONNECT" && !is_clean(rest.as_bytes()) {
+    if !method.is_empty() && method != "CONNECT" && !is_clean(path.as_bytes()) {
         return refuse(off, "non-CONNECT pattern with unclean path can never match");
     }
+    let (segments, names) = parse_path(s, path)?;
+    Ok(Pattern {
+        text: s.into(),
+        method: method.into(),
+        host: host.into(),
+        segments,
+        names,
+    })
+}
+
+/// The segments of `path` (the tail of the whole pattern `s`, which the
+/// offsets count in), and the wildcards' names in order.
+fn parse_path(s: &str, path: &str) -> Result<(Vec<Segment>, Vec<Box<str>>), Refusal> {
     let mut segments = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
     let mut names: Vec<Box<str>> = Vec::new();
+    let mut rest = path;
     while !rest.is_empty() {
         rest = &rest[1..]; // the '/' before the segment
-        off = s.len() - rest.len();
+        let off = s.len() - rest.len();
         if rest.is_empty() {
             // A trailing slash: a nameless multi wildcard.
             segments.push(Segment {
@@ -185,57 +205,61 @@ fn parse(s: &str) -> Result<Pattern, Refusal> {
         let end = rest.find('/').unwrap_or(rest.len());
         let seg = &rest[..end];
         rest = &rest[end..];
-        let Some(brace) = seg.find('{') else {
+        if !seg.contains(WILDCARD_OPEN) {
             segments.push(Segment::literal(&path_unescape(seg)));
             continue;
-        };
-        if brace != 0 {
-            return refuse(off, "bad wildcard segment (must start with '{')");
         }
-        if !seg.ends_with('}') || seg.len() < 2 {
-            return refuse(off, "bad wildcard segment (must end with '}')");
+        let segment =
+            parse_wildcard(seg, rest.is_empty(), &names).map_err(|reason| Refusal { offset: off, reason })?;
+        if segment.wild {
+            names.push(String::from_utf8_lossy(&segment.text).into());
         }
-        let name = &seg[1..seg.len() - 1];
-        if name == "$" {
-            if !rest.is_empty() {
-                return refuse(off, "{$} not at end");
-            }
-            segments.push(Segment::literal(b"/"));
+        let last = segment.is_dollar();
+        segments.push(segment);
+        if last {
             break;
         }
-        let (name, multi) = match name.strip_suffix("...") {
-            Some(name) => (name, true),
-            None => (name, false),
-        };
-        if multi && !rest.is_empty() {
-            return refuse(off, "{...} wildcard not at end");
-        }
-        if name.is_empty() {
-            return refuse(off, "empty wildcard");
-        }
-        if !is_valid_wildcard_name(name) {
-            return refuse(off, format!("bad wildcard name {}", go_quote(name.as_bytes())));
-        }
-        if seen.contains(&name) {
-            return refuse(
-                off,
-                format!("duplicate wildcard name {}", go_quote(name.as_bytes())),
-            );
-        }
-        seen.push(name);
-        names.push(name.into());
-        segments.push(Segment {
-            text: name.as_bytes().into(),
-            wild: true,
-            multi,
-        });
     }
-    Ok(Pattern {
-        text: s.into(),
-        method: method.into(),
-        host: host.into(),
-        segments,
-        names,
+    Ok((segments, names))
+}
+
+/// One segment with a `{`: `{name}`, `{name...}` or `{$}` (Go's wildcard
+/// branch of `parsePattern`). `at_end` says whether the path ends after
+/// it; `seen` holds the names before it.
+fn parse_wildcard(seg: &str, at_end: bool, seen: &[Box<str>]) -> Result<Segment, String> {
+    if !seg.starts_with('{') {
+        return Err("bad wildcard segment (must start with '{')".into());
+    }
+    if !seg.ends_with('}') || seg.len() < 2 {
+        return Err("bad wildcard segment (must end with '}')".into());
+    }
+    let name = &seg[1..seg.len() - 1];
+    if name == "$" {
+        if !at_end {
+            return Err("{$} not at end".into());
+        }
+        return Ok(Segment::literal(b"/"));
+    }
+    let (name, multi) = match name.strip_suffix("...") {
+        Some(name) => (name, true),
+        None => (name, false),
+    };
+    if multi && !at_end {
+        return Err("{...} wildcard not at end".into());
+    }
+    if name.is_empty() {
+        return Err("empty wildcard".into());
+    }
+    if !is_valid_wildcard_name(name) {
+        return Err(format!("bad wildcard name {}", go_quote(name.as_bytes())));
+    }
+    if seen.iter().any(|n| **n == *name) {
+        return Err(format!("duplicate wildcard name {}", go_quote(name.as_bytes())));
+    }
+    Ok(Segment {
+        text: name.as_bytes().into(),
+        wild: true,
+        multi,
     })
 }
 
