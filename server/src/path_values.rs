@@ -103,6 +103,10 @@ impl PathValues {
     /// Forgets the matched wildcards, keeping the values set by hand (a
     /// mux calls this before it records a new match).
     pub fn clear_matches(&mut self) {
+        if !self.entries.iter().any(|e| !e.matched) {
+            // Nothing set by hand (the usual case): empty it all at once.
+            return self.clear();
+        }
         self.entries.retain(|e| !e.matched);
         if self.entries.is_empty() {
             self.bytes.clear();
