@@ -216,6 +216,14 @@ async fn serve_file(w: &mut ResponseWriter, r: &mut Request) {
     }
 }
 
+/// Binds `addr` with the server's socket options (Go: `net.Listen`).
+fn bind(addr: &str, config: &Config) -> std::io::Result<tokio::net::TcpListener> {
+    let addr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    tokio::net::TcpListener::from_std(server::bind_listener(addr, config)?)
+}
+
 fn main() {
     demos::logging::init();
     let addr = demos::cli::flag("addr").unwrap_or_else(|| "127.0.0.1:8030".to_owned());
@@ -243,10 +251,21 @@ fn main() {
         }
     };
     runtime.block_on(async {
-        tracing::info!("patterns: listening on http://{addr} for {for_secs} s");
+        // Bound here rather than in `listen_and_serve`, so that the log
+        // names the real port when `--addr` asks for port 0 (the demo's
+        // test does).
+        let listener = match bind(&addr, server.config()) {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::error!("patterns: listen {addr}: {e}");
+                std::process::exit(1);
+            }
+        };
+        let bound = listener.local_addr().map_or(addr, |a| a.to_string());
+        tracing::info!("patterns: listening on http://{bound} for {for_secs} s");
         let serving = {
             let server = server.clone();
-            async move { server.listen_and_serve().await }
+            async move { server.serve(listener).await }
         };
         tokio::select! {
             result = serving => {
