@@ -151,6 +151,18 @@ impl<'m> PatternRoute<'m> {
     }
 }
 
+/// What answers a request, and the pattern reported with it (Go:
+/// `findHandler`'s handler and pattern string).
+type Decision<'m> = (PatternRoute<'m>, Cow<'m, str>);
+
+/// A request with its port stripped and its path cleaned, and what that
+/// path matched (`find_cleaned`).
+struct Cleaned<'p> {
+    host: &'p str,
+    path: Cow<'p, [u8]>,
+    found: Option<RouteIndex>,
+}
+
 /// The parts of a request the mux reads (borrowed apart from the request's
 /// path values, which it writes).
 struct Asked<'r> {
@@ -294,71 +306,105 @@ impl PatternServeMux {
         self.find_handler(&asked, Some(path_values))
     }
 
-    /// Go: `findHandler`.
-    fn find_handler<'m>(
-        &'m self,
-        r: &Asked<'_>,
-        values: Option<&mut PathValues>,
-    ) -> (PatternRoute<'m>, Cow<'m, str>) {
+    /// Go: `findHandler`: the common case first (a path that needs neither
+    /// escaping nor cleaning, any method but CONNECT), then CONNECT, then
+    /// the rest.
+    fn find_handler<'m>(&'m self, r: &Asked<'_>, values: Option<&mut PathValues>) -> Decision<'m> {
         let mut captures = Captures::new();
-        if r.method != Method::CONNECT.as_str() && is_plain_and_clean(r.url) {
-            // The common case, decided with less work: the path is its own
-            // escaped and clean form, so neither redirect to a clean path
-            // nor a `%` to unescape; and the host matters only if some
-            // pattern has one.
-            let path = r.url.path.as_bytes();
-            let host = if self.tree.has_hosts() {
-                strip_host_port(r.host)
-            } else {
-                ""
-            };
-            let subject = Subject::plain(path);
-            let found = self.tree.find(host, r.method, subject, &mut captures);
-            if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
-                let location = location(path, true, &r.url.raw_query);
-                return (PatternRoute::Redirect(location), self.pattern_str(to));
-            }
-            return self.decided(host, subject, found, &captures, values);
+        let connect = r.method == Method::CONNECT.as_str();
+        if !connect && is_plain_and_clean(r.url) {
+            return self.find_plain(r, &mut captures, values);
         }
         let escaped = escaped_path(r.url);
-        let (host, path, found) = if r.method == Method::CONNECT.as_str() {
-            // The slash redirect looks at the URL's host, the match at r.host.
-            if self
-                .slash_redirect(&r.url.host, r.method, &escaped, None)
-                .is_some()
-            {
-                let mut new_path = escaped.to_vec();
-                new_path.push(b'/');
-                let mut unescaped = Vec::new();
-                unescape_into(&new_path, &mut unescaped);
-                let to = location(&escaped, true, &r.url.raw_query);
-                return (
-                    PatternRoute::Redirect(to),
-                    Cow::Owned(String::from_utf8_lossy(&unescaped).into_owned()),
-                );
+        let (host, path, found) = if connect {
+            match self.find_connect(r, &escaped, &mut captures) {
+                Ok(found) => (&*r.url.host, Cow::Borrowed(&*escaped), found),
+                Err(redirect) => return redirect,
             }
-            let subject = Subject::new(&escaped, false);
-            let found = self.tree.find(r.host, r.method, subject, &mut captures);
-            (&*r.url.host, Cow::Borrowed(&*escaped), found)
         } else {
-            let host = strip_host_port(r.host);
-            let path = clean_path(&escaped);
-            let subject = Subject::new(&path, false);
-            let found = self.tree.find(host, r.method, subject, &mut captures);
-            if let Some(to) = self.slash_redirect(host, r.method, &path, Some(found)) {
-                let location = location(&path, true, &r.url.raw_query);
-                return (PatternRoute::Redirect(location), self.pattern_str(to));
+            match self.find_cleaned(r, &escaped, &mut captures) {
+                Ok(Cleaned { host, path, found }) => (host, path, found),
+                Err(redirect) => return redirect,
             }
-            if *path != *escaped {
-                let pattern = found.map_or(Cow::Borrowed(""), |i| self.pattern_str(i));
-                return (
-                    PatternRoute::Redirect(location(&path, false, &r.url.raw_query)),
-                    pattern,
-                );
-            }
-            (host, path, found)
         };
         self.decided(host, Subject::new(&path, false), found, &captures, values)
+    }
+
+    /// The common case, decided with less work: the path is its own
+    /// escaped and clean form, so no redirect to a clean path and no `%`
+    /// to unescape; and the host matters only if some pattern has one.
+    fn find_plain<'m>(
+        &'m self,
+        r: &Asked<'_>,
+        captures: &mut Captures,
+        values: Option<&mut PathValues>,
+    ) -> Decision<'m> {
+        let path = r.url.path.as_bytes();
+        let host = if self.tree.has_hosts() {
+            strip_host_port(r.host)
+        } else {
+            ""
+        };
+        let subject = Subject::plain(path);
+        let found = self.tree.find(host, r.method, subject, captures);
+        if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
+            let location = location(path, true, &r.url.raw_query);
+            return (PatternRoute::Redirect(location), self.pattern_str(to));
+        }
+        self.decided(host, subject, found, captures, values)
+    }
+
+    /// CONNECT: the path is neither cleaned nor the port stripped; the
+    /// slash redirect is decided on the URL's host, the match on `r.Host`.
+    /// `Err` is the redirect, with the new path as its pattern (Go's
+    /// `u.Path`).
+    fn find_connect<'m>(
+        &'m self,
+        r: &Asked<'_>,
+        escaped: &[u8],
+        captures: &mut Captures,
+    ) -> Result<Option<RouteIndex>, Decision<'m>> {
+        if self
+            .slash_redirect(&r.url.host, r.method, escaped, None)
+            .is_some()
+        {
+            let mut new_path = escaped.to_vec();
+            new_path.push(b'/');
+            let mut unescaped = Vec::new();
+            unescape_into(&new_path, &mut unescaped);
+            let to = location(escaped, true, &r.url.raw_query);
+            let pattern = String::from_utf8_lossy(&unescaped).into_owned();
+            return Err((PatternRoute::Redirect(to), Cow::Owned(pattern)));
+        }
+        Ok(self
+            .tree
+            .find(r.host, r.method, Subject::new(escaped, false), captures))
+    }
+
+    /// Any other method: the port stripped, the path cleaned, then the
+    /// slash redirect and the clean-path redirect (`Err`), else the host,
+    /// the path matched and what it matched.
+    fn find_cleaned<'m, 'p>(
+        &'m self,
+        r: &Asked<'p>,
+        escaped: &'p [u8],
+        captures: &mut Captures,
+    ) -> Result<Cleaned<'p>, Decision<'m>> {
+        let host = strip_host_port(r.host);
+        let path = clean_path(escaped);
+        let found = self
+            .tree
+            .find(host, r.method, Subject::new(&path, false), captures);
+        if let Some(to) = self.slash_redirect(host, r.method, &path, Some(found)) {
+            let location = location(&path, true, &r.url.raw_query);
+            return Err((PatternRoute::Redirect(location), self.pattern_str(to)));
+        }
+        if *path != *escaped {
+            let pattern = found.map_or(Cow::Borrowed(""), |i| self.pattern_str(i));
+            let location = location(&path, false, &r.url.raw_query);
+            return Err((PatternRoute::Redirect(location), pattern));
+        }
+        Ok(Cleaned { host, path, found })
     }
 
     /// The end of `findHandler` once no redirect applies: the handler
@@ -370,7 +416,7 @@ impl PatternServeMux {
         found: Option<RouteIndex>,
         captures: &Captures,
         values: Option<&mut PathValues>,
-    ) -> (PatternRoute<'m>, Cow<'m, str>) {
+    ) -> Decision<'m> {
         let path = subject.path();
         if let Some(values) = values {
             values.clear_matches();
