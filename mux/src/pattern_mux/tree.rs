@@ -83,12 +83,20 @@ impl Children {
 
     /// The child for an unescaped segment (never empty: Go's key "" is
     /// the `{x}` child, looked up apart).
+    #[inline]
     fn find(&self, key: &[u8]) -> Option<&Node> {
         let at = match &self.index {
             None => self.keys.iter().position(|k| **k == *key)?,
-            Some(index) => *index.get(key)?,
+            Some(index) => Self::find_indexed(index, key)?,
         };
         self.nodes.get(at)
+    }
+
+    /// The hashed half of [`Children::find`], kept out of line so that the
+    /// short-list scan, inlined into the walk, stays small.
+    #[inline(never)]
+    fn find_indexed(index: &HashMap<Box<[u8]>, usize, FxBuildHasher>, key: &[u8]) -> Option<usize> {
+        index.get(key).copied()
     }
 }
 
