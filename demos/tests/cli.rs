@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 /// Each binary, the first line of its doc comment, and a flag of its own
 /// that takes a value.
-const BINARIES: [(&str, &str, &str); 6] = [
+const BINARIES: [(&str, &str, &str); 7] = [
     (
         env!("CARGO_BIN_EXE_hello"),
         "# hello: the smallest server",
@@ -37,6 +37,11 @@ const BINARIES: [(&str, &str, &str); 6] = [
         env!("CARGO_BIN_EXE_accept-backoff"),
         "# accept-backoff: the accept loop running out of file descriptors",
         "--conns",
+    ),
+    (
+        env!("CARGO_BIN_EXE_patterns"),
+        "# patterns: a small REST service on Go's modern mux",
+        "--addr",
     ),
 ];
 

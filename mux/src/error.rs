@@ -9,6 +9,7 @@
 //! [`ServeMux::handle`](crate::ServeMux::handle) returns this error, and
 //! its `Display` text is Go's panic message.
 
+use crate::goquote::go_quote;
 use std::fmt;
 
 /// A pattern the mux refuses (Go panics with the same words).
@@ -24,6 +25,28 @@ pub enum Error {
     DuplicateAction(String),
     /// A rule names an action that is not registered (`controller/action`).
     UnknownAction(String),
+    /// A modern pattern that does not parse (Go: `parsing "P": at offset
+    /// N: reason`); `offset` is where in `pattern` Go says the fault is.
+    BadPattern {
+        pattern: String,
+        offset: usize,
+        reason: String,
+    },
+    /// Two modern patterns that some request matches, neither taking
+    /// precedence (Go: `pattern "P" (registered at L) conflicts with
+    /// pattern "Q" (registered at M):` and why).
+    Conflict {
+        pattern: String,
+        location: String,
+        other: String,
+        other_location: String,
+        explanation: String,
+    },
+    /// Two modern patterns that the specificity rules let through but that
+    /// land on the same leaf of the routing tree (`//x` and `/{y}/x`: an
+    /// empty literal segment is stored as a wildcard). Go panics with
+    /// `non-nil leaf fields`.
+    SameLeaf { pattern: String, other: String },
 }
 
 impl fmt::Display for Error {
@@ -34,6 +57,28 @@ impl fmt::Display for Error {
             Error::DuplicateController(name) => write!(f, "controller {name} registered twice"),
             Error::DuplicateAction(name) => write!(f, "action {name} registered twice"),
             Error::UnknownAction(name) => write!(f, "rule for unknown action {name}"),
+            Error::BadPattern {
+                pattern,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "parsing {}: at offset {offset}: {reason}",
+                go_quote(pattern.as_bytes())
+            ),
+            Error::Conflict {
+                pattern,
+                location,
+                other,
+                other_location,
+                explanation,
+            } => write!(
+                f,
+                "pattern {} (registered at {location}) conflicts with pattern {} (registered at {other_location}):\n{explanation}",
+                go_quote(pattern.as_bytes()),
+                go_quote(other.as_bytes())
+            ),
+            Error::SameLeaf { .. } => f.write_str("non-nil leaf fields"),
         }
     }
 }

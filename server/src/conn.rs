@@ -475,7 +475,9 @@ fn go_reason(e: &WireError) -> Option<&'static str> {
     match e {
         WireError::BadHost(HostError::Missing) => Some("missing required Host header"),
         WireError::BadHost(HostError::Repeated) => None,
-        WireError::BadHost(HostError::NotAscii | HostError::Malformed | HostError::Empty) => Some("malformed Host header"),
+        WireError::BadHost(HostError::NotAscii | HostError::Malformed | HostError::Empty) => {
+            Some("malformed Host header")
+        }
         WireError::UnsupportedVersion => Some("unsupported protocol version"),
         _ => None,
     }
@@ -487,6 +489,12 @@ fn error_response(e: &WireError) -> String {
     let status = e.status();
     let status_line = format!("{} {}", status.as_str(), status.canonical_reason().unwrap_or(""));
     match (e, go_reason(e)) {
+        // Go's server lets `GET *` through and its ServeMux answers 400
+        // with no body (`ServeMux.ServeHTTP`, server.go:2479); we refuse it before any handler,
+        // with the same answer, so a client sees no difference.
+        (WireError::AsteriskForm, _) => {
+            "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_owned()
+        }
         // Go words this one differently: the reason goes in the body only.
         (WireError::UnknownTransferCoding, _) => {
             format!("HTTP/1.1 {status_line}{ERROR_HEADERS}Unsupported transfer encoding")

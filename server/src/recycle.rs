@@ -173,6 +173,7 @@ impl RequestSlot {
             request.headers = HeaderMap::new();
         }
         keep_string(&mut self.head.target, &mut request.target);
+        request.path_values.clear();
         if request.host.capacity() > MAX_KEPT_BYTES {
             request.host = String::new();
         }

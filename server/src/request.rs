@@ -2,6 +2,7 @@
 //! that streams from the connection (Go: `http.Request`, request.go:103).
 
 use crate::body::Body;
+use crate::path_values::PathValues;
 use crate::url::{parse_request_target, Url, UrlError};
 use http::{HeaderMap, HeaderValue, Method, Version};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -23,6 +24,9 @@ pub struct Request {
     pub remote_addr: SocketAddr,
     /// The body, read on demand.
     pub body: Body,
+    /// What the matched pattern's wildcards hold, set by a mux (Go:
+    /// `matches`); read with [`Request::path_value`].
+    pub path_values: PathValues,
 }
 
 impl Request {
@@ -47,6 +51,7 @@ impl Request {
             headers: HeaderMap::new(),
             remote_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             body: Body::empty(),
+            path_values: PathValues::default(),
         })
     }
 
@@ -61,6 +66,7 @@ impl Request {
             host: String::new(),
             remote_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             body: Body::empty(),
+            path_values: PathValues::default(),
         }
     }
 
@@ -73,6 +79,25 @@ impl Request {
             self.headers.insert(name, value);
         }
         self
+    }
+
+    /// The value of the wildcard `name` in the pattern that matched, or
+    /// one set with [`Request::set_path_value`] (Go: `PathValue`). `None`
+    /// where Go returns `""`: no such wildcard, or a value that is not
+    /// UTF-8 (`%FF`; see [`Request::path_value_bytes`]).
+    pub fn path_value(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(self.path_values.get(name)?).ok()
+    }
+
+    /// [`Request::path_value`] as bytes, whatever they are.
+    pub fn path_value_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.path_values.get(name)
+    }
+
+    /// Sets `name` so that [`Request::path_value`] returns `value`, which
+    /// is not unescaped (Go: `SetPathValue`).
+    pub fn set_path_value(&mut self, name: &str, value: &str) {
+        self.path_values.set(name, value.as_bytes());
     }
 
     /// Replaces the body (builder style, for tests).

@@ -8,7 +8,13 @@
 //!
 //! ```text
 //! muxecho [-pattern-header] -addr 127.0.0.1:0 PATTERN...
+//! muxecho -patterns -addr 127.0.0.1:0 PATTERN...
 //! ```
+//!
+//! With `-patterns` the mux is the modern [`mux::PatternServeMux`] (Go
+//! 1.22+, as Go 1.27 behaves), with the contract of
+//! the Go 1.27 server whose answers are in `demos/testdata/mux22/`: after `pattern=<PATTERN>`, one
+//! line `NAME=<value>` per wildcard, in pattern order.
 //!
 //! - prints `listening on HOST:PORT` as its first line, then serves until killed;
 //! - a refused pattern (empty, or registered twice) prints
@@ -38,7 +44,7 @@
 
 use demos::cli::{self, Flags, Long, Timeouts, Value};
 use http::header::HeaderValue;
-use mux::ServeMux;
+use mux::{Pattern, PatternServeMux, ServeMux};
 use server::{handler_fn, BoxFuture, Config, Handler, Request, ResponseWriter, Server};
 use std::io::Write;
 use std::process::exit;
@@ -51,6 +57,8 @@ struct Args {
     addr: String,
     pattern_header: bool,
     timeouts: Timeouts,
+    /// Serve the modern pattern mux instead of the classic one.
+    modern: bool,
     patterns: Vec<String>,
 }
 
@@ -59,12 +67,14 @@ fn parse_args(flags: &mut Flags) -> Result<Args, cli::Error> {
         addr: "127.0.0.1:0".to_owned(),
         pattern_header: false,
         timeouts: Timeouts::SAFE,
+        modern: false,
         patterns: Vec::new(),
     };
     while let Some(arg) = flags.next()? {
         match arg {
             Long("addr") => args.addr = flags.value()?,
             Long("pattern-header") => args.pattern_header = flags.switch()?,
+            Long("patterns") => args.modern = flags.switch()?,
             Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
             Long(name) => return Err(cli::unknown(name)),
             Value(pattern) => {
@@ -105,6 +115,40 @@ impl Handler for PatternHeader {
     }
 }
 
+/// The modern mux, each pattern answered with its name and its wildcards'
+/// values (raw bytes, as Go's `PathValue` gives them).
+fn pattern_mux(patterns: &[String]) -> PatternServeMux {
+    let mut mux = PatternServeMux::new();
+    for pattern in patterns {
+        let names: Vec<String> = Pattern::parse(pattern)
+            .map(|p| p.wildcard_names().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let pattern_line = format!("pattern={pattern}\n");
+        let echo = handler_fn(move |w, r| {
+            let mut body = pattern_line.clone().into_bytes();
+            for (i, name) in names.iter().enumerate() {
+                // Go's handler panics here when the match left a wildcard
+                // without a value (an empty CONNECT path segment, see
+                // mux's tree.rs), and the server closes the connection.
+                let Some(value) = r.path_value_bytes(name) else {
+                    panic!("runtime error: index out of range [{i}]: no value for {{{name}}}");
+                };
+                body.extend_from_slice(format!("{name}=").as_bytes());
+                body.extend_from_slice(value);
+                body.push(b'\n');
+            }
+            Box::pin(async move {
+                let _ = w.write(&body).await;
+            })
+        });
+        if let Err(e) = mux.handle(pattern, echo) {
+            eprintln!("muxecho: {e}");
+            exit(2);
+        }
+    }
+    mux
+}
+
 fn main() {
     let args = cli::parse_or_exit_with(
         "muxecho",
@@ -112,6 +156,9 @@ fn main() {
         Flags::go_style(std::env::args().skip(1), &VALUE_FLAGS),
         parse_args,
     );
+    if args.modern {
+        serve(&args.addr, args.timeouts, Arc::new(pattern_mux(&args.patterns)));
+    }
     let mut mux = ServeMux::new();
     for pattern in &args.patterns {
         let body = format!("pattern={pattern}\n");
@@ -132,7 +179,11 @@ fn main() {
     } else {
         mux
     };
+    serve(&args.addr, args.timeouts, handler);
+}
 
+/// Listens on `addr`, says where, and serves until killed.
+fn serve(addr: &str, timeouts: Timeouts, handler: Arc<dyn Handler>) -> ! {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -141,18 +192,18 @@ fn main() {
         }
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(&args.addr).await {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => listener,
             Err(e) => {
-                eprintln!("muxecho: listen {}: {e}", args.addr);
+                eprintln!("muxecho: listen {addr}: {e}");
                 exit(1);
             }
         };
         let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         println!("listening on {local}");
         let _ = std::io::stdout().flush();
-        let config = args.timeouts.apply(Config {
-            addr: args.addr.clone(),
+        let config = timeouts.apply(Config {
+            addr: addr.to_owned(),
             ..Config::default()
         });
         if let Err(e) = Server::from_arc(config, handler).serve(listener).await {
@@ -160,4 +211,5 @@ fn main() {
             exit(1);
         }
     });
+    exit(0)
 }

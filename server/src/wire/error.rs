@@ -26,6 +26,9 @@ pub enum WireError {
     /// The method is a token longer than `PartLimits::max_method_bytes`:
     /// not a method this server implements (501).
     MethodTooLong,
+    /// The asterisk-form target `*` with a method other than OPTIONS (400;
+    /// RFC 9112 section 3.2.4).
+    AsteriskForm,
     /// A version we do not speak, such as `HTTP/2.0` on an HTTP/1 connection (505).
     UnsupportedVersion,
     /// Content-Length is not a plain decimal number, or several differ (400).
@@ -96,6 +99,7 @@ impl fmt::Display for WireError {
             WireError::TargetTooLong => f.write_str("request-target too long"),
             WireError::FieldLineTooLong => f.write_str("header field line too long"),
             WireError::MethodTooLong => f.write_str("method too long"),
+            WireError::AsteriskForm => f.write_str("asterisk-form target with a method other than OPTIONS"),
             WireError::UnsupportedVersion => f.write_str("unsupported HTTP version"),
             WireError::BadContentLength => f.write_str("invalid Content-Length"),
             WireError::BadTransferEncoding(why) => write!(f, "invalid Transfer-Encoding: {why}"),

@@ -108,11 +108,9 @@ pub fn parse_request_head_into(
         return Err(WireError::FieldLineTooLong);
     }
     // RFC 9112 section 3.2.4: the asterisk-form `*` is for OPTIONS only
-    // (Go 1.19 hands `GET *` to the handler; its ServeMux then answers 400).
+    // (Go hands `GET *` to the handler; its ServeMux then answers 400).
     if bytes[line.target.clone()] == *b"*" && bytes[line.method.clone()] != *b"OPTIONS" {
-        return Err(WireError::BadStartLine(
-            "asterisk-form target with a method other than OPTIONS",
-        ));
+        return Err(WireError::AsteriskForm);
     }
     head.method =
         Method::from_bytes(&bytes[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;

@@ -1,0 +1,3 @@
+module muxpatternsbench
+
+go 1.22

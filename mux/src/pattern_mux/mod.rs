@@ -1,0 +1,528 @@
+//! Go's modern `http.ServeMux` (Go 1.22 and later, as Go 1.27 behaves):
+//! patterns with methods, hosts and wildcards, the most specific pattern
+//! wins, conflicting patterns are refused, and a path served only for
+//! other methods answers 405 with `Allow`.
+//!
+//! The pieces follow Go's files:
+//!
+//! | module | Go |
+//! |---|---|
+//! | `pattern` | pattern.go: `parsePattern`, `pattern`, `segment` |
+//! | `specificity` | pattern.go: `conflictsWith`, `comparePaths`, `describeConflict` |
+//! | `tree` | routing_tree.go: `routingNode`, `match`, `matchingMethods` |
+//! | `index` | routing_index.go: `routingIndex` |
+//! | `escape` | net/url: `PathUnescape`, `EscapedPath` |
+//! | this module | server.go: `ServeMux`, `findHandler`, `matchOrRedirect`, `matchingMethods`, `registerErr` |
+//!
+//! What one request goes through ([`PatternServeMux::route`], Go's
+//! `findHandler`):
+//!
+//! 1. The path it matches is the *escaped* path (`EscapedPath`): each
+//!    segment is unescaped on its own, so `%2F` stays inside its segment.
+//! 2. CONNECT: neither the path is cleaned nor the port stripped; only
+//!    the trailing-slash redirect, decided on the URL's own host.
+//! 3. Others: the host loses its port, the path is cleaned; the tree is
+//!    asked for (host, method, path); if that finds nothing, or only a
+//!    multi wildcard that takes a non-empty rest, and `path + "/"` would
+//!    match exactly, 307 to `path + "/"` (`matchOrRedirect`).
+//! 4. A path that cleaning changed gets a 307 to the clean path.
+//! 5. No pattern: 405 with the sorted methods that would match, or 404.
+//!
+//! Every redirect is `307 Temporary Redirect` (from Go 1.26; a POST stays
+//! a POST) and its `Location` is built from the escaped path (from Go
+//! 1.27: `urlFromEscaped`, so `%2F` and `%20` are not escaped twice).
+
+mod escape;
+mod index;
+mod pattern;
+mod specificity;
+mod tree;
+
+pub use pattern::{Pattern, Segment};
+pub use specificity::Relationship;
+
+use crate::clean::clean_path;
+use crate::hostport::strip_host_port;
+use crate::Error;
+use escape::{escaped_path, is_plain_and_clean, unescape_into};
+use http::header::{HeaderValue, ALLOW, CONNECTION};
+use http::{Method, StatusCode, Version};
+use index::Index;
+use server::url::Url;
+use server::{BoxFuture, Handler, PathValues, Request, ResponseWriter};
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+use tree::{Captures, RouteIndex, Subject, Tree};
+
+/// A registered pattern, where it was registered, and its handler.
+struct Entry {
+    pattern: Pattern,
+    /// `file:line` of the registering call (Go: `pattern.loc`), for
+    /// conflict messages.
+    location: String,
+    handler: Arc<dyn Handler>,
+}
+
+/// Go's modern request multiplexer (`http.ServeMux` since Go 1.22), beside
+/// the classic [`ServeMux`](crate::ServeMux) of Go 1.19.
+///
+/// Patterns are `[METHOD ][HOST]/[PATH]`; a path segment is a literal, a
+/// wildcard `{name}` (one segment), `{name...}` (the rest of the path,
+/// last only) or `{$}` (the path ends here, after a slash); a path ending
+/// in `/` matches everything below it. Handlers read the values with
+/// [`Request::path_value`].
+///
+/// Go's `GODEBUG=httpmuxgo121=1` turns its `ServeMux` back into the
+/// classic one; here the two are two types, and a program picks one.
+///
+/// ```
+/// use mux::{PatternRoute, PatternServeMux};
+/// use server::{handler_fn, Request};
+///
+/// let ok = || handler_fn(|w, _r| Box::pin(async move { let _ = w.write(b"ok").await; }));
+/// let mut mux = PatternServeMux::new();
+/// mux.handle("GET /items/{id}", ok()).unwrap();
+/// mux.handle("/files/{path...}", ok()).unwrap();
+/// let err = mux.handle("GET /items/{name}", ok()).unwrap_err();
+/// assert!(err.to_string().ends_with("GET /items/{name} matches the same requests as GET /items/{id}"));
+///
+/// let mut r = Request::new(http::Method::GET, "/items/42").unwrap();
+/// let (route, pattern) = mux.route(&mut r);
+/// assert!(matches!(route, PatternRoute::Handler(_)));
+/// assert_eq!((&*pattern, r.path_value("id")), ("GET /items/{id}", Some("42")));
+///
+/// let mut r = Request::new(http::Method::DELETE, "/items/42").unwrap();
+/// assert!(matches!(mux.route(&mut r).0, PatternRoute::MethodNotAllowed(ref allow) if allow == "GET, HEAD"));
+/// ```
+#[derive(Default)]
+pub struct PatternServeMux {
+    entries: Vec<Entry>,
+    tree: Tree,
+    index: Index,
+}
+
+/// What the mux will do with a request (Go: the handler `findHandler`
+/// returns).
+pub enum PatternRoute<'m> {
+    /// A pattern matched: call its handler.
+    Handler(&'m Arc<dyn Handler>),
+    /// `307 Temporary Redirect` to this location: the clean path, or the
+    /// path with a slash appended.
+    Redirect(String),
+    /// The path matches only for other methods: `405 Method Not Allowed`
+    /// with this `Allow` value.
+    MethodNotAllowed(String),
+    /// `404 page not found`.
+    NotFound,
+}
+
+impl fmt::Debug for PatternRoute<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternRoute::Handler(_) => f.write_str("Handler"),
+            PatternRoute::Redirect(to) => f.debug_tuple("Redirect").field(to).finish(),
+            PatternRoute::MethodNotAllowed(allow) => f.debug_tuple("MethodNotAllowed").field(allow).finish(),
+            PatternRoute::NotFound => f.write_str("NotFound"),
+        }
+    }
+}
+
+impl<'m> PatternRoute<'m> {
+    /// Answers the request as this route says.
+    pub fn serve<'a>(self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()>
+    where
+        'm: 'a,
+    {
+        match self {
+            PatternRoute::Handler(handler) => handler.serve_http(w, r),
+            PatternRoute::Redirect(location) => Box::pin(async move {
+                server::redirect(w, r, &location, StatusCode::TEMPORARY_REDIRECT).await;
+            }),
+            PatternRoute::MethodNotAllowed(allow) => Box::pin(async move {
+                if let Ok(allow) = HeaderValue::from_str(&allow) {
+                    w.header().insert(ALLOW, allow);
+                }
+                server::error(w, "Method Not Allowed", StatusCode::METHOD_NOT_ALLOWED).await;
+            }),
+            PatternRoute::NotFound => Box::pin(server::not_found(w)),
+        }
+    }
+}
+
+/// What answers a request, and the pattern reported with it (Go:
+/// `findHandler`'s handler and pattern string).
+type Decision<'m> = (PatternRoute<'m>, Cow<'m, str>);
+
+/// A request with its port stripped and its path cleaned, and what that
+/// path matched (`find_cleaned`).
+struct Cleaned<'p> {
+    host: &'p str,
+    path: Cow<'p, [u8]>,
+    found: Option<RouteIndex>,
+}
+
+/// The parts of a request the mux reads (borrowed apart from the request's
+/// path values, which it writes).
+struct Asked<'r> {
+    method: &'r str,
+    /// Go: `r.Host`.
+    host: &'r str,
+    url: &'r Url,
+}
+
+/// Go: `exactMatch`: the pattern matched without a multi wildcard taking
+/// a non-empty rest. `slash` stands for a `/` appended to `path`.
+fn exact_match(pattern: &Pattern, path: &[u8], slash: bool) -> bool {
+    if !pattern.last_segment().multi {
+        return true;
+    }
+    let ends_in_slash = slash || path.last() == Some(&b'/');
+    if !path.is_empty() && !ends_in_slash {
+        return false;
+    }
+    let slashes = path.iter().filter(|&&b| b == b'/').count() + usize::from(slash);
+    pattern.segments().len() == slashes
+}
+
+/// Go: `urlFromEscaped(path, query).String()`: the escaped path as it is,
+/// then the query.
+fn location(escaped: &[u8], slash: bool, raw_query: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 2 + raw_query.len());
+    out.push_str(&String::from_utf8_lossy(escaped));
+    if slash {
+        out.push('/');
+    }
+    if !raw_query.is_empty() {
+        out.push('?');
+        out.push_str(raw_query);
+    }
+    out
+}
+
+impl PatternServeMux {
+    /// An empty mux (Go: `http.NewServeMux`).
+    pub fn new() -> PatternServeMux {
+        PatternServeMux::default()
+    }
+
+    /// Registers `handler` for `pattern` (Go: `ServeMux.Handle`, which
+    /// panics where this returns the error, with the same text): an empty
+    /// or malformed pattern, or one that conflicts with a pattern
+    /// registered before. The caller's `file:line` goes into conflict
+    /// messages, as Go's `runtime.Caller` puts it there.
+    #[track_caller]
+    pub fn handle(&mut self, pattern: &str, handler: impl Handler) -> Result<(), Error> {
+        self.register(pattern, Arc::new(handler), Location::caller())
+    }
+
+    /// [`PatternServeMux::handle`] for a handler that is already shared.
+    #[track_caller]
+    pub fn handle_arc(&mut self, pattern: &str, handler: Arc<dyn Handler>) -> Result<(), Error> {
+        self.register(pattern, handler, Location::caller())
+    }
+
+    /// Go: `registerErr`: parse, refuse conflicts (looking only at the
+    /// candidates the index gives), then add to the tree and the index.
+    fn register(
+        &mut self,
+        text: &str,
+        handler: Arc<dyn Handler>,
+        caller: &Location<'_>,
+    ) -> Result<(), Error> {
+        if text.is_empty() {
+            return Err(Error::EmptyPattern);
+        }
+        let pattern = Pattern::parse(text)?;
+        let location = format!("{}:{}", caller.file(), caller.line());
+        let entries = &self.entries;
+        self.index.possibly_conflicting(&pattern, |other| {
+            let other = &entries[other];
+            if !specificity::conflicts(&pattern, &other.pattern) {
+                return Ok(());
+            }
+            Err(Error::Conflict {
+                pattern: text.to_owned(),
+                location: location.clone(),
+                other: other.pattern.as_str().to_owned(),
+                other_location: other.location.clone(),
+                explanation: specificity::describe_conflict(&pattern, &other.pattern),
+            })
+        })?;
+        let route = self.entries.len();
+        if let Err(taken) = self.tree.add(&pattern, route) {
+            return Err(Error::SameLeaf {
+                pattern: text.to_owned(),
+                other: self.entries[taken].pattern.as_str().to_owned(),
+            });
+        }
+        self.index.add(&pattern, route);
+        self.entries.push(Entry {
+            pattern,
+            location,
+            handler,
+        });
+        Ok(())
+    }
+
+    /// The registered patterns, in registration order.
+    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.entries.iter().map(|e| &e.pattern)
+    }
+
+    /// Chooses what answers `r` and the pattern that decided it, without
+    /// touching `r` (Go: `ServeMux.Handler`): the matched pattern; for a
+    /// slash redirect the pattern that will match; for a CONNECT redirect
+    /// the new path; for a clean-path redirect the pattern the clean path
+    /// matches, if any; `""` for 404 and 405.
+    pub fn handler<'m>(&'m self, r: &Request) -> (PatternRoute<'m>, Cow<'m, str>) {
+        let asked = Asked {
+            method: r.method.as_str(),
+            host: &r.host,
+            url: &r.url,
+        };
+        self.find_handler(&asked, None)
+    }
+
+    /// [`PatternServeMux::handler`], and the matched wildcards' values
+    /// stored in `r` for [`Request::path_value`] (what Go's `ServeHTTP`
+    /// does before it calls the handler). Allocates nothing for a request
+    /// that matches a pattern, once `r`'s value buffer has grown to size
+    /// (a connection reuses one request, and so the buffer).
+    pub fn route<'m>(&'m self, r: &mut Request) -> (PatternRoute<'m>, Cow<'m, str>) {
+        let Request {
+            method,
+            host,
+            url,
+            path_values,
+            ..
+        } = r;
+        let asked = Asked {
+            method: method.as_str(),
+            host,
+            url,
+        };
+        self.find_handler(&asked, Some(path_values))
+    }
+
+    /// Go: `findHandler`: the common case first (a path that needs neither
+    /// escaping nor cleaning, any method but CONNECT), then CONNECT, then
+    /// the rest.
+    fn find_handler<'m>(&'m self, r: &Asked<'_>, values: Option<&mut PathValues>) -> Decision<'m> {
+        let mut captures = Captures::new();
+        let connect = r.method == Method::CONNECT.as_str();
+        if !connect && is_plain_and_clean(r.url) {
+            return self.find_plain(r, &mut captures, values);
+        }
+        let escaped = escaped_path(r.url);
+        let (host, path, found) = if connect {
+            match self.find_connect(r, &escaped, &mut captures) {
+                Ok(found) => (&*r.url.host, Cow::Borrowed(&*escaped), found),
+                Err(redirect) => return redirect,
+            }
+        } else {
+            match self.find_cleaned(r, &escaped, &mut captures) {
+                Ok(Cleaned { host, path, found }) => (host, path, found),
+                Err(redirect) => return redirect,
+            }
+        };
+        self.decided(host, Subject::new(&path, false), found, &captures, values)
+    }
+
+    /// The common case, decided with less work: the path is its own
+    /// escaped and clean form, so no redirect to a clean path and no `%`
+    /// to unescape; and the host matters only if some pattern has one.
+    fn find_plain<'m>(
+        &'m self,
+        r: &Asked<'_>,
+        captures: &mut Captures,
+        values: Option<&mut PathValues>,
+    ) -> Decision<'m> {
+        let path = r.url.path.as_bytes();
+        let host = if self.tree.has_hosts() {
+            strip_host_port(r.host)
+        } else {
+            ""
+        };
+        let subject = Subject::plain(path);
+        let found = self.tree.find(host, r.method, subject, captures);
+        if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
+            let location = location(path, true, &r.url.raw_query);
+            return (PatternRoute::Redirect(location), self.pattern_str(to));
+        }
+        self.decided(host, subject, found, captures, values)
+    }
+
+    /// CONNECT: the path is neither cleaned nor the port stripped; the
+    /// slash redirect is decided on the URL's host, the match on `r.Host`.
+    /// `Err` is the redirect, with the new path as its pattern (Go's
+    /// `u.Path`).
+    fn find_connect<'m>(
+        &'m self,
+        r: &Asked<'_>,
+        escaped: &[u8],
+        captures: &mut Captures,
+    ) -> Result<Option<RouteIndex>, Decision<'m>> {
+        if self
+            .slash_redirect(&r.url.host, r.method, escaped, None)
+            .is_some()
+        {
+            let mut new_path = escaped.to_vec();
+            new_path.push(b'/');
+            let mut unescaped = Vec::new();
+            unescape_into(&new_path, &mut unescaped);
+            let to = location(escaped, true, &r.url.raw_query);
+            let pattern = String::from_utf8_lossy(&unescaped).into_owned();
+            return Err((PatternRoute::Redirect(to), Cow::Owned(pattern)));
+        }
+        Ok(self
+            .tree
+            .find(r.host, r.method, Subject::new(escaped, false), captures))
+    }
+
+    /// Any other method: the port stripped, the path cleaned, then the
+    /// slash redirect and the clean-path redirect (`Err`), else the host,
+    /// the path matched and what it matched.
+    fn find_cleaned<'m, 'p>(
+        &'m self,
+        r: &Asked<'p>,
+        escaped: &'p [u8],
+        captures: &mut Captures,
+    ) -> Result<Cleaned<'p>, Decision<'m>> {
+        let host = strip_host_port(r.host);
+        let path = clean_path(escaped);
+        let found = self
+            .tree
+            .find(host, r.method, Subject::new(&path, false), captures);
+        if let Some(to) = self.slash_redirect(host, r.method, &path, Some(found)) {
+            let location = location(&path, true, &r.url.raw_query);
+            return Err((PatternRoute::Redirect(location), self.pattern_str(to)));
+        }
+        if *path != *escaped {
+            let pattern = found.map_or(Cow::Borrowed(""), |i| self.pattern_str(i));
+            let location = location(&path, false, &r.url.raw_query);
+            return Err((PatternRoute::Redirect(location), pattern));
+        }
+        Ok(Cleaned { host, path, found })
+    }
+
+    /// The end of `findHandler` once no redirect applies: the handler
+    /// with its path values stored, else 405 or 404.
+    fn decided<'m>(
+        &'m self,
+        host: &str,
+        subject: Subject<'_>,
+        found: Option<RouteIndex>,
+        captures: &Captures,
+        values: Option<&mut PathValues>,
+    ) -> Decision<'m> {
+        let path = subject.path();
+        if let Some(values) = values {
+            values.clear_matches();
+            if let Some(route) = found {
+                let names = self.entries[route].pattern.wildcard_names();
+                for (name, &(start, end)) in names.zip(captures.iter()) {
+                    let value = &path[start..end];
+                    if subject.has_escapes() {
+                        values.push_match(name, |buf| unescape_into(value, buf));
+                    } else {
+                        values.push_match(name, |buf| buf.extend_from_slice(value));
+                    }
+                }
+            }
+        }
+        match found {
+            Some(route) => {
+                let entry = &self.entries[route];
+                (
+                    PatternRoute::Handler(&entry.handler),
+                    Cow::Borrowed(entry.pattern.as_str()),
+                )
+            }
+            None => match self.matching_methods(host, path) {
+                Some(allow) => (PatternRoute::MethodNotAllowed(allow), Cow::Borrowed("")),
+                None => (PatternRoute::NotFound, Cow::Borrowed("")),
+            },
+        }
+    }
+
+    fn pattern_str(&self, route: RouteIndex) -> Cow<'_, str> {
+        Cow::Borrowed(self.entries[route].pattern.as_str())
+    }
+
+    /// The trailing-slash half of Go's `matchOrRedirect`: when `path` has
+    /// no exact match, does `path + "/"` match exactly? Then the pattern
+    /// that will. Not for a path that already ends in `/` (from Go 1.23)
+    /// or is empty (from Go 1.26: an authority-form CONNECT). `found` is
+    /// what `path` itself matched, when the caller has looked already.
+    fn slash_redirect(
+        &self,
+        host: &str,
+        method: &str,
+        path: &[u8],
+        found: Option<Option<RouteIndex>>,
+    ) -> Option<RouteIndex> {
+        if path.is_empty() || path.last() == Some(&b'/') {
+            return None;
+        }
+        let mut captures = Captures::new();
+        let found = found.unwrap_or_else(|| {
+            let exact = Subject::new(path, false);
+            self.tree.find(host, method, exact, &mut captures)
+        });
+        if found.is_some_and(|i| exact_match(&self.entries[i].pattern, path, false)) {
+            return None;
+        }
+        let with_slash = Subject::new(path, true);
+        let found = self.tree.find(host, method, with_slash, &mut captures)?;
+        exact_match(&self.entries[found].pattern, path, true).then_some(found)
+    }
+
+    /// Go: `ServeMux.matchingMethods`: the methods for which `path` (or
+    /// `path + "/"`, which would redirect) matches, sorted and joined as
+    /// an `Allow` value; `None` when there are none (a 404).
+    fn matching_methods(&self, host: &str, path: &[u8]) -> Option<String> {
+        let mut methods = Vec::new();
+        self.tree
+            .matching_methods(host, Subject::new(path, false), &mut methods);
+        if path.last() != Some(&b'/') {
+            self.tree
+                .matching_methods(host, Subject::new(path, true), &mut methods);
+        }
+        if methods.is_empty() {
+            return None;
+        }
+        methods.sort_unstable();
+        methods.dedup();
+        Some(methods.join(", "))
+    }
+}
+
+impl fmt::Debug for PatternServeMux {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatternServeMux")
+            .field(
+                "patterns",
+                &self.patterns().map(Pattern::as_str).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Go: `ServeMux.ServeHTTP`.
+impl Handler for PatternServeMux {
+    fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
+        if r.target == "*" {
+            // `OPTIONS *` is answered by the server; any other method with
+            // `*` is a bad request, and Go closes the connection.
+            if r.version >= Version::HTTP_11 {
+                w.header().insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            w.write_header(StatusCode::BAD_REQUEST);
+            return Box::pin(std::future::ready(()));
+        }
+        let (route, _pattern) = self.route(r);
+        route.serve(w, r)
+    }
+}
