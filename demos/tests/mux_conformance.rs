@@ -17,15 +17,12 @@
 //! One more case meets a rule of our own server before the mux
 //! ([`server_rule`]); the main test asserts our answer for it.
 
+mod muxecho_support;
+
+use muxecho_support::Started;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 const CORPUS: &str = include_str!("../testdata/mux/corpus.json");
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A case where we answer differently from Go 1.19, on purpose.
 struct Deviation {
@@ -93,140 +90,16 @@ struct Answer {
     pattern: Option<String>,
 }
 
-/// A `muxecho` process serving one table; killed when dropped.
-struct Muxecho {
-    child: Child,
-}
-
-impl Drop for Muxecho {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-enum Started {
-    Listening(Muxecho, String),
-    Exited(i32, String),
-}
-
-fn start(patterns: &[String]) -> Started {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muxecho"))
-        .args(["-pattern-header", "-addr", "127.0.0.1:0"])
-        .args(patterns)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start muxecho");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(TIMEOUT).expect("muxecho printed nothing in time");
-    if let Some(addr) = line.trim_end().strip_prefix("listening on ") {
-        return Started::Listening(Muxecho { child }, addr.to_owned());
-    }
-    let status = child.wait().expect("wait muxecho");
-    let mut stderr = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
-    Started::Exited(status.code().unwrap_or(-1), stderr)
-}
-
-/// The exact bytes of a case's request (as muxdiff.py's `build_request`).
-fn request_bytes(case: &Value) -> Vec<u8> {
-    let version = case["version"].as_str().unwrap_or("HTTP/1.1");
-    let mut lines = vec![format!(
-        "{} {} {}",
-        case["method"].as_str().unwrap(),
-        case["target"].as_str().unwrap(),
-        version
-    )];
-    if let Some(host) = case["host"].as_str() {
-        lines.push(format!("Host: {host}"));
-    }
-    for header in case["headers"].as_array().into_iter().flatten() {
-        lines.push(header.as_str().unwrap().to_owned());
-    }
-    let body = case["body"].as_str().unwrap_or("");
-    if !body.is_empty() {
-        lines.push(format!("Content-Length: {}", body.len()));
-    }
-    let mut bytes = (lines.join("\r\n") + "\r\n\r\n").into_bytes();
-    bytes.extend_from_slice(body.as_bytes());
-    bytes
-}
-
-/// Reads one response the way muxdiff.py does: status line, headers, and
-/// the body by Content-Length, chunks, or until the server closes.
-fn read_answer(stream: TcpStream, method: &str) -> Answer {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    let read_line = |reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>| {
-        line.clear();
-        reader.read_until(b'\n', line).expect("read line");
-        while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-            line.pop();
-        }
-    };
-    read_line(&mut reader, &mut line);
-    let status_line = String::from_utf8_lossy(&line).into_owned();
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        read_line(&mut reader, &mut line);
-        if line.is_empty() {
-            break;
-        }
-        let text = String::from_utf8_lossy(&line).into_owned();
-        let (name, value) = text.split_once(':').expect("header line");
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let mut body = Vec::new();
-    if method == "HEAD" || status == 204 || status == 304 {
-        // no body
-    } else if header("transfer-encoding").is_some_and(|te| te.contains("chunked")) {
-        loop {
-            read_line(&mut reader, &mut line);
-            let size_text = String::from_utf8_lossy(&line).into_owned();
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).expect("chunk");
-            body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(len) = header("content-length") {
-        body.resize(len.parse().unwrap(), 0);
-        reader.read_exact(&mut body).expect("body");
-    } else if !(method == "CONNECT" && (200..300).contains(&status)) {
-        reader.read_to_end(&mut body).expect("body until close");
-    }
-    Answer {
-        status,
-        location: header("location"),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        pattern: header("x-mux-pattern"),
-    }
-}
-
+/// The answer as this test compares it (the classic corpus has no case
+/// where the server closes without answering).
 fn run_case(addr: &str, case: &Value) -> Answer {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream.write_all(&request_bytes(case)).expect("send");
-    read_answer(stream, case["method"].as_str().unwrap())
+    let raw = muxecho_support::run_case(addr, case).expect("an answer");
+    Answer {
+        status: raw.status,
+        location: raw.header("location"),
+        pattern: raw.header("x-mux-pattern"),
+        body: raw.body,
+    }
 }
 
 fn expected(case: &Value) -> Answer {
@@ -272,7 +145,8 @@ fn check_deviation(deviation: &Deviation) {
         .iter()
         .find(|case| case["target"] == deviation.target && case["host"].as_str() == Some(deviation.host))
         .unwrap_or_else(|| panic!("no case {} host={}", deviation.target, deviation.host));
-    let Started::Listening(_server, addr) = start(&patterns(table)) else {
+    let Started::Listening(_server, addr) = muxecho_support::start("-pattern-header", &patterns(table))
+    else {
         panic!("{}: muxecho did not start", deviation.table);
     };
     let got = run_case(&addr, case);
@@ -312,7 +186,7 @@ fn every_corpus_case_answers_as_go_does() {
     let (mut passed, mut skipped, mut by_server) = (0, 0, 0);
     for table in corpus.as_array().expect("a list of tables") {
         let name = table["name"].as_str().unwrap();
-        let started = start(&patterns(table));
+        let started = muxecho_support::start("-pattern-header", &patterns(table));
         if let Some(go_error) = table["expect_registration_error"].as_str() {
             match started {
                 Started::Exited(code, stderr) if code != 0 => {
