@@ -42,7 +42,10 @@ pub struct Config {
     /// During a graceful shutdown, an idle keep-alive connection is closed
     /// only after it stayed idle this long. Go closes it at once (zero),
     /// which loses a request the client may already be sending; a few
-    /// hundred milliseconds avoids that (see gracehttp).
+    /// hundred milliseconds avoids that (see gracehttp). A connection
+    /// whose request head is still incomplete is idle too: it gets the
+    /// same grace, counted once from the start of the drain, not renewed
+    /// by bytes trickling in.
     pub shutdown_idle_grace: Duration,
 }
 
