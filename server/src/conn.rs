@@ -293,12 +293,18 @@ impl<'s> Conn<'s> {
     /// left of the body, sends the rest of the response, hands the
     /// request's parts back for the next one, and says whether the
     /// connection goes on (Go: `shouldReuseConnection`, server.go:1671).
+    /// The response waits for the body to be read, at most
+    /// `Config::post_handler_read_timeout` once the body has to come from
+    /// the socket; after that it goes out with `Connection: close`.
     async fn finish_request(&mut self, facts: &HeaderFacts) -> Next {
         // The body must end where its framing says, or the bytes after it
         // could be taken for a request (request smuggling, RFC 9112
         // section 11.2).
         let drained = match self.bufs.slot.request.body.on_conn() {
-            Some(body) => body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await,
+            Some(body) => {
+                let wait = self.config.post_handler_read_timeout;
+                body.finish_reading(MAX_POST_HANDLER_READ_BYTES, wait).await
+            }
             None => return Next::Close,
         };
         match &drained {
