@@ -1,6 +1,6 @@
 //! The Client: convenience methods over a shared [`Transport`], a timeout
-//! covering the whole exchange, and redirects (Go: client.go, `Client`,
-//! `Client.Do`, `Get`, `Post`, `PostForm`).
+//! covering the whole exchange, and redirects (Go: `Client`, client.go:57;
+//! `Client.Do`, :580; `Get`, :474; `Post`, :842; `PostForm`, :885).
 
 use crate::redirect::{default_check_redirect, redirect_behavior, resolve, RedirectAction, RedirectAttempt};
 use crate::{Error, Request, RequestBody, Response, Transport};
@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// A redirect policy (Go: `Client.CheckRedirect`).
+/// A redirect policy (Go: `Client.CheckRedirect`, client.go:77).
 pub type CheckRedirect = Arc<dyn Fn(&RedirectAttempt<'_>) -> RedirectAction + Send + Sync>;
 
-/// An HTTP client (Go: `http.Client`). Cheap to clone; clones share the
+/// An HTTP client (Go: `http.Client`, client.go:57). Cheap to clone; clones share the
 /// Transport and therefore its pool.
 ///
 /// ```no_run
@@ -49,7 +49,7 @@ impl Default for Client {
 }
 
 /// Most bytes of a redirect response's body read so that its connection
-/// can be reused (Go: `maxBodySlurpSize`, 2 KiB).
+/// can be reused (Go: `maxBodySlurpSize`, client.go:695, 2 KiB).
 const MAX_BODY_SLURP: usize = 2 << 10;
 
 impl Client {
@@ -70,14 +70,14 @@ impl Client {
     }
 
     /// Limits the whole exchange, redirects and reading the body included
-    /// (Go: `Client.Timeout`).
+    /// (Go: `Client.Timeout`, client.go:105).
     pub fn with_timeout(mut self, timeout: Duration) -> Client {
         self.timeout = Some(timeout);
         self
     }
 
     /// Decides about each redirect before it is followed (Go:
-    /// `CheckRedirect`). Without one, [`default_check_redirect`] applies.
+    /// `CheckRedirect`, client.go:77). Without one, [`default_check_redirect`] applies.
     pub fn with_check_redirect(
         mut self,
         policy: impl Fn(&RedirectAttempt<'_>) -> RedirectAction + Send + Sync + 'static,
@@ -90,19 +90,19 @@ impl Client {
         &self.transport
     }
 
-    /// `GET url` (Go: `Client.Get`).
+    /// `GET url` (Go: `Client.Get`, client.go:474).
     pub async fn get(&self, url: &str) -> Result<Response, Error> {
         self.send(build(Method::GET, url, None, RequestBody::empty())?)
             .await
     }
 
-    /// `HEAD url` (Go: `Client.Head`).
+    /// `HEAD url` (Go: `Client.Head`, client.go:919).
     pub async fn head(&self, url: &str) -> Result<Response, Error> {
         self.send(build(Method::HEAD, url, None, RequestBody::empty())?)
             .await
     }
 
-    /// `POST url` with a body of the given type (Go: `Client.Post`).
+    /// `POST url` with a body of the given type (Go: `Client.Post`, client.go:842).
     pub async fn post(
         &self,
         url: &str,
@@ -114,13 +114,13 @@ impl Client {
     }
 
     /// `POST url` with form fields, URL-encoded and sorted by key as Go's
-    /// `url.Values.Encode` does (Go: `Client.PostForm`).
+    /// `url.Values.Encode` does (Go: `Client.PostForm`, client.go:885).
     pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Result<Response, Error> {
         let body = encode_form(fields);
         self.post(url, "application/x-www-form-urlencoded", body).await
     }
 
-    /// Sends a request, following redirects (Go: `Client.Do`; `do` is a
+    /// Sends a request, following redirects (Go: `Client.Do`, client.go:580; `do` is a
     /// keyword in Rust).
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
         match self.timeout {
@@ -166,8 +166,9 @@ impl Client {
             let next_body = if keep_body {
                 match replay {
                     Some(body) => body,
-                    // Go: a 307/308 whose body cannot be sent again is
-                    // not followed; the caller gets the redirect itself.
+                    // Go (client.go:521): a 307/308 whose body cannot be
+                    // sent again is not followed; the caller gets the
+                    // redirect itself.
                     None => return Ok(response),
                 }
             } else {
@@ -201,7 +202,7 @@ impl Client {
                 next_headers.remove(CONTENT_TYPE);
                 next_headers.remove(CONTENT_LENGTH);
             }
-            // Go: makeHeadersCopier drops credentials when the redirect
+            // Go: `makeHeadersCopier` (client.go:740) drops credentials when the redirect
             // leaves the host they were meant for.
             if next_uri.host() != uri.host() {
                 next_headers.remove(AUTHORIZATION);

@@ -19,31 +19,41 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
-    /// Idle connections kept across all hosts (Go: `MaxIdleConns`, 100 in
+    /// Idle connections kept across all hosts (Go: `MaxIdleConns`, transport.go:194, 100 in
     /// `DefaultTransport`); the oldest is closed when one more comes back.
     pub max_idle_conns: usize,
-    /// Idle connections kept per key (Go: `MaxIdleConnsPerHost`, default 2).
+    /// Idle connections kept per key (Go: `MaxIdleConnsPerHost`, transport.go:199, default 2).
     /// A connection coming back to a full list is closed. 0 keeps none and
     /// hands none over (Go spells that with a negative value; its 0 means
     /// "the default, 2").
     pub max_idle_conns_per_host: usize,
     /// Connections per key, idle + active + dialling (Go:
-    /// `MaxConnsPerHost`); 0 means no limit. Requests beyond it wait.
+    /// `MaxConnsPerHost`, transport.go:206); 0 means no limit. Requests beyond it wait.
     pub max_conns_per_host: usize,
-    /// An idle connection older than this is closed (Go: `IdleConnTimeout`,
+    /// An idle connection older than this is closed (Go: `IdleConnTimeout`, transport.go:212,
     /// 90 s); `None` keeps idle connections forever.
     pub idle_conn_timeout: Option<Duration>,
-    /// Time allowed for a TCP connect (Go: `net.Dialer.Timeout`, 30 s).
+    /// Time allowed for a TCP connect (Go: `net.Dialer.Timeout`, transport.go:46, 30 s).
     pub dial_timeout: Duration,
-    /// TCP keep-alive period of dialled connections (Go: `net.Dialer.KeepAlive`, 30 s).
+    /// TCP keep-alive period of dialled connections (Go: `net.Dialer.KeepAlive`,
+    /// transport.go:47, 30 s).
     pub tcp_keepalive: Option<Duration>,
     /// Time allowed from the end of writing a request to its response head
-    /// (Go: `ResponseHeaderTimeout`); `None` waits as long as it takes.
+    /// (Go: `ResponseHeaderTimeout`, transport.go:218); `None` waits as long as it takes.
     pub response_header_timeout: Option<Duration>,
-    /// Use each connection for one request only (Go: `DisableKeepAlives`).
+    /// Use each connection for one request only (Go: `DisableKeepAlives`, transport.go:180).
     pub disable_keep_alives: bool,
-    /// Largest response head accepted (Go: `MaxResponseHeaderBytes`, 10 MiB;
-    /// we use the server's 1 MiB).
+    /// Largest response head accepted, status line and fields with their
+    /// line ends (Go: `MaxResponseHeaderBytes`, transport.go:260; its
+    /// default, 10 MiB, is in `persistConn.maxHeaderResponseSize`,
+    /// transport.go:1919). We keep Go's 10 MiB, ten times what our server
+    /// accepts in a request head: a client picks the servers it talks to,
+    /// and some answer with large cookies or debugging fields that a
+    /// client must still read. What it costs is bounded: the buffer grows
+    /// with what the server actually sends, and reading a head takes time
+    /// linear in its length however it is cut into pieces
+    /// (`server::stream::HeadScan`). Like the server's parser, ours also
+    /// refuses more than 256 header fields, where Go sets no count.
     pub max_response_header_bytes: usize,
     /// Send every request through this HTTP proxy (absolute-form targets).
     /// It becomes part of the pool key, as in Go's `connectMethodKey`.
@@ -64,7 +74,7 @@ impl Default for TransportConfig {
             tcp_keepalive: Some(Duration::from_secs(30)),
             response_header_timeout: None,
             disable_keep_alives: false,
-            max_response_header_bytes: 1 << 20,
+            max_response_header_bytes: 10 << 20,
             proxy: None,
             user_agent: Some(concat!("client-pool/", env!("CARGO_PKG_VERSION")).to_owned()),
         }

@@ -14,16 +14,16 @@ use std::time::Duration;
 /// [`Client`](crate::Client) failed.
 #[derive(Debug)]
 pub enum Error {
-    /// The URL cannot be sent: no host, bad syntax (Go: `url.Error`).
+    /// The URL cannot be sent: no host, bad syntax (Go: `url.Error`, net/url/url.go:23).
     InvalidUrl(String),
     /// Only `http` is spoken here (no TLS in this course).
     UnsupportedScheme(String),
-    /// The TCP connect failed (Go: `dial tcp ADDR: ...`).
+    /// The TCP connect failed (Go's message: `dial tcp ADDR: ...`).
     Dial { addr: String, source: io::Error },
     /// The TCP connect did not finish within the dial timeout.
     DialTimeout { addr: String, after: Duration },
     /// A reused connection was closed by the server before any byte of the
-    /// response came back (Go: `errServerClosedIdle`). Idempotent requests
+    /// response came back (Go: `errServerClosedIdle`, transport.go:873). Idempotent requests
     /// are retried on another connection instead of seeing this.
     ServerClosedIdle,
     /// Writing the request failed.
@@ -38,13 +38,13 @@ pub enum Error {
     BodyLength { declared: u64, actual: u64 },
     /// No response head within `response_header_timeout`.
     ResponseHeaderTimeout(Duration),
-    /// `Client::timeout` passed (Go: `Client.Timeout exceeded`).
+    /// `Client::timeout` passed (Go: `Client.Timeout exceeded`, client.go:105).
     Timeout {
         after: Duration,
         while_doing: &'static str,
     },
     /// A redirect could not be followed, or the policy stopped with an error
-    /// (Go: `stopped after 10 redirects`).
+    /// (Go: `stopped after 10 redirects`, client.go:803).
     Redirect(String),
     /// The response body was longer than the caller's limit.
     BodyTooLarge { limit: usize },

@@ -1,4 +1,4 @@
-//! Which pool a request's connection comes from (Go: `connectMethod` and
+//! Which pool a request's connection comes from (Go: `connectMethod`, transport.go:1799 and
 //! `connectMethodKey`).
 //!
 //! Two requests may share a connection exactly when they would open the
@@ -10,7 +10,7 @@ use crate::Error;
 use http::Uri;
 use std::fmt;
 
-/// The pool key (Go: `connectMethodKey{proxy, scheme, addr}`).
+/// The pool key (Go: `connectMethodKey{proxy, scheme, addr}`, transport.go:1856).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConnectKey {
     /// `http` (the only scheme spoken here).
@@ -52,7 +52,7 @@ impl fmt::Display for ConnectKey {
 }
 
 /// `host:port` of an absolute `http://` URI, with port 80 filled in
-/// (Go: `canonicalAddr`).
+/// (Go: `canonicalAddr`, transport.go:2729).
 fn addr_of(uri: &Uri) -> Result<String, Error> {
     match uri.scheme_str() {
         Some("http") => {}

@@ -12,7 +12,39 @@
 //! `Do`), a timeout over the whole exchange, and Go's redirect rules.
 //!
 //! Requests are written and responses parsed with `server::wire`, the same
-//! sans-IO code the server uses (as Go's `transfer.go` serves both sides).
+//! sans-IO code the server uses, and read with the server's I/O steps in
+//! `server::stream` (as Go's `transfer.go` serves both sides).
+//!
+//! ## Reading order
+//!
+//! The modules form a line: each uses only those above it in this list,
+//! so it reads best from the top down, from the bottom layer up.
+//!
+//! 1. `error`, `config`, `key`, `trace`, `lock`: the vocabulary (the one
+//!    error type, the settings, the pool key, the trace hook, and taking a
+//!    mutex whose holder panicked).
+//! 2. `request_body`: what a request carries ([`RequestBody`]).
+//! 3. `body_writer`: a request body going out, resumable at any `.await`.
+//! 4. `conn`: one connection, dialled; knows nothing of pools
+//!    (Go: `persistConn`, transport.go:1872; `dialConn`, :1564).
+//! 5. `idle`, `want_conn`: the pool's bookkeeping, without I/O (Go:
+//!    `idleConn`, transport.go:98; `wantConn`, :1188; `wantConnQueue`, :1251).
+//! 6. `pool`: idle connections, waiters, per-host counts, and `Pooled`,
+//!    a connection on loan (Go: `getConn`, transport.go:1332; `queueForIdleConn`,
+//!    :1008; `tryPutIdleConn`, :912; `decConnsPerHost`, :1465).
+//! 7. `write_loop`: the rest of a request body, written beside the
+//!    response (Go: `persistConn.writeLoop`, transport.go:2389).
+//! 8. `response_body`: the response body, streamed from its connection,
+//!    which it gives back at the end ([`ResponseBody`]; Go: `bodyEOFSignal`, transport.go:2752).
+//! 9. `exchange`: one request and its response on one connection (Go:
+//!    `persistConn.roundTrip`, transport.go:2534; `Request.write`,
+//!    request.go:551).
+//! 10. `transport`: [`Transport`], pool plus exchange plus retry (Go:
+//!     `Transport.roundTrip`, transport.go:504).
+//! 11. `redirect`, `client`: [`Client`], timeouts and redirects (Go:
+//!     `Client.do`, client.go:586).
+//! 12. `reverse_proxy`: a reverse proxy built on the Transport (Go:
+//!     `httputil.ReverseProxy`, httputil/reverseproxy.go:43).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), client_pool::Error> {
@@ -28,24 +60,31 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod body;
 mod body_writer;
 mod client;
 mod config;
 mod conn;
 mod error;
+mod exchange;
+mod idle;
 mod key;
+mod lock;
 mod pool;
 pub mod redirect;
+mod request_body;
+mod response_body;
 pub mod reverse_proxy;
 mod trace;
 mod transport;
+mod want_conn;
+mod write_loop;
 
-pub use body::{BodySender, RequestBody, ResponseBody};
 pub use client::{encode_form, CheckRedirect, Client};
 pub use config::TransportConfig;
 pub use error::Error;
 pub use key::ConnectKey;
 pub use redirect::{default_check_redirect, RedirectAction, RedirectAttempt};
+pub use request_body::{BodySender, Request, RequestBody};
+pub use response_body::{Response, ResponseBody};
 pub use trace::{ClientTrace, GotConnHook, GotConnInfo};
-pub use transport::{Request, Response, Transport, TransportStats};
+pub use transport::{Transport, TransportStats};

@@ -1,5 +1,6 @@
-//! Following redirects as Go's client does (Go: client.go
-//! `redirectBehavior`, `Client.Do`'s loop, `defaultCheckRedirect`), and
+//! Following redirects as Go's client does (Go:
+//! `redirectBehavior`, client.go:502; the loop of `Client.do`, :586;
+//! `defaultCheckRedirect`, :801), and
 //! resolving a `Location` against the URL that answered with it.
 
 use crate::Error;
@@ -25,7 +26,7 @@ pub enum RedirectAction {
     /// Send the next request.
     Follow,
     /// Stop and return the redirect response itself, body unread (Go:
-    /// `ErrUseLastResponse`).
+    /// `ErrUseLastResponse`, client.go:488).
     UseLastResponse,
     /// Stop with this error.
     Error(String),
@@ -41,7 +42,7 @@ pub fn default_check_redirect(attempt: &RedirectAttempt<'_>) -> RedirectAction {
     }
 }
 
-/// How to follow a redirect status (Go: `redirectBehavior`): the next
+/// How to follow a redirect status (Go: `redirectBehavior`, client.go:502): the next
 /// method and whether the body is sent again; `None` for a status that is
 /// not a redirect to follow.
 pub(crate) fn redirect_behavior(status: StatusCode, method: &Method) -> Option<(Method, bool)> {

@@ -1,32 +1,34 @@
 //! ReverseProxy: a handler that forwards each request to one upstream
-//! through our [`Transport`](crate::Transport) and streams the answer back
-//! (Go: `net/http/httputil.ReverseProxy`, `NewSingleHostReverseProxy`).
+//! through our [`Transport`] and streams the answer back
+//! (Go: `net/http/httputil.ReverseProxy`, httputil/reverseproxy.go:43,
+//! `NewSingleHostReverseProxy`).
 //!
 //! The life of a proxied request, as in Go's `ReverseProxy.ServeHTTP`:
 //!
 //! 1. Build the outgoing request: the upstream's scheme and authority, the
 //!    upstream's base path joined with the incoming path, both queries
-//!    (Go: `NewSingleHostReverseProxy`'s director, `singleJoiningSlash`).
+//!    (Go: `NewSingleHostReverseProxy`'s director, httputil/reverseproxy.go:144;
+//!    `singleJoiningSlash`, :104).
 //! 2. Copy the headers, minus the hop-by-hop ones, which describe one
 //!    connection and not the message: `Connection` and every header it
 //!    names, `Keep-Alive`, `Proxy-Connection`, `Proxy-Authenticate`,
 //!    `Proxy-Authorization`, `TE`, `Trailer`, `Transfer-Encoding`,
-//!    `Upgrade` (Go: `hopHeaders`, `removeConnectionHeaders`).
+//!    `Upgrade` (Go: `hopHeaders`, httputil/reverseproxy.go:176, `removeConnectionHeaders`).
 //!    `TE: trailers` survives, as in Go. Append the client's address to
 //!    `X-Forwarded-For`. Set `Host` to the upstream's, unless
 //!    [`ReverseProxy::preserve_host`] is on.
 //! 3. Send it through the Transport, streaming the request body to the
 //!    upstream while the client is still sending it.
 //! 4. Failure before a response head -> `502 Bad Gateway` with a short
-//!    body (Go: `defaultErrorHandler`).
+//!    body (Go: `defaultErrorHandler`, httputil/reverseproxy.go:188).
 //! 5. Strip the hop-by-hop headers of the response, copy the rest, write
 //!    the status, and copy the body piece by piece. A body of unknown
 //!    length (chunked upstream) or an event stream is flushed after every
 //!    piece, so the client sees each piece when the upstream sends it
-//!    (Go: `flushInterval` returning -1); a body of known length goes out
-//!    through the writer's buffer, flushed at most
+//!    (Go: `flushInterval` returning -1, httputil/reverseproxy.go:425); a body of known length
+//!    goes out through the writer's buffer, flushed at most
 //!    [`ReverseProxy::flush_interval`] after a piece came, when set
-//!    (Go: `FlushInterval`, `maxLatencyWriter`).
+//!    (Go: `FlushInterval`, httputil/reverseproxy.go:66, `maxLatencyWriter`).
 //! 6. If the client goes away (a write to it fails, or the connection
 //!    shows end-of-file once its body is in: `Request::client_gone`, Go's
 //!    cancelled request context), the upstream request or response is
@@ -49,7 +51,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The hop-by-hop headers (Go: `hopHeaders` in reverseproxy.go): they
+/// The hop-by-hop headers (Go: `hopHeaders`, httputil/reverseproxy.go:176): they
 /// are about one connection, so a proxy must not pass them on.
 pub const HOP_HEADERS: [&str; 9] = [
     "connection",
@@ -64,8 +66,8 @@ pub const HOP_HEADERS: [&str; 9] = [
 ];
 
 /// Removes the hop-by-hop headers from `headers`: the fixed list and every
-/// header named in `Connection` (Go: `removeConnectionHeaders`, then the
-/// `hopHeaders` loop).
+/// header named in `Connection` (Go: `removeConnectionHeaders`, httputil/reverseproxy.go:413,
+/// then the `hopHeaders` loop).
 ///
 /// ```
 /// use client_pool::reverse_proxy::remove_hop_headers;
@@ -94,7 +96,7 @@ pub fn remove_hop_headers(headers: &mut HeaderMap) {
 }
 
 /// Appends the client's IP to `X-Forwarded-For`, folding earlier values
-/// into one field (Go: the `X-Forwarded-For` block of `ServeHTTP`).
+/// into one field (Go: the `X-Forwarded-For` block of `ServeHTTP`, httputil/reverseproxy.go:301).
 ///
 /// ```
 /// use client_pool::reverse_proxy::append_forwarded_for;
@@ -121,8 +123,8 @@ pub fn append_forwarded_for(headers: &mut HeaderMap, client: SocketAddr) {
 
 /// The outgoing request-target: the upstream's base path joined with the
 /// incoming path by exactly one slash, and both queries, upstream's first
-/// (Go: `NewSingleHostReverseProxy`, `singleJoiningSlash`). The incoming
-/// path is used as the client escaped it.
+/// (Go: `NewSingleHostReverseProxy`, httputil/reverseproxy.go:144, `singleJoiningSlash`). The
+/// incoming path is used as the client escaped it.
 ///
 /// ```
 /// use client_pool::reverse_proxy::join_target;
@@ -187,7 +189,7 @@ pub fn outgoing_headers(incoming: &HeaderMap, client: SocketAddr, host: &str) ->
 
 /// True when the response should reach the client piece by piece as it
 /// comes: an event stream, or a body of unknown length (Go:
-/// `ReverseProxy.flushInterval` returning -1).
+/// `ReverseProxy.flushInterval` returning -1, httputil/reverseproxy.go:431).
 pub fn flush_each_piece(response_headers: &HeaderMap, length_known: bool) -> bool {
     let event_stream = response_headers
         .get(CONTENT_TYPE)
@@ -197,7 +199,7 @@ pub fn flush_each_piece(response_headers: &HeaderMap, length_known: bool) -> boo
     event_stream || !length_known
 }
 
-/// Forwards every request to one upstream (Go: `httputil.ReverseProxy`
+/// Forwards every request to one upstream (Go: `httputil.ReverseProxy`, httputil/reverseproxy.go:43
 /// made by `NewSingleHostReverseProxy`, with Host rewritten).
 ///
 /// ```no_run
@@ -224,7 +226,7 @@ impl ReverseProxy {
     }
 
     /// A proxy to `upstream` sending through `transport` (Go: the
-    /// `Transport` field), shared with others if it is a clone.
+    /// `Transport` field, httputil/reverseproxy.go:54), shared with others if it is a clone.
     pub fn with_transport(upstream: Uri, transport: Transport) -> ReverseProxy {
         ReverseProxy {
             upstream,
@@ -255,8 +257,8 @@ impl ReverseProxy {
     }
 
     /// Flush a response body of known length to the client at most this
-    /// long after a piece came (Go: `FlushInterval`). Without it, such a
-    /// body goes out as the response writer's 2 KiB buffer fills; a body of
+    /// long after a piece came (Go: `FlushInterval`, httputil/reverseproxy.go:66). Without it,
+    /// such a body goes out as the response writer's 2 KiB buffer fills; a body of
     /// unknown length or an event stream is flushed after every piece
     /// whatever this says.
     pub fn flush_interval(mut self, interval: Duration) -> ReverseProxy {
@@ -312,7 +314,7 @@ impl ReverseProxy {
         Ok((request, sender))
     }
 
-    /// Go: `ReverseProxy.ServeHTTP`.
+    /// Go: `ReverseProxy.ServeHTTP`, httputil/reverseproxy.go:214.
     async fn forward(&self, w: &mut ResponseWriter, r: &mut Request) {
         let (request, sender) = match self.outgoing(r) {
             Ok(built) => built,
@@ -344,7 +346,7 @@ impl ReverseProxy {
         let (parts, mut body) = response.into_parts();
         let mut headers = parts.headers;
         remove_hop_headers(&mut headers);
-        // Go: `ReverseProxy.flushInterval`.
+        // Go: `ReverseProxy.flushInterval`, httputil/reverseproxy.go:425.
         let latency = if flush_each_piece(&headers, headers.contains_key(CONTENT_LENGTH)) {
             Some(Duration::ZERO)
         } else {
@@ -369,8 +371,8 @@ impl ReverseProxy {
             Err(CopyError::Upstream(e)) => {
                 // The head is out; all we can do is cut the client's
                 // connection so it does not take a truncated body for a
-                // whole one (Go: `panic(http.ErrAbortHandler)`). The server
-                // catches this unwind and closes the connection.
+                // whole one (Go: `panic(http.ErrAbortHandler)`, httputil/reverseproxy.go:363).
+                // The server catches this unwind and closes the connection.
                 tracing::warn!("http: proxy error: reading the upstream body: {e}");
                 std::panic::resume_unwind(Box::new("net/http: abort Handler"));
             }
@@ -386,8 +388,8 @@ enum CopyError {
     Upstream(crate::Error),
 }
 
-/// Copies the upstream's body to the client (Go: `copyResponse` with a
-/// `maxLatencyWriter`). `latency` is Go's flush interval: `None` never
+/// Copies the upstream's body to the client (Go: `copyResponse`, httputil/reverseproxy.go:442,
+/// with a `maxLatencyWriter`). `latency` is Go's flush interval: `None` never
 /// flushes (the writer sends whatever passes its 2 KiB buffer), zero
 /// flushes after every piece, and a duration flushes what is held back at
 /// most that long after it was written, the head included.
@@ -427,7 +429,7 @@ async fn copy_response(
 }
 
 /// Copies the client's body into the upstream request, then waits for the
-/// client to go away: resolves only when it has (Go: `<-ctx.Done()`).
+/// client to go away: resolves only when it has (Go: `<-ctx.Done()`, httputil/reverseproxy.go:241).
 async fn pump_then_watch(body: &mut Body, sender: Option<BodySender>) {
     match pump_body(body, sender).await {
         Pumped::All => body.client_gone().await,
@@ -478,8 +480,8 @@ async fn bad_gateway_quiet(w: &mut ResponseWriter) {
     server::error(w, "502 Bad Gateway", StatusCode::BAD_GATEWAY).await;
 }
 
-/// Answers 502 with a short body (Go: `defaultErrorHandler`, which logs
-/// `http: proxy error: ...` and writes the status with no body).
+/// Answers 502 with a short body (Go: `defaultErrorHandler`, httputil/reverseproxy.go:188,
+/// which logs `http: proxy error: ...` and writes the status with no body).
 async fn bad_gateway(w: &mut ResponseWriter, why: &str) {
     tracing::warn!("http: proxy error: {why}");
     server::error(w, "502 Bad Gateway", StatusCode::BAD_GATEWAY).await;

@@ -1,4 +1,4 @@
-//! Watching the pool work, one request at a time (Go: `net/http/httptrace`,
+//! Watching the pool work, one request at a time (Go: `net/http/httptrace`, httptrace/trace.go:80,
 //! `ClientTrace.GotConn` and `GotConnInfo`).
 //!
 //! Put a [`ClientTrace`] in a request's extensions and the Transport calls
@@ -10,15 +10,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How a request got its connection (Go: `httptrace.GotConnInfo`).
+/// How a request got its connection (Go: `httptrace.GotConnInfo`, httptrace/trace.go:238).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GotConnInfo {
-    /// The connection served an earlier request (Go: `Reused`).
+    /// The connection served an earlier request (Go: `Reused`, httptrace/trace.go:246).
     pub reused: bool,
-    /// It was taken from the idle list (Go: `WasIdle`); false for a fresh
+    /// It was taken from the idle list (Go: `WasIdle`, httptrace/trace.go:250); false for a fresh
     /// dial and for a connection handed over directly by another request.
     pub was_idle: bool,
-    /// How long it sat idle (Go: `IdleTime`); zero unless `was_idle`.
+    /// How long it sat idle (Go: `IdleTime`, httptrace/trace.go:254); zero unless `was_idle`.
     pub idle_time: Duration,
     /// A number unique to this connection within its Transport.
     pub conn_id: u64,
@@ -26,7 +26,7 @@ pub struct GotConnInfo {
     pub remote_addr: Option<SocketAddr>,
 }
 
-/// Hooks called during one request (Go: `httptrace.ClientTrace`).
+/// Hooks called during one request (Go: `httptrace.ClientTrace`, httptrace/trace.go:80).
 ///
 /// ```
 /// use client_pool::{ClientTrace, RequestBody};

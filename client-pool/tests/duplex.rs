@@ -148,6 +148,19 @@ fn post(addr: SocketAddr, body: RequestBody) -> http::Request<RequestBody> {
         .unwrap()
 }
 
+/// A plain `GET /` after an exchange, read to its end ("ok"); the caller
+/// checks which connection served it.
+async fn get_ok(transport: &Transport, upstream: SocketAddr) -> client_pool::Response {
+    let get = http::Request::get(format!("http://{upstream}/"))
+        .body(RequestBody::empty())
+        .unwrap();
+    let mut resp = within("the next request", transport.round_trip(get))
+        .await
+        .unwrap();
+    assert_eq!(within("its body", resp.body_mut().text()).await.unwrap(), "ok");
+    resp
+}
+
 fn reused(resp: &client_pool::Response) -> bool {
     resp.extensions().get::<GotConnInfo>().unwrap().reused
 }
@@ -172,17 +185,7 @@ async fn transport_echoes_a_streamed_mebibyte_with_an_upstream_that_answers_as_i
         within("the feeder", feeding).await.unwrap();
 
         // Both sides ended cleanly: the connection serves the next request.
-        let mut again = within(
-            "the second request",
-            transport.round_trip(
-                http::Request::get(format!("http://{upstream}/"))
-                    .body(RequestBody::empty())
-                    .unwrap(),
-            ),
-        )
-        .await
-        .unwrap();
-        assert_eq!(within("its body", again.body_mut().text()).await.unwrap(), "ok");
+        let again = get_ok(&transport, upstream).await;
         assert!(reused(&again), "{length:?}: the echo's connection was reused");
         assert_eq!(transport.stats().dials, 1);
     }
@@ -229,17 +232,7 @@ async fn a_connection_whose_body_is_still_going_out_returns_to_the_pool_only_aft
         }
     })
     .await;
-    let mut again = within(
-        "the next request",
-        transport.round_trip(
-            http::Request::get(format!("http://{upstream}/"))
-                .body(RequestBody::empty())
-                .unwrap(),
-        ),
-    )
-    .await
-    .unwrap();
-    assert_eq!(within("its body", again.body_mut().text()).await.unwrap(), "ok");
+    let again = get_ok(&transport, upstream).await;
     assert!(reused(&again));
     assert_eq!(transport.stats().dials, 1);
 }
@@ -259,17 +252,7 @@ async fn a_body_that_fails_after_the_head_fails_the_response_and_closes_the_conn
         matches!(read, Err(Error::BodyLength { declared, actual }) if declared == MIB as u64 && actual == 4 * PIECE as u64),
         "the body's own error is reported: {read:?}"
     );
-    let mut again = within(
-        "the next request",
-        transport.round_trip(
-            http::Request::get(format!("http://{upstream}/"))
-                .body(RequestBody::empty())
-                .unwrap(),
-        ),
-    )
-    .await
-    .unwrap();
-    assert_eq!(within("its body", again.body_mut().text()).await.unwrap(), "ok");
+    let again = get_ok(&transport, upstream).await;
     assert!(!reused(&again), "the broken connection was not reused");
     within("two connections", async {
         accepted.recv().await;

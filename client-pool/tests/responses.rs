@@ -8,6 +8,7 @@ use bytes::Bytes;
 use client_pool::{Client, Error, GotConnInfo, RequestBody, Transport, TransportConfig};
 use common::{our_server, raw_server, read_request, within, write};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 /// A server that answers each request on a connection with the bytes
 /// `respond(request_head)` returns, and closes when told to (`None`).
@@ -215,6 +216,91 @@ async fn response_header_timeout_and_client_timeout() {
     assert!(err.to_string().contains("Client.Timeout"), "{err}");
 }
 
+/// `bytes_limited` refuses a body over its limit: by its declared length
+/// before reading any of it, and a chunked one that does not end once the
+/// bytes read pass the limit.
+#[tokio::test]
+async fn a_body_read_with_a_limit_stops_at_the_limit() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        while let Some((head, _)) = read_request(&mut stream, &mut buf).await {
+            if head.contains("/declared") {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n").await;
+                // The body never comes: the client must not wait for it.
+            } else if head.contains("/endless") {
+                write(
+                    &mut stream,
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                )
+                .await;
+                let chunk = format!("1000\r\n{}\r\n", "x".repeat(0x1000));
+                // "Endless" up to 64 MiB, or until the client hangs up.
+                for _ in 0..16 * 1024 {
+                    if stream.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                return;
+            } else {
+                write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall").await;
+            }
+        }
+    })
+    .await;
+    let client = Client::new();
+    let mut resp = within("GET", client.get(&server.url("/declared"))).await.unwrap();
+    let err = within("declared", resp.body_mut().bytes_limited(1000))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1000 }), "{err:?}");
+
+    let mut resp = within("GET", client.get(&server.url("/endless"))).await.unwrap();
+    let err = within("endless", resp.body_mut().bytes_limited(64 * 1024))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 65536 }), "{err:?}");
+
+    let mut resp = within("GET", client.get(&server.url("/small"))).await.unwrap();
+    let body = within("small", resp.body_mut().bytes_limited(5)).await.unwrap();
+    assert_eq!(body, "small");
+}
+
+/// The header timeout counts from the end of the request, as Go's
+/// `respHeaderTimer` does: a request body that takes longer than the
+/// timeout to send does not use it up.
+#[tokio::test]
+async fn the_header_timeout_starts_once_the_request_is_written() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        if let Some((_, body)) = read_request(&mut stream, &mut buf).await {
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            write(&mut stream, answer.as_bytes()).await;
+            write(&mut stream, &body).await;
+        }
+    })
+    .await;
+    let client = Client::with_transport(Transport::new(TransportConfig {
+        response_header_timeout: Some(Duration::from_millis(100)),
+        ..TransportConfig::default()
+    }));
+    let (mut sender, body) = RequestBody::channel(Some(9));
+    tokio::spawn(async move {
+        for piece in ["abc", "def", "ghi"] {
+            // Three pauses of 100 ms: the body takes 300 ms, three times
+            // the header timeout.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if sender.send(Bytes::from(piece)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut resp = within("POST", client.post(&server.url("/slow-body"), "text/plain", body))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(within("body", resp.body_mut().text()).await.unwrap(), "abcdefghi");
+}
+
 fn echo() -> impl server::Handler {
     server::handler_fn(|w, r| {
         Box::pin(async move {
@@ -321,5 +407,41 @@ async fn a_response_head_over_the_limit_is_refused() {
     }));
     let err = within("GET", client.get(&server.url("/"))).await.unwrap_err();
     assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert!(err.to_string().contains("too large"), "{err}");
+}
+
+/// A response head of `fields` fields of `value_len` bytes each.
+fn head_of(fields: usize, value_len: usize) -> Vec<u8> {
+    let mut head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_vec();
+    let value = "v".repeat(value_len);
+    for i in 0..fields {
+        head.extend_from_slice(format!("X-Big-{i:03}: {value}\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\nok");
+    head
+}
+
+/// Go's default limit on a response head is 10 MiB, and so is ours: a
+/// 2 MiB head is read, an 11 MiB one refused.
+#[tokio::test]
+async fn the_default_head_limit_is_gos_10_mib() {
+    let server = raw_server(|mut stream, _| async move {
+        let mut buf = Vec::new();
+        while let Some((head, _)) = read_request(&mut stream, &mut buf).await {
+            let mib = if head.contains("/eleven") { 11 } else { 2 };
+            // 200 fields, each a little over mib * 1 MiB / 200.
+            write(&mut stream, &head_of(200, mib * 5300)).await;
+        }
+    })
+    .await;
+    assert_eq!(TransportConfig::default().max_response_header_bytes, 10 << 20);
+    let client = Client::new();
+    let mut resp = within("GET", client.get(&server.url("/two"))).await.unwrap();
+    assert_eq!(resp.headers().len(), 201);
+    assert_eq!(within("body", resp.body_mut().text()).await.unwrap(), "ok");
+
+    let err = within("GET", client.get(&server.url("/eleven")))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("too large"), "{err}");
 }

@@ -5,11 +5,12 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use server::wire::{host_of, parse_request_head, request_framing, Limits};
+use server::wire::{host_of, parse_request_head, request_framing, Limits, PartLimits};
 
 const LIMITS: Limits = Limits {
     max_header_bytes: 4096,
     max_headers: 64,
+    parts: PartLimits::DEFAULT,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -2,6 +2,7 @@
 //! (Go: `type Server`, server.go:2590).
 
 use crate::lifecycle::ConnStateHook;
+use crate::wire;
 use std::time::Duration;
 
 /// The server's settings, named as Go's `http.Server` fields are.
@@ -33,6 +34,10 @@ pub struct Config {
     pub max_header_bytes: usize,
     /// Most header fields in one request head.
     pub max_headers: usize,
+    /// Longest method, request-target and header field line; stricter
+    /// than Go, which limits only the whole head. The defaults are
+    /// nginx's and Apache's (see `wire::PartLimits`).
+    pub part_limits: wire::PartLimits,
     /// TCP keep-alive period on accepted connections (Go: 15 s, `defaultTCPKeepAlive`, net/dial.go:17).
     pub tcp_keepalive: Option<Duration>,
     /// Set TCP_NODELAY on accepted connections (Go always does).
@@ -80,6 +85,7 @@ impl Default for Config {
             idle_timeout: None,
             max_header_bytes: 1 << 20,
             max_headers: 100,
+            part_limits: wire::PartLimits::DEFAULT,
             tcp_keepalive: Some(Duration::from_secs(15)),
             tcp_nodelay: true,
             conn_state: None,

@@ -140,6 +140,7 @@ impl<'s> Conn<'s> {
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,
                 max_headers: config.max_headers,
+                parts: config.part_limits,
             },
             accepted_at: Instant::now(),
         }
@@ -515,7 +516,7 @@ fn go_reason(e: &WireError) -> Option<&'static str> {
     match e {
         WireError::BadHost(HostError::Missing) => Some("missing required Host header"),
         WireError::BadHost(HostError::Repeated) => None,
-        WireError::BadHost(HostError::NotAscii | HostError::Malformed) => Some("malformed Host header"),
+        WireError::BadHost(HostError::NotAscii | HostError::Malformed | HostError::Empty) => Some("malformed Host header"),
         WireError::UnsupportedVersion => Some("unsupported protocol version"),
         _ => None,
     }

@@ -11,12 +11,18 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use proptest::prelude::*;
 use server::wire::{
     encode_chunk, encode_last_chunk, parse_request_head, parse_response_head, write_request_head,
-    write_response_head, BodyDecoder, BodyFraming, Decoded, Limits,
+    write_response_head, BodyDecoder, BodyFraming, Decoded, Limits, PartLimits,
 };
 
+/// Small enough that generated heads reach every limit.
 const LIMITS: Limits = Limits {
     max_header_bytes: 512,
     max_headers: 8,
+    parts: PartLimits {
+        max_method_bytes: 16,
+        max_target_bytes: 64,
+        max_field_line_bytes: 96,
+    },
 };
 
 /// Bytes that look like pieces of a head: most inputs then reach the
@@ -81,7 +87,7 @@ fn check_head_contract<T>(
         Err(e) => {
             let status = e.status().as_u16();
             assert!(
-                [400, 431, 501, 505].contains(&status),
+                [400, 414, 431, 501, 505].contains(&status),
                 "unexpected status {status}"
             );
         }

@@ -19,22 +19,22 @@
 //!    the delay resets to 5 ms, and serving resumes until all are answered;
 //! 5. it prints a summary and stops by itself.
 //!
-//! Run it:
+//! Run it (lines starting with `$` are what you type; `...` in what you
+//! see stands for what varies):
 //!
-//! ```text
-//! cargo run -p demos --bin accept-backoff
-//! cargo run -p demos --bin accept-backoff -- --conns 100 --headroom 4 --hold-ms 4000
-//! ```
-//!
-//! You will see lines like
-//!
-//! ```text
-//! 2026/11/21 20:40:00 accept-backoff: lowered RLIMIT_NOFILE to 60 (52 open): room for 8 more descriptors, 40 connections waiting
-//! 2026/11/21 20:40:00 http: Accept error: Too many open files (os error 24); retrying in 5ms
-//! 2026/11/21 20:40:00 http: Accept error: Too many open files (os error 24); retrying in 10ms
+//! <!-- check -->
+//! ```console
+//! $ cargo run -p demos --bin accept-backoff
+//! ... accept-backoff: lowered RLIMIT_NOFILE to ... open): room for 8 more descriptors, 40 connections waiting
+//! ... http: Accept error: Too many open files (os error 24); retrying in 5ms
+//! ... http: Accept error: Too many open files (os error 24); retrying in 10ms
 //! ...
-//! 2026/11/21 20:40:02 http: Accept error: Too many open files (os error 24); retrying in 1s
-//! 2026/11/21 20:40:03 accept-backoff: served 40/40 connections
+//! ... http: Accept error: Too many open files (os error 24); retrying in 1s
+//! ... accept-backoff: served 40/40 connections
+//! $ cargo run -p demos --bin accept-backoff -- --conns 100 --headroom 4 --hold-ms 4000
+//! ... accept-backoff: lowered RLIMIT_NOFILE to ... open): room for 4 more descriptors, 100 connections waiting
+//! ...
+//! ... accept-backoff: served 100/100 connections
 //! ```
 //!
 //! Only this process's limit is lowered, and only 127.0.0.1 is used.

@@ -18,6 +18,14 @@ pub enum WireError {
     /// The head is larger than `Limits::max_header_bytes`, or has more
     /// header lines than `Limits::max_headers` (431).
     HeadTooLarge,
+    /// The request-target is longer than `PartLimits::max_target_bytes` (414).
+    TargetTooLong,
+    /// One header field line is longer than
+    /// `PartLimits::max_field_line_bytes` (431).
+    FieldLineTooLong,
+    /// The method is a token longer than `PartLimits::max_method_bytes`:
+    /// not a method this server implements (501).
+    MethodTooLong,
     /// A version we do not speak, such as `HTTP/2.0` on an HTTP/1 connection (505).
     UnsupportedVersion,
     /// Content-Length is not a plain decimal number, or several differ (400).
@@ -46,6 +54,9 @@ pub enum HostError {
     NotAscii,
     /// A Host value that is not an authority (`host[:port]`).
     Malformed,
+    /// An empty Host in HTTP/1.1 for a target without an authority: the
+    /// URI would have no host, which RFC 9110 section 4.2.1 forbids.
+    Empty,
 }
 
 impl fmt::Display for HostError {
@@ -55,6 +66,7 @@ impl fmt::Display for HostError {
             HostError::Repeated => "more than one Host header",
             HostError::NotAscii => "not ASCII",
             HostError::Malformed => "malformed Host header",
+            HostError::Empty => "empty Host header",
         })
     }
 }
@@ -64,9 +76,12 @@ impl WireError {
     /// Request` family that `conn.serve` writes, server.go:1922-1957).
     pub fn status(&self) -> StatusCode {
         match self {
-            WireError::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            WireError::HeadTooLarge | WireError::FieldLineTooLong => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            WireError::TargetTooLong => StatusCode::URI_TOO_LONG,
             WireError::UnsupportedVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
-            WireError::UnknownTransferCoding => StatusCode::NOT_IMPLEMENTED,
+            WireError::MethodTooLong | WireError::UnknownTransferCoding => StatusCode::NOT_IMPLEMENTED,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -78,6 +93,9 @@ impl fmt::Display for WireError {
             WireError::BadStartLine(why) => write!(f, "malformed start line: {why}"),
             WireError::BadHeader(why) => write!(f, "malformed header: {why}"),
             WireError::HeadTooLarge => f.write_str("message head too large"),
+            WireError::TargetTooLong => f.write_str("request-target too long"),
+            WireError::FieldLineTooLong => f.write_str("header field line too long"),
+            WireError::MethodTooLong => f.write_str("method too long"),
             WireError::UnsupportedVersion => f.write_str("unsupported HTTP version"),
             WireError::BadContentLength => f.write_str("invalid Content-Length"),
             WireError::BadTransferEncoding(why) => write!(f, "invalid Transfer-Encoding: {why}"),

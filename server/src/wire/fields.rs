@@ -60,6 +60,10 @@ pub(super) struct Fields {
     count: usize,
     /// Offset just after the empty line that ends the section.
     pub end: usize,
+    /// Bytes of the longest field line, from the name to the end of the
+    /// value (its CRLF and any trailing whitespace not counted), for the
+    /// caller's per-line limit.
+    pub longest_line: usize,
 }
 
 impl Fields {
@@ -70,6 +74,7 @@ impl Fields {
             heap: Vec::new(),
             count: 0,
             end: 0,
+            longest_line: 0,
         }
     }
 
@@ -90,8 +95,8 @@ impl Fields {
     pub fn parse(&mut self, buf: &[u8], start: usize, max_fields: usize) -> Result<bool, WireError> {
         let room = max_fields.min(STACK_FIELDS);
         match find_spans(buf, start, &mut self.stack[..room])? {
-            Found::Complete { count, end } => {
-                (self.count, self.end) = (count, end);
+            Found::Complete { count, end, longest } => {
+                (self.count, self.end, self.longest_line) = (count, end, longest);
                 return Ok(true);
             }
             Found::Partial => return Ok(false),
@@ -101,8 +106,8 @@ impl Fields {
         // The rare head with many fields: parse again with room for all of them.
         self.heap = vec![NO_SPAN; max_fields];
         match find_spans(buf, start, &mut self.heap)? {
-            Found::Complete { count, end } => {
-                (self.count, self.end) = (count, end);
+            Found::Complete { count, end, longest } => {
+                (self.count, self.end, self.longest_line) = (count, end, longest);
                 Ok(true)
             }
             Found::Partial => Ok(false),
@@ -135,7 +140,11 @@ impl Fields {
 }
 
 enum Found {
-    Complete { count: usize, end: usize },
+    Complete {
+        count: usize,
+        end: usize,
+        longest: usize,
+    },
     Partial,
     TooMany,
 }
@@ -167,6 +176,7 @@ fn find_spans(buf: &[u8], start: usize, spans: &mut [FieldSpan]) -> Result<Found
     // start line for the first field is the caller's to check), the last
     // field line, and the empty line.
     let buf_start = buf.as_ptr() as usize;
+    let mut longest = 0;
     for (field, span) in fields.iter().zip(spans.iter_mut()) {
         let name_at = field.name.as_ptr() as usize - buf_start;
         if name_at > start && !ends_in_crlf(&buf[..name_at]) {
@@ -175,6 +185,8 @@ fn find_spans(buf: &[u8], start: usize, spans: &mut [FieldSpan]) -> Result<Found
         let value_at = field.value.as_ptr() as usize - buf_start;
         span.name = (name_at, name_at + field.name.len());
         span.value = (value_at, value_at + field.value.len());
+        // The value lies after its name in `buf`: this is the line's length.
+        longest = longest.max(span.value.1 - name_at);
     }
     let section = &block[..len];
     let last_line_ok = fields.is_empty() || ends_in_crlf(&section[..section.len().saturating_sub(2)]);
@@ -184,6 +196,7 @@ fn find_spans(buf: &[u8], start: usize, spans: &mut [FieldSpan]) -> Result<Found
     Ok(Found::Complete {
         count: fields.len(),
         end: start + len,
+        longest,
     })
 }
 

@@ -3,7 +3,7 @@
 //!
 //! The start line is parsed by `start_line.rs`, the fields by `fields.rs`
 //! (httparse plus our CRLF check). This module puts them together, applies
-//! the size limits, and cuts the head off the read buffer without copying
+//! the size limits (`limits.rs`), and cuts the head off the read buffer without copying
 //! it: the head's bytes are frozen into one `Bytes` and every header value
 //! is a slice of it. What comes after the head (a body, or pipelined
 //! requests) stays in the buffer for the caller.
@@ -14,30 +14,12 @@
 //! previous request's map and string back in to be refilled.
 
 use super::fields::Fields;
+use super::limits::Limits;
 use super::start_line::{parse_request_line, parse_status_line};
 use super::WireError;
 use bytes::{Bytes, BytesMut};
 use http::header::HeaderMap;
 use http::{Method, StatusCode, Version};
-
-/// How large a head may be. Go: `Server.MaxHeaderBytes` (default 1 MiB,
-/// `DefaultMaxHeaderBytes`, server.go:861).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Bytes of start line plus header lines, CRLFs included.
-    pub max_header_bytes: usize,
-    /// Number of header lines.
-    pub max_headers: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_header_bytes: 1 << 20,
-            max_headers: 256,
-        }
-    }
-}
 
 /// A parsed request line and header fields.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +55,8 @@ pub struct ResponseHead {
 /// again); on success the head's bytes are removed from `buf`, leaving the
 /// body (and any pipelined requests) behind. Nothing past the head is ever
 /// looked at or removed, and a head longer than `limits.max_header_bytes`
-/// is [`WireError::HeadTooLarge`] whether complete or not.
+/// is [`WireError::HeadTooLarge`] whether complete or not; `limits.parts`
+/// bounds the method, the target and each field line (see `limits.rs`).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -103,13 +86,34 @@ pub fn parse_request_head_into(
     limits: &Limits,
     head: &mut RequestHead,
 ) -> Result<bool, WireError> {
-    let Some(line) = parse_request_line(buf)? else {
+    let Some(line) = parse_request_line(buf, &limits.parts)? else {
         return incomplete(buf, limits).map(|_: Option<()>| false);
     };
     let mut fields = Fields::new();
     let Some(bytes) = cut_head(buf, line.len, limits, &mut fields)? else {
+        // The field line still being received is measured too, so that an
+        // endless one is refused at its limit, not at `max_header_bytes`.
+        // Only a head that is incomplete pays for this scan, and only over
+        // that last line.
+        let last_line = buf
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(buf.len(), |lf| buf.len() - lf - 1);
+        if last_line > limits.parts.max_field_line_bytes {
+            return Err(WireError::FieldLineTooLong);
+        }
         return Ok(false);
     };
+    if fields.longest_line > limits.parts.max_field_line_bytes {
+        return Err(WireError::FieldLineTooLong);
+    }
+    // RFC 9112 section 3.2.4: the asterisk-form `*` is for OPTIONS only
+    // (Go 1.19 hands `GET *` to the handler; its ServeMux then answers 400).
+    if bytes[line.target.clone()] == *b"*" && bytes[line.method.clone()] != *b"OPTIONS" {
+        return Err(WireError::BadStartLine(
+            "asterisk-form target with a method other than OPTIONS",
+        ));
+    }
     head.method =
         Method::from_bytes(&bytes[line.method]).map_err(|_| WireError::BadStartLine("invalid method"))?;
     // The start-line parser let through printable ASCII only.
@@ -181,6 +185,47 @@ fn incomplete<T>(buf: &[u8], limits: &Limits) -> Result<Option<T>, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::PartLimits;
+
+    fn request(text: &[u8], limits: &Limits) -> Result<Option<RequestHead>, WireError> {
+        parse_request_head(&mut BytesMut::from(text), limits)
+    }
+
+    /// Each field line is measured from its name to the end of its value;
+    /// `*` is a target for OPTIONS only; responses have no part limits.
+    #[test]
+    fn request_part_limits() {
+        let limits = Limits {
+            parts: PartLimits {
+                max_field_line_bytes: 8,
+                ..PartLimits::NONE
+            },
+            ..Limits::default()
+        };
+        assert!(request(b"GET / HTTP/1.1\r\nAb: 1234 \r\n\r\n", &limits)
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\r\nAb:  1234\r\n\r\n", &limits).unwrap_err(),
+            WireError::FieldLineTooLong
+        );
+        assert!(request(b"GET / HTTP/1.1\r\nA: 1\r\nAb: 1234", &limits)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            request(b"GET / HTTP/1.1\r\nA: 1\r\nAb: 12345", &limits).unwrap_err(),
+            WireError::FieldLineTooLong
+        );
+        assert!(request(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", &limits)
+            .unwrap()
+            .is_some());
+        for method in ["GET", "POST", "CONNECT", "OPTIONSX"] {
+            let text = format!("{method} * HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_eq!(request(text.as_bytes(), &limits).unwrap_err().status(), 400);
+        }
+        let mut long = BytesMut::from(&b"HTTP/1.1 200 OK\r\nSet-Cookie: 123456789\r\n\r\n"[..]);
+        assert!(parse_response_head(&mut long, &limits).unwrap().is_some());
+    }
 
     fn response(text: &[u8]) -> Result<Option<ResponseHead>, WireError> {
         parse_response_head(&mut BytesMut::from(text), &Limits::default())
@@ -211,6 +256,7 @@ mod tests {
         let limits = Limits {
             max_header_bytes: 20,
             max_headers: 4,
+            ..Limits::default()
         };
         let mut long = BytesMut::from(&b"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaa"[..]);
         assert_eq!(

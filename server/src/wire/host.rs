@@ -8,7 +8,8 @@
 //! without Host, to any request with more than one Host line (even with the
 //! same value twice), and to a Host whose value is invalid. The value must
 //! be `uri-host [ ":" port ]` of RFC 3986: we check that grammar, where Go
-//! only checks that each byte could appear somewhere in it.
+//! only checks that each byte could appear somewhere in it. An empty value
+//! is refused too in HTTP/1.1 (it names no host), where Go accepts it.
 
 use super::head::RequestHead;
 use super::{HostError, WireError};
@@ -19,7 +20,8 @@ use http::{Method, Version};
 /// authority of an absolute-form target (`GET http://a.example/ HTTP/1.1`)
 /// or of a CONNECT target when there is one, since RFC 9112 section 3.2.2
 /// says it wins over Host; else the Host header; else (HTTP/1.0 without
-/// Host) the empty string.
+/// Host) the empty string. An empty Host in HTTP/1.1 is an error, unless
+/// the target carries the authority (then Host is ignored, section 3.2.2).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -29,6 +31,8 @@ use http::{Method, Version};
 /// assert_eq!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n")).unwrap(), "a.example:8080");
 /// assert_eq!(host_of(&parse(b"GET http://b.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n")).unwrap(), "b.example");
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\n\r\n")).is_err());
+/// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: \r\n\r\n")).is_err());
+/// assert_eq!(host_of(&parse(b"GET / HTTP/1.0\r\nHost: \r\n\r\n")).unwrap(), "");
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")).is_err());
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: user@a.example\r\n\r\n")).is_err());
 /// assert!(host_of(&parse(b"GET / HTTP/1.1\r\nHost: a.example/path\r\n\r\n")).is_err());
@@ -45,22 +49,28 @@ pub fn host_of(head: &RequestHead) -> Result<&str, WireError> {
         None if head.version == Version::HTTP_11 && head.method != Method::CONNECT => {
             return Err(WireError::BadHost(HostError::Missing))
         }
-        None => "",
+        None => None,
         Some(value) => {
             let value = value
                 .to_str()
                 .map_err(|_| WireError::BadHost(HostError::NotAscii))?;
-            // An empty Host is what a client sends when the target URI has
-            // no authority (RFC 9112 section 3.2), so it is valid.
+            // An empty value is judged below, once we know whether the
+            // target carries the authority.
             if !value.is_empty() && !is_valid_authority(value.as_bytes()) {
                 return Err(WireError::BadHost(HostError::Malformed));
             }
-            value
+            Some(value)
         }
     };
-    match target_authority(&head.method, &head.target)? {
-        Some(authority) => Ok(authority),
-        None => Ok(header),
+    match (target_authority(&head.method, &head.target)?, header) {
+        (Some(authority), _) => Ok(authority),
+        // An empty Host names no host: the request's URI would be
+        // `http:///path`, which RFC 9110 section 4.2.1 says a recipient MUST
+        // reject (Go 1.19 accepts it). RFC 9112 section 3.2 has a client
+        // send an empty Host only for a target URI without an authority,
+        // never an http one. HTTP/1.0 has no Host rules: accepted there.
+        (None, Some("")) if head.version == Version::HTTP_11 => Err(WireError::BadHost(HostError::Empty)),
+        (None, header) => Ok(header.unwrap_or("")),
     }
 }
 

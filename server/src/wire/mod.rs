@@ -21,7 +21,8 @@
 //!
 //! The files, one concept each: `start_line.rs` (request and status
 //! lines), `fields.rs` (header and trailer fields), `head.rs` (the two put
-//! together), `host.rs` (the Host rules), `framing.rs` (Content-Length and
+//! together), `limits.rs` (how large the head and each part of it may
+//! be), `host.rs` (the Host rules), `framing.rs` (Content-Length and
 //! Transfer-Encoding), `body.rs` and `chunk_line.rs` (decoding bodies),
 //! `encode.rs` (writing).
 //!
@@ -42,6 +43,7 @@ mod fields;
 mod framing;
 mod head;
 mod host;
+mod limits;
 mod start_line;
 
 pub use body::{BodyDecoder, Decoded};
@@ -51,7 +53,6 @@ pub use encode::{
 };
 pub use error::{HostError, WireError};
 pub use framing::{request_framing, response_framing, BodyFraming};
-pub use head::{
-    parse_request_head, parse_request_head_into, parse_response_head, Limits, RequestHead, ResponseHead,
-};
+pub use head::{parse_request_head, parse_request_head_into, parse_response_head, RequestHead, ResponseHead};
 pub use host::host_of;
+pub use limits::{Limits, PartLimits};

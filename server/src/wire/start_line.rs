@@ -14,6 +14,7 @@
 //! a byte that can never become valid is an error at once, without waiting
 //! for the end of the line.
 
+use super::limits::PartLimits;
 use super::WireError;
 use http::Version;
 use std::ops::Range;
@@ -43,14 +44,19 @@ pub(super) struct StatusLine {
 /// some clients send a stray CRLF after a POST body). Go: `readRequest`,
 /// request.go:1030; `parseRequestLine`, request.go:989; `ParseHTTPVersion`,
 /// request.go:790.
-pub(super) fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, WireError> {
+/// The length limits are ours (see `limits.rs`).
+pub(super) fn parse_request_line(buf: &[u8], limits: &PartLimits) -> Result<Option<RequestLine>, WireError> {
     let Some(start) = skip_empty_lines(buf)? else {
         return Ok(None);
     };
 
-    // method = token, then exactly one SP.
+    // method = token, then exactly one SP. A token too long to be a
+    // method we implement is 501 as soon as it is seen (limits.rs).
     let method_end = start + buf[start..].iter().take_while(|&&b| is_tchar(b)).count();
     match buf.get(method_end) {
+        None | Some(b' ') if method_end - start > limits.max_method_bytes => {
+            return Err(WireError::MethodTooLong)
+        }
         None => return Ok(None),
         Some(b' ') if method_end > start => {}
         Some(_) => return Err(WireError::BadStartLine("invalid method")),
@@ -58,6 +64,7 @@ pub(super) fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, Wire
 
     // request-target: printable ASCII only (RFC 3986 has no room for
     // spaces, control bytes or raw non-ASCII bytes), then exactly one SP.
+    // Too long is 414 as soon as it is seen, complete or not (limits.rs).
     let target_start = method_end + 1;
     let target_end = target_start
         + buf[target_start..]
@@ -65,6 +72,9 @@ pub(super) fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, Wire
             .take_while(|&&b| is_target_byte(b))
             .count();
     match buf.get(target_end) {
+        None | Some(b' ') if target_end - target_start > limits.max_target_bytes => {
+            return Err(WireError::TargetTooLong)
+        }
         None => return Ok(None),
         Some(b' ') if target_end > target_start => {}
         Some(b' ') => return Err(WireError::BadStartLine("empty request-target or double space")),
@@ -288,6 +298,11 @@ fn is_reason_byte(b: u8) -> bool {
 mod tests {
     use super::*;
 
+    /// The request-line parser with the default limits.
+    fn parse_request_line(buf: &[u8]) -> Result<Option<RequestLine>, WireError> {
+        super::parse_request_line(buf, &PartLimits::DEFAULT)
+    }
+
     #[test]
     fn request_line_variants() {
         let line = parse_request_line(b"GET /a?b HTTP/1.1\r\n").unwrap().unwrap();
@@ -328,6 +343,28 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    /// A method or target over its limit is refused as soon as it is seen,
+    /// before its line ends; one at the limit is not.
+    #[test]
+    fn length_limits() {
+        let limits = PartLimits {
+            max_method_bytes: 4,
+            max_target_bytes: 8,
+            ..PartLimits::NONE
+        };
+        let parse = |buf: &[u8]| super::parse_request_line(buf, &limits);
+        assert!(parse(b"POST /2345678 HTTP/1.1\r\n").unwrap().is_some());
+        assert_eq!(parse(b"PATCH / HTTP/1.1\r\n"), Err(WireError::MethodTooLong));
+        assert_eq!(parse(b"PATCHE"), Err(WireError::MethodTooLong));
+        assert_eq!(parse(b"PATCHE(").map_err(|e| e.status().as_u16()), Err(400));
+        assert_eq!(
+            parse(b"GET /23456789 HTTP/1.1\r\n"),
+            Err(WireError::TargetTooLong)
+        );
+        assert_eq!(parse(b"GET /23456789"), Err(WireError::TargetTooLong));
+        assert_eq!(parse(b"GET /2345678"), Ok(None));
     }
 
     #[test]

@@ -39,11 +39,16 @@ impl TestServer {
     }
 
     pub async fn with_handler(handler: impl Handler) -> TestServer {
+        TestServer::with_config(Config::default(), handler).await
+    }
+
+    /// A server with these settings (its address is chosen here).
+    pub async fn with_config(config: Config, handler: impl Handler) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config {
             addr: addr.to_string(),
-            ..Config::default()
+            ..config
         };
         let server = Server::new(config, handler);
         let serving = tokio::spawn({

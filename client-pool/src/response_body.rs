@@ -1,174 +1,24 @@
-//! Request and response bodies.
+//! The body of a response, streamed from its connection.
 //!
-//! [`RequestBody`] is what a request carries: nothing, bytes in memory
-//! (sent with `Content-Length`, and replayable for retries and 307/308
-//! redirects), or a stream fed through a [`BodySender`] (sent with its
-//! declared length, or chunked).
-//!
-//! [`ResponseBody`] streams the response from the connection. It owns the
-//! connection while it is read; reading it to the end hands the connection
-//! back to the pool (Go: `bodyEOFSignal` and the `readLoop`'s `alive`
-//! logic); dropping it earlier closes the connection, because the unread
-//! rest of the body is still on the wire.
+//! [`ResponseBody`] owns the connection while it is read; reading it to the
+//! end hands the connection back to the pool (Go: `bodyEOFSignal`,
+//! transport.go:2752, and the `alive` logic of `persistConn.readLoop`,
+//! transport.go:2058); dropping it earlier closes the connection, because
+//! the unread rest of the body is still on the wire.
 
-use crate::body_writer::{self, WriteHandle};
-use crate::conn::PersistConn;
-use crate::transport::Inner;
+use crate::pool::Pooled;
+use crate::write_loop::{self, WriteHandle};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
-use server::stream::read_some;
+use server::stream::{read_some, with_deadline};
 use server::wire::{BodyDecoder, Decoded};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// The body of an outgoing request.
-///
-/// ```
-/// use client_pool::RequestBody;
-/// let body = RequestBody::from("name=gopher");
-/// assert_eq!(body.length(), Some(11));
-/// let (_sender, streamed) = RequestBody::channel(None);
-/// assert_eq!(streamed.length(), None); // will be sent chunked
-/// ```
-pub struct RequestBody {
-    pub(crate) kind: BodyKind,
-}
-
-pub(crate) enum BodyKind {
-    Empty,
-    Full(Bytes),
-    Stream {
-        length: Option<u64>,
-        rx: mpsc::Receiver<Result<Bytes, String>>,
-    },
-}
-
-/// Feeds a streamed [`RequestBody`]; dropping it ends the body.
-#[derive(Debug)]
-pub struct BodySender {
-    tx: mpsc::Sender<Result<Bytes, String>>,
-}
-
-impl RequestBody {
-    /// No body.
-    pub fn empty() -> RequestBody {
-        RequestBody {
-            kind: BodyKind::Empty,
-        }
-    }
-
-    /// A streamed body and the sender that feeds it. With `Some(n)` it is
-    /// sent with `Content-Length: n` and must be exactly `n` bytes; with
-    /// `None` it is sent with `Transfer-Encoding: chunked`.
-    pub fn channel(length: Option<u64>) -> (BodySender, RequestBody) {
-        let (tx, rx) = mpsc::channel(4);
-        (
-            BodySender { tx },
-            RequestBody {
-                kind: BodyKind::Stream { length, rx },
-            },
-        )
-    }
-
-    /// The length to declare, when known (Go: `Request.ContentLength`).
-    pub fn length(&self) -> Option<u64> {
-        match &self.kind {
-            BodyKind::Empty => Some(0),
-            BodyKind::Full(bytes) => Some(bytes.len() as u64),
-            BodyKind::Stream { length, .. } => *length,
-        }
-    }
-
-    /// A copy for sending again (retry, 307/308 redirect), when the body is
-    /// in memory; `None` for a stream (Go: `Request.GetBody` is nil).
-    pub fn try_clone(&self) -> Option<RequestBody> {
-        match &self.kind {
-            BodyKind::Empty => Some(RequestBody::empty()),
-            BodyKind::Full(bytes) => Some(RequestBody {
-                kind: BodyKind::Full(bytes.clone()),
-            }),
-            BodyKind::Stream { .. } => None,
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        matches!(self.kind, BodyKind::Empty)
-    }
-}
-
-impl Default for RequestBody {
-    fn default() -> Self {
-        RequestBody::empty()
-    }
-}
-
-impl fmt::Debug for RequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            BodyKind::Empty => f.write_str("RequestBody::Empty"),
-            BodyKind::Full(bytes) => write!(f, "RequestBody::Full({} bytes)", bytes.len()),
-            BodyKind::Stream { length, .. } => write!(f, "RequestBody::Stream(length {length:?})"),
-        }
-    }
-}
-
-impl From<Bytes> for RequestBody {
-    fn from(bytes: Bytes) -> Self {
-        if bytes.is_empty() {
-            RequestBody::empty()
-        } else {
-            RequestBody {
-                kind: BodyKind::Full(bytes),
-            }
-        }
-    }
-}
-
-impl From<Vec<u8>> for RequestBody {
-    fn from(bytes: Vec<u8>) -> Self {
-        Bytes::from(bytes).into()
-    }
-}
-
-impl From<String> for RequestBody {
-    fn from(text: String) -> Self {
-        Bytes::from(text).into()
-    }
-}
-
-impl From<&'static str> for RequestBody {
-    fn from(text: &'static str) -> Self {
-        Bytes::from_static(text.as_bytes()).into()
-    }
-}
-
-impl From<&'static [u8]> for RequestBody {
-    fn from(bytes: &'static [u8]) -> Self {
-        Bytes::from_static(bytes).into()
-    }
-}
-
-impl BodySender {
-    /// Sends one piece of the body; waits while the connection is behind.
-    /// Fails when the request is gone (finished, failed or dropped).
-    pub async fn send(&mut self, data: Bytes) -> Result<(), Error> {
-        self.tx
-            .send(Ok(data))
-            .await
-            .map_err(|_| Error::RequestBody("the request is no longer sending its body".to_owned()))
-    }
-
-    /// Ends the body with an error: the request fails and its connection is
-    /// closed (a chunked body is not terminated, so the server sees the
-    /// truncation instead of a shorter, valid body).
-    pub async fn abort(self, why: impl Into<String>) {
-        let _ = self.tx.send(Err(why.into())).await;
-    }
-}
+/// A response as the Transport and the Client give it.
+pub type Response = http::Response<ResponseBody>;
 
 /// The body of a response, streamed from its connection.
 ///
@@ -189,7 +39,7 @@ enum State {
 }
 
 struct Reading {
-    conn: PersistConn,
+    conn: Pooled,
     decoder: BodyDecoder,
     /// The response allows keep-alive: the connection may go back once
     /// the body has ended.
@@ -197,7 +47,6 @@ struct Reading {
     /// The rest of the request body, when the response came before all
     /// of it was written; dropping it stops the writing.
     writer: Option<WriteHandle>,
-    transport: Arc<Inner>,
     /// The Client's deadline, when it has a timeout.
     deadline: Option<(Instant, Duration)>,
 }
@@ -212,11 +61,10 @@ impl ResponseBody {
     }
 
     pub(crate) fn from_conn(
-        conn: PersistConn,
+        conn: Pooled,
         decoder: BodyDecoder,
         reusable: bool,
         writer: Option<WriteHandle>,
-        transport: Arc<Inner>,
     ) -> ResponseBody {
         ResponseBody {
             state: State::Reading(Box::new(Reading {
@@ -224,7 +72,6 @@ impl ResponseBody {
                 decoder,
                 reusable,
                 writer,
-                transport,
                 deadline: None,
             })),
             trailers: None,
@@ -240,7 +87,7 @@ impl ResponseBody {
     }
 
     /// The trailer fields that followed a chunked body, once the body has
-    /// been read to its end (Go: `Response.Trailer`).
+    /// been read to its end (Go: `Response.Trailer`, response.go:110).
     pub fn trailers(&self) -> Option<&HeaderMap> {
         self.trailers.as_ref()
     }
@@ -255,16 +102,18 @@ impl ResponseBody {
         let State::Reading(reading) = &mut self.state else {
             return Ok(None);
         };
+        // No deadline, no wrapper: see `exchange::within_header_timeout`
+        // for what the wrapper costs.
         let next = match reading.deadline {
             None => reading.next().await,
-            Some((deadline, after)) => {
-                tokio::time::timeout_at(deadline, reading.next())
-                    .await
-                    .unwrap_or(Err(Error::Timeout {
-                        after,
-                        while_doing: "reading body",
-                    }))
-            }
+            // The step's own errors travel inside; only the deadline's comes out.
+            Some((at, after)) => match with_deadline(Some(at), async { Ok(reading.next().await) }).await {
+                Ok(next) => next,
+                Err(_) => Err(Error::Timeout {
+                    after,
+                    while_doing: "reading body",
+                }),
+            },
         };
         match next {
             Ok(Some(data)) => {
@@ -290,8 +139,21 @@ impl ResponseBody {
         self.bytes_limited(usize::MAX).await
     }
 
-    /// Reads the whole body, failing when it is longer than `limit` bytes.
+    /// Reads the whole body, failing when it is longer than `limit` bytes:
+    /// at once when its `Content-Length` says so (nothing is read), else
+    /// as soon as the bytes read pass the limit, so that an endless body
+    /// costs at most `limit` bytes of memory. The connection of a body
+    /// refused this way is closed when the body is dropped.
     pub async fn bytes_limited(&mut self, limit: usize) -> Result<Bytes, Error> {
+        if let State::Reading(reading) = &self.state {
+            if reading
+                .decoder
+                .remaining()
+                .is_some_and(|left| left > limit as u64)
+            {
+                return Err(Error::BodyTooLarge { limit });
+            }
+        }
         let mut all = BytesMut::new();
         while let Some(piece) = self.chunk().await? {
             if all.len() + piece.len() > limit {
@@ -313,7 +175,7 @@ impl ResponseBody {
 
     /// Reads and discards up to `limit` bytes so that a short body can
     /// give its connection back; a longer one is dropped and its connection
-    /// closed (Go: the 2 KiB slurp before following a redirect).
+    /// closed (Go: the 2 KiB slurp before following a redirect, client.go:695).
     pub(crate) async fn discard(mut self, limit: usize) {
         let mut seen = 0;
         while seen <= limit {
@@ -333,13 +195,12 @@ impl ResponseBody {
                 decoder,
                 reusable,
                 writer,
-                transport,
                 ..
             } = *reading;
             if !decoder.trailers().is_empty() {
                 self.trailers = Some(decoder.trailers().clone());
             }
-            body_writer::release(conn, reusable, writer, transport);
+            write_loop::release(conn, reusable, writer);
         }
     }
 }
@@ -348,14 +209,15 @@ impl Reading {
     /// The next piece of the body from the buffer, reading the socket when
     /// the buffer holds no complete piece.
     async fn next(&mut self) -> Result<Option<Bytes>, Error> {
+        let conn = &mut *self.conn;
         loop {
-            match self.decoder.decode(&mut self.conn.read_buf) {
+            match self.decoder.decode(&mut conn.read_buf) {
                 Ok(Decoded::Data(data)) => return Ok(Some(data)),
                 Ok(Decoded::End) => return Ok(None),
                 Ok(Decoded::NeedMore) => {}
                 Err(e) => return Err(Error::Protocol(e)),
             }
-            let read = read_some(&self.conn.stream, &mut self.conn.read_buf).await;
+            let read = read_some(&conn.stream, &mut conn.read_buf).await;
             // A failed request-body write shut the socket down: its error
             // says more than the end-of-file or reset it caused.
             if let Some(e) = self.writer.as_ref().and_then(WriteHandle::take_error) {

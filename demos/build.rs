@@ -1,0 +1,3 @@
+//! Probes for the tools the tests drive: see `scripts/tool_probe.rs`.
+
+include!("../scripts/tool_probe.rs");
