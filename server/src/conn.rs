@@ -516,7 +516,9 @@ fn go_reason(e: &WireError) -> Option<&'static str> {
     match e {
         WireError::BadHost(HostError::Missing) => Some("missing required Host header"),
         WireError::BadHost(HostError::Repeated) => None,
-        WireError::BadHost(HostError::NotAscii | HostError::Malformed | HostError::Empty) => Some("malformed Host header"),
+        WireError::BadHost(HostError::NotAscii | HostError::Malformed | HostError::Empty) => {
+            Some("malformed Host header")
+        }
         WireError::UnsupportedVersion => Some("unsupported protocol version"),
         _ => None,
     }
