@@ -3,7 +3,7 @@
 //! Items kept in memory, created, read, listed and deleted; a few files
 //! served under `/files/{path...}`; a home page at exactly `/`. Every route
 //! is one pattern of [`mux::PatternServeMux`], the Rust twin of Go 1.22+'s
-//! `http.ServeMux`:
+//! `http.ServeMux` (notes/mux-patterns.md explains them):
 //!
 //! ```text
 //! GET /{$}                 the home page, and only "/"
@@ -14,46 +14,103 @@
 //! GET /files/{path...}     a file; the value is the rest of the path
 //! ```
 //!
-//! In one terminal (the server stops by itself after `--for-secs`, 600 by
-//! default, or on Ctrl+C):
+//! Flags: `--addr HOST:PORT` (default `127.0.0.1:8030`; port 0 picks a
+//! free one, logged at start), `--for-secs N` (the server stops by itself
+//! after N seconds, default 600, or on Ctrl+C or SIGTERM), `--conflict`
+//! (also register a pattern that conflicts with two of the table's, to see
+//! the refusal).
 //!
-//! ```text
-//! cargo run -p demos --bin patterns                      # 127.0.0.1:8030
+//! It runs with the timeouts a well-configured Go server sets: a request
+//! head must arrive within 5 s of the connection (or of the previous
+//! request), and a kept-alive connection may wait 120 s for its next
+//! request. The same flags as `hello` change them, in milliseconds, 0 for
+//! off: `--read-header-timeout-ms` (default 5000), `--idle-timeout-ms`
+//! (120000), `--read-timeout-ms` and `--write-timeout-ms` (off).
+//! `patterns --help` prints this text; a flag it does not take is refused
+//! (exit 2).
+//!
+//! Try it. The server holds its terminal; the rest goes in a second one.
+//! Lines starting with `$` are what you type; `...` in what you see stands
+//! for what varies, such as dates. Port 8260 is one no chapter uses:
+//!
+//! <!-- check: start patterns port=8260 -->
+//! ```console
+//! $ cargo run -p demos --bin patterns -- --addr 127.0.0.1:8260
+//! ... patterns: listening on http://127.0.0.1:8260 for 600 s
 //! ```
 //!
-//! In a second terminal:
+//! Create an item, read it back through `{id}`, and a file through
+//! `{path...}`, which takes the rest of the path, slashes and all:
 //!
-//! ```text
-//! curl -i -d apple http://127.0.0.1:8030/items           # 201 Created, Location: /items/1
-//! curl http://127.0.0.1:8030/items/1                     # apple            ({id} = "1")
-//! curl http://127.0.0.1:8030/files/docs/guide.txt        # the file at {path...} = "docs/guide.txt"
-//! curl -i -X PUT http://127.0.0.1:8030/items/1           # 405, Allow: DELETE, GET, HEAD
-//! curl -i http://127.0.0.1:8030/files                    # 307, Location: /files/
-//! curl -i --path-as-is http://127.0.0.1:8030/items/../items/1   # 307, Location: /items/1
-//! curl -I http://127.0.0.1:8030/items/1                  # HEAD, served by GET /items/{id}
-//! curl -i http://127.0.0.1:8030/nothing                  # 404: /{$} matches only "/"
+//! <!-- check -->
+//! ```console
+//! $ curl -i -d apple http://127.0.0.1:8260/items
+//! HTTP/1.1 201 Created
+//! Location: /items/1
+//! ...
+//! created item 1
+//! $ curl http://127.0.0.1:8260/items/1
+//! apple
+//! $ curl http://127.0.0.1:8260/files/docs/guide.txt
+//! The rest of the path, slashes and all, is one value.
 //! ```
 //!
-//! And what a conflicting registration says at start-up (it exits with 2
-//! before listening):
+//! What the mux answers by itself: 405 with `Allow` for a method no pattern
+//! of the path takes, 307 redirects to add a slash or clean the path, HEAD
+//! served by the `GET` pattern, and 404 where nothing matches (`/{$}`
+//! matches `/` and nothing below it):
 //!
-//! ```text
-//! cargo run -p demos --bin patterns -- --conflict; echo "exit $?"
+//! <!-- check -->
+//! ```console
+//! $ curl -i -X PUT http://127.0.0.1:8260/items/1
+//! HTTP/1.1 405 Method Not Allowed
+//! Allow: DELETE, GET, HEAD
+//! ...
+//! Method Not Allowed
+//! $ curl -i http://127.0.0.1:8260/files
+//! HTTP/1.1 307 Temporary Redirect
+//! Location: /files/
+//! ...
+//! $ curl -i --path-as-is http://127.0.0.1:8260/items/../items/1
+//! HTTP/1.1 307 Temporary Redirect
+//! Location: /items/1
+//! ...
+//! $ curl -I http://127.0.0.1:8260/items/1
+//! HTTP/1.1 200 OK
+//! Content-Type: text/plain; charset=utf-8
+//! Date: ...
+//! Content-Length: 6
+//! $ curl -i http://127.0.0.1:8260/nothing
+//! HTTP/1.1 404 Not Found
+//! ...
+//! 404 page not found
 //! ```
 //!
-//! ```text
-//! patterns: pattern "GET /{kind}/latest" (registered at demos/src/bin/patterns.rs:196) conflicts with pattern "GET /files/{path...}" (registered at demos/src/bin/patterns.rs:189):
+//! Stop it with Ctrl+C in its terminal (requests in flight finish first):
+//!
+//! <!-- check: signal patterns INT -->
+//! ```console
+//! ... patterns: signalled
+//! ... patterns: shut down
+//! ```
+//!
+//! A conflicting registration is refused at start-up, with Go's
+//! explanation, before anything listens (exit status 2):
+//!
+//! <!-- check: status=2 -->
+//! ```console
+//! $ cargo run -p demos --bin patterns -- --conflict
+//! ...
+//! patterns: pattern "GET /{kind}/latest" (registered at demos/src/bin/patterns.rs:254) conflicts with pattern "GET /files/{path...}" (registered at demos/src/bin/patterns.rs:247):
 //! GET /{kind}/latest and GET /files/{path...} both match some paths, like "/files/latest".
 //! But neither is more specific than the other.
 //! GET /{kind}/latest matches "/kind/latest", but GET /files/{path...} doesn't.
 //! GET /files/{path...} matches "/files/", but GET /{kind}/latest doesn't.
-//! exit 2
 //! ```
 //!
 //! (The multi-wildcard patterns are checked first, so the conflict with
 //! `GET /files/{path...}` is the one reported; `GET /items/{id}` conflicts
 //! too, at `/items/latest`.)
-//! ```
 
 use bytes::Bytes;
 use demos::cli::{self, Flags, Long, Timeouts};
