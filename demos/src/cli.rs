@@ -202,7 +202,9 @@ pub fn unknown(name: &str) -> Error {
 }
 
 /// The usage text of a binary: its doc comment (`//!` lines) given its
-/// source, with the code fences removed and their lines indented.
+/// source, with the code fences removed and their lines indented, and
+/// without the lines that are only an HTML comment (`<!-- check -->`, the
+/// marks `scripts/check-course` reads; rustdoc does not show them either).
 pub fn usage_from_doc(source: &str) -> String {
     let mut usage = String::new();
     let mut in_code = false;
@@ -214,6 +216,9 @@ pub fn usage_from_doc(source: &str) -> String {
             break;
         };
         let text = text.strip_prefix(' ').unwrap_or(text);
+        if is_html_comment(text) {
+            continue;
+        }
         if text.starts_with("```") {
             in_code = !in_code;
             continue;
@@ -225,6 +230,12 @@ pub fn usage_from_doc(source: &str) -> String {
         usage.push('\n');
     }
     usage
+}
+
+/// A line that is one HTML comment and nothing else.
+fn is_html_comment(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with("<!--") && line.ends_with("-->")
 }
 
 /// Reads the command line with `parse` and returns what it made of it.
@@ -461,5 +472,14 @@ mod tests {
     fn usage_is_the_doc_comment_without_its_fences() {
         let source = "//! # tool\n//!\n//! ```text\n//! tool --x\n//! ```\n\nuse x;\n//! not this\n";
         assert_eq!(usage_from_doc(source), "# tool\n\n    tool --x\n");
+    }
+
+    #[test]
+    fn usage_leaves_out_the_check_marks() {
+        let source = "//! # tool\n//!\n//! <!-- check: start tool port=8200 -->\n//! ```console\n//! $ tool --x\n//! ```\n//! Say <!-- this --> inline.\n";
+        assert_eq!(
+            usage_from_doc(source),
+            "# tool\n\n    $ tool --x\nSay <!-- this --> inline.\n"
+        );
     }
 }

@@ -67,6 +67,12 @@ fn help_prints_the_doc_comment_and_exits_zero() {
             // The commands to run are in it, indented as code.
             assert!(stdout.contains("\n    "), "{binary}: no commands in\n{stdout}");
             assert!(!stdout.contains("```"), "{binary}: fences left in\n{stdout}");
+            // The marks that tell scripts/check-course what to run are
+            // for the checker, not for the reader of --help.
+            assert!(
+                !stdout.contains("<!--"),
+                "{binary}: check marks left in\n{stdout}"
+            );
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Graceful shutdown of the example binary: SIGTERM (or SIGINT) with a
 //! request in flight lets it finish, the process exits 0, the port is free
-//! afterwards and the pid file is gone.
+//! afterwards and the pid file is gone; clients that sent half a request
+//! head do not hold the drain.
 
 #[path = "restart_harness/mod.rs"]
 mod harness;
 
 use harness::*;
 use nix::sys::signal::Signal;
+use std::io::{Read, Write};
 
 fn shutdown_with_request_in_flight(name: &str, signal_to_send: Signal, signal_name: &str) {
     let mut example = Example::start(name);
@@ -137,4 +139,42 @@ fn second_sigterm_closes_everything_now() {
         "[pid: {pid}] Receive signal SIGTERM again. Closing every connection now."
     )));
     assert!(slow.join().unwrap().is_err(), "the cut request gets no response");
+}
+
+/// Clients that sent part of a request head and stopped, one on a new
+/// connection and one on a kept-alive connection, have no request under
+/// way: the drain counts them as idle and closes them after the idle
+/// grace, so the process exits 0 long before its shutdown timeout (20 s
+/// here; waiting it out would mean status 1, "closed by force"). The
+/// read-header timeout, 5 s by default in the example, is set beyond the
+/// shutdown timeout, as in a server without one: only the drain can close
+/// these connections.
+#[test]
+fn half_sent_heads_do_not_hold_the_drain() {
+    let mut example = Example::start_with("graceful-half-head", |command| {
+        command.args([
+            "--shutdown-timeout-ms",
+            "20000",
+            "--read-header-timeout-ms",
+            "60000",
+        ]);
+    });
+    let pid = example.serving_pid();
+    let mut fresh = connect(example.addr).unwrap();
+    fresh.get_mut().write_all(b"GET /x HT").unwrap();
+    let mut kept = connect(example.addr).unwrap();
+    send_get(&mut kept, "/pid").unwrap();
+    let first = read_response(&mut kept).unwrap();
+    assert_eq!((first.status, first.close), (200, false), "a keep-alive answer");
+    kept.get_mut().write_all(b"GET /pid HTTP/1.1\r\nHo").unwrap();
+
+    signal(pid, Signal::SIGTERM);
+    let status = example.wait_exit(pid, EXIT_TIMEOUT).unwrap();
+    assert_eq!(status.code(), Some(0), "log:\n{}", example.log.text());
+    assert!(!example.log.contains("closed by force"));
+    for conn in [&mut fresh, &mut kept] {
+        let mut rest = Vec::new();
+        let _ = conn.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "closed without an answer: {rest:?}");
+    }
 }

@@ -28,16 +28,13 @@
 //! status only: when a new pattern conflicts with several, Go names the
 //! first one it meets while walking a map, in random order.
 
+mod muxecho_support;
+
+use muxecho_support::{RawAnswer, Started};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 const CORPUS: &str = include_str!("../testdata/mux22/corpus.json");
 const GENERATED: &str = include_str!("../testdata/mux22/generated.json");
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One answer as the test compares it: `None` when the server closed the
 /// connection without a response.
@@ -49,155 +46,23 @@ struct Answer {
     body: String,
 }
 
-/// A `muxecho` process serving one table; killed when dropped.
-struct Muxecho {
-    child: Child,
-}
-
-impl Drop for Muxecho {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-enum Started {
-    Listening(Muxecho, String),
-    Exited(i32, String),
-}
-
-fn start(patterns: &[String]) -> Started {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muxecho"))
-        .args(["-patterns", "-addr", "127.0.0.1:0"])
-        .args(patterns)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start muxecho");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(TIMEOUT).expect("muxecho printed nothing in time");
-    if let Some(addr) = line.trim_end().strip_prefix("listening on ") {
-        return Started::Listening(Muxecho { child }, addr.to_owned());
-    }
-    let status = child.wait().expect("wait muxecho");
-    let mut stderr = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
-    Started::Exited(status.code().unwrap_or(-1), stderr)
-}
-
-/// The exact bytes of a case's request (as muxdiff.py's `build_request`).
-fn request_bytes(case: &Value) -> Vec<u8> {
-    let version = case["version"].as_str().unwrap_or("HTTP/1.1");
-    let mut lines = vec![format!(
-        "{} {} {}",
-        case["method"].as_str().unwrap(),
-        case["target"].as_str().unwrap(),
-        version
-    )];
-    if let Some(host) = case["host"].as_str() {
-        lines.push(format!("Host: {host}"));
-    }
-    for header in case["headers"].as_array().into_iter().flatten() {
-        lines.push(header.as_str().unwrap().to_owned());
-    }
-    let body = case["body"].as_str().unwrap_or("");
-    if !body.is_empty() {
-        lines.push(format!("Content-Length: {}", body.len()));
-    }
-    let mut bytes = (lines.join("\r\n") + "\r\n\r\n").into_bytes();
-    bytes.extend_from_slice(body.as_bytes());
-    bytes
-}
-
-/// Reads one response the way muxdiff.py does: status line, headers, and
-/// the body by Content-Length, chunks, or until the server closes. `None`
-/// when the connection closed (or was reset) before a status line.
-fn read_answer(stream: TcpStream, method: &str) -> Option<Answer> {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    let read_line = |reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>| {
-        line.clear();
-        match reader.read_until(b'\n', line) {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => line.clear(),
-            Err(e) => panic!("read: {e}"),
-        }
-        while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-            line.pop();
-        }
-    };
-    read_line(&mut reader, &mut line);
-    if line.is_empty() {
-        return None;
-    }
-    let status_line = String::from_utf8_lossy(&line).into_owned();
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        read_line(&mut reader, &mut line);
-        if line.is_empty() {
-            break;
-        }
-        let text = String::from_utf8_lossy(&line).into_owned();
-        let (name, value) = text.split_once(':').expect("header line");
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let mut body = Vec::new();
-    if method == "HEAD" || status == 204 || status == 304 {
-        // no body
-    } else if header("transfer-encoding").is_some_and(|te| te.contains("chunked")) {
-        loop {
-            read_line(&mut reader, &mut line);
-            let size_text = String::from_utf8_lossy(&line).into_owned();
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).expect("chunk");
-            body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(len) = header("content-length") {
-        body.resize(len.parse().unwrap(), 0);
-        reader.read_exact(&mut body).expect("body");
-    } else if !(method == "CONNECT" && (200..300).contains(&status)) {
-        reader.read_to_end(&mut body).expect("body until close");
-    }
-    Some(Answer {
-        status,
-        location: header("location"),
-        allow: header("allow"),
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
+/// The answer as this test compares it: `None` when the server closed the
+/// connection without a response.
 fn run_case(addr: &str, case: &Value) -> Option<Answer> {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream.write_all(&request_bytes(case)).expect("send");
-    read_answer(stream, case["method"].as_str().unwrap())
+    muxecho_support::run_case(addr, case).map(|raw: RawAnswer| Answer {
+        status: raw.status,
+        location: raw.header("location"),
+        allow: raw.header("allow"),
+        body: raw.body,
+    })
 }
 
 /// Our server's answer where one of its rules, stricter than Go's, answers
 /// a request before the mux (`notes/server-hardening.md`).
 fn server_rule(case: &Value) -> Option<Answer> {
     let origin_form = case["target"].as_str()?.starts_with('/');
-    if case["host"].as_str() == Some("") && origin_form && case["method"] != "CONNECT" {
+    let http_11 = case["version"].as_str().unwrap_or("HTTP/1.1") == "HTTP/1.1";
+    if case["host"].as_str() == Some("") && http_11 && origin_form && case["method"] != "CONNECT" {
         let body = if case["method"] == "HEAD" {
             ""
         } else {
@@ -259,7 +124,7 @@ fn run_corpus(corpus: &str, same_words: bool) -> (usize, usize, usize, Vec<Strin
             .iter()
             .map(|p| p.as_str().unwrap().to_owned())
             .collect();
-        let started = start(&patterns);
+        let started = muxecho_support::start("-patterns", &patterns);
         if let Some(go) = table.get("expect_registration_error").filter(|v| !v.is_null()) {
             let go_words = refusal_words(go["stderr"].as_str().unwrap());
             let go_code = go["exit_code"].as_i64().unwrap() as i32;

@@ -10,6 +10,7 @@ mod harness;
 use harness::*;
 use nix::sys::signal::Signal;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
@@ -159,6 +160,50 @@ fn child_dying_at_start_leaves_the_parent_serving() {
     assert_ne!(new, old);
     assert_eq!(example.pid_answering(), new);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Old processes do not pile up behind clients that sent half a request
+/// head and stopped: before each of three restarts a client leaves
+/// `GET /x HT` on the serving process, and each old process still leaves
+/// after the idle grace, with no connection closed by force (the shutdown
+/// timeout is 20 s here; waiting it out would say so in the log). The
+/// read-header timeout is set beyond it, as in a server without one.
+#[test]
+fn half_sent_heads_do_not_keep_old_processes_alive() {
+    let mut example = Example::start_with("restart-half-head", |command| {
+        command.args([
+            "--shutdown-timeout-ms",
+            "20000",
+            "--read-header-timeout-ms",
+            "60000",
+        ]);
+    });
+    let mut held = Vec::new();
+    let mut old = Vec::new();
+    for _ in 0..3 {
+        let pid = example.serving_pid();
+        let mut conn = connect(example.addr).unwrap();
+        conn.get_mut().write_all(b"GET /x HT").unwrap();
+        held.push(conn);
+        // Accepted in order: once a later connection is answered by `pid`,
+        // the half-sent one belongs to `pid` too.
+        assert_eq!(example.pid_answering(), pid);
+        let new = example.restart(); // waits for `pid` to exit
+        assert!(!alive(pid), "process {pid} is gone");
+        old.push(pid);
+        assert_eq!(example.pid_answering(), new);
+    }
+    assert!(old.iter().all(|pid| !alive(*pid)), "old processes: {old:?}");
+    assert!(
+        !example.log.contains("closed by force"),
+        "log:\n{}",
+        example.log.text()
+    );
+    for pid in &old {
+        assert!(example
+            .log
+            .contains(&format!("[pid: {pid}] All connections have been closed.")));
+    }
 }
 
 /// The serving process holds the same descriptors after five restarts as

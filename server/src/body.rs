@@ -7,6 +7,8 @@ use crate::wire::{BodyDecoder, BodyFraming, Decoded, WireError};
 use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::io;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// A request body.
 ///
@@ -199,18 +201,11 @@ impl ConnBody {
     }
 
     async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
-        if let Some(e) = &self.error {
-            return Err(BodyError::Wire(e.clone()));
-        }
         loop {
-            match self.decoder.decode(self.reader.buffer_mut()) {
-                Ok(Decoded::Data(bytes)) => return Ok(Some(bytes)),
-                Ok(Decoded::End) => return Ok(None),
-                Ok(Decoded::NeedMore) => {}
-                Err(e) => {
-                    self.error = Some(e.clone());
-                    return Err(BodyError::Wire(e));
-                }
+            match self.decode_buffered().map_err(BodyError::Wire)? {
+                Decoded::Data(bytes) => return Ok(Some(bytes)),
+                Decoded::End => return Ok(None),
+                Decoded::NeedMore => {}
             }
             if self.continue_pending {
                 // The handler wants the body: give the client its go-ahead
@@ -225,12 +220,33 @@ impl ConnBody {
                         .map_err(BodyError::Io)?;
                 }
             }
-            if self.reader.fill().await.map_err(BodyError::Io)? == 0 {
-                let e = self.decoder.decode_eof().err().unwrap_or(WireError::Truncated);
-                self.error = Some(e.clone());
-                return Err(BodyError::Wire(e));
-            }
+            self.read_more().await?;
         }
+    }
+
+    /// Decodes the next piece of the body from the bytes already read,
+    /// without waiting for more ([`Decoded::NeedMore`]). A framing error
+    /// is kept: the body cannot be read past it.
+    fn decode_buffered(&mut self) -> Result<Decoded, WireError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let decoded = self.decoder.decode(self.reader.buffer_mut());
+        if let Err(e) = &decoded {
+            self.error = Some(e.clone());
+        }
+        decoded
+    }
+
+    /// Reads more bytes of the body from the socket. The client closing
+    /// before the body's end is a framing error, kept like the others.
+    async fn read_more(&mut self) -> Result<(), BodyError> {
+        if self.reader.fill().await.map_err(BodyError::Io)? == 0 {
+            let e = self.decoder.decode_eof().err().unwrap_or(WireError::Truncated);
+            self.error = Some(e.clone());
+            return Err(BodyError::Wire(e));
+        }
+        Ok(())
     }
 
     /// Reads and throws away what the handler left unread, up to `limit`
@@ -238,7 +254,13 @@ impl ConnBody {
     /// framing on the way: a malformed body must not hide behind the
     /// handler's answer, or the bytes after its error could be taken for a
     /// request (request smuggling, RFC 9112 section 11.2).
-    pub async fn finish_reading(&mut self, limit: u64) -> Drained {
+    ///
+    /// The handler's response waits meanwhile, so the wait is bounded:
+    /// once the body has to be read from the socket (not all of it is
+    /// buffered yet), the rest must arrive within `wait`, or the body is
+    /// abandoned and the connection closes. A body already buffered whole,
+    /// the common case, is checked without starting the clock.
+    pub async fn finish_reading(&mut self, limit: u64, wait: Duration) -> Drained {
         if let Some(e) = &self.error {
             return Drained::Malformed(e.clone());
         }
@@ -255,16 +277,28 @@ impl ConnBody {
             return Drained::Abandoned;
         }
         let mut discarded = 0u64;
+        let mut clock_started = false;
         loop {
-            match self.chunk().await {
-                Ok(Some(piece)) => {
+            match self.decode_buffered() {
+                Ok(Decoded::Data(piece)) => {
                     discarded += piece.len() as u64;
                     if discarded > limit {
                         return Drained::Abandoned;
                     }
+                    continue;
                 }
-                Ok(None) => return Drained::Clean,
+                Ok(Decoded::End) => return Drained::Clean,
+                Ok(Decoded::NeedMore) => {}
+                Err(e) => return Drained::Malformed(e),
+            }
+            if !clock_started {
+                self.reader.shorten_read_deadline(Instant::now() + wait);
+                clock_started = true;
+            }
+            match self.read_more().await {
+                Ok(()) => {}
                 Err(BodyError::Wire(e)) => return Drained::Malformed(e),
+                // Too slow (the deadline passed), or the socket failed.
                 Err(_) => return Drained::Abandoned,
             }
         }
@@ -276,8 +310,8 @@ impl ConnBody {
 pub(crate) enum Drained {
     /// The body ended cleanly: the next request can be read.
     Clean,
-    /// Not read to its end (too long, a timeout, a client still waiting
-    /// for `100 Continue`): the connection must close.
+    /// Not read to its end (too long, too slow to arrive, a client still
+    /// waiting for `100 Continue`): the connection must close.
     Abandoned,
     /// The body's framing is broken: answer 400 if still possible, close.
     Malformed(WireError),

@@ -47,9 +47,33 @@ pub struct Config {
     /// During a graceful shutdown, an idle keep-alive connection is closed
     /// only after it stayed idle this long. Go closes it at once (zero),
     /// which loses a request the client may already be sending; a few
-    /// hundred milliseconds avoids that (see gracehttp).
+    /// hundred milliseconds avoids that (see gracehttp). A connection
+    /// whose request head is still incomplete is idle too: it gets the
+    /// same grace, counted once from the start of the drain, not renewed
+    /// by bytes trickling in.
     pub shutdown_idle_grace: Duration,
+    /// How long the server keeps reading the rest of a request body that
+    /// the handler left unread, with the handler's response held back,
+    /// before it gives up: it then sends the response with
+    /// `Connection: close` and closes after it, reading nothing more as a
+    /// request. Not in Go, whose server reads such a body for as long as
+    /// `ReadTimeout` allows (forever by default). See
+    /// [`DEFAULT_POST_HANDLER_READ_TIMEOUT`].
+    pub post_handler_read_timeout: Duration,
 }
+
+/// The default of [`Config::post_handler_read_timeout`]: 300 ms.
+///
+/// A client that sends its body at once delivers all of it within a round
+/// trip or two of its head (80 to 150 ms across an ocean); a body still
+/// arriving this long after the handler answered is trickled, or large on
+/// a slow link. Waiting longer would hold the handler's answer hostage to
+/// the sender's pace: forever for one that trickles, since no read timeout
+/// is set by default. Giving up costs only the connection, as it does for
+/// a body over the 256 KiB the server will read (Go:
+/// `maxPostHandlerReadBytes`). The scale is that of the other short waits
+/// of a closing connection: Go's `rstAvoidanceDelay` (500 ms, server.go:1740).
+pub const DEFAULT_POST_HANDLER_READ_TIMEOUT: Duration = Duration::from_millis(300);
 
 impl Default for Config {
     fn default() -> Self {
@@ -66,6 +90,7 @@ impl Default for Config {
             tcp_nodelay: true,
             conn_state: None,
             shutdown_idle_grace: Duration::ZERO,
+            post_handler_read_timeout: DEFAULT_POST_HANDLER_READ_TIMEOUT,
         }
     }
 }

@@ -12,8 +12,9 @@
 //!
 //! What is not Go's shape is kept out of the loop: the request refilled in
 //! place and the buffers recycled between connections are `recycle.rs`
-//! (a `Conn` hands its buffers back when it is dropped); the wait for the
-//! server's phase is [`phase_changed`], with the measurement that decided it.
+//! (a `Conn` hands its buffers back when it is dropped); the reads that
+//! shutdown cuts short are [`ShutdownWatch`], and its wait for the server's
+//! phase is [`phase_changed`], with the measurement that decided it.
 
 use crate::body::{Body, ConnBody, Drained};
 use crate::config::Config;
@@ -88,7 +89,7 @@ struct Conn<'s> {
     /// request slot holds the request, refilled in place for each one,
     /// whose body holds the connection's reader (see [`ConnBody`]).
     bufs: PooledBuffers,
-    phase: watch::Receiver<Phase>,
+    shutdown: ShutdownWatch,
     limits: Limits,
     accepted_at: Instant,
 }
@@ -135,7 +136,7 @@ impl<'s> Conn<'s> {
                 ConnWriter::new(write_half, final_head_sent, phase.clone()),
                 response,
             ),
-            phase,
+            shutdown: ShutdownWatch::new(phase, config.shutdown_idle_grace),
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,
                 max_headers: config.max_headers,
@@ -204,9 +205,8 @@ impl<'s> Conn<'s> {
             let idle_timeout = config.idle_timeout.or(config.read_timeout);
             idle_timeout.map(|t| Instant::now() + t)
         };
-        let phase = &mut self.phase;
         let reader = self.bufs.slot.request.body.on_conn()?.reader();
-        if !wait_for_bytes(reader, phase, deadline, config.shutdown_idle_grace).await {
+        if !self.shutdown.fill_idle(reader, deadline).await {
             return None;
         }
         Some(if first_request {
@@ -226,8 +226,8 @@ impl<'s> Conn<'s> {
 
         let RequestSlot { head, request } = &mut self.bufs.slot;
         let reader = request.body.on_conn().ok_or(ReadError::Quiet)?.reader();
-        reader.set_read_deadline(header_timeout.map(|t| started + t));
-        let parsed = read_head(reader, &self.limits, head).await;
+        let header_deadline = header_timeout.map(|t| started + t);
+        let parsed = read_head(reader, &mut self.shutdown, header_deadline, &self.limits, head).await;
         // WriteTimeout starts once the head is read, for the error answer
         // as for the handler's response (Go: server.go:984).
         let writer = self.w.conn_mut().ok_or(ReadError::Quiet)?;
@@ -253,7 +253,7 @@ impl<'s> Conn<'s> {
         if let Some(body) = request.body.on_conn() {
             body.begin(facts.framing, continue_pending);
         }
-        let close_after = facts.wants_close || *self.phase.borrow() != Phase::Serving;
+        let close_after = facts.wants_close || self.shutdown.began();
         self.w
             .begin_response(&request.method, request.version, close_after);
         Ok(facts)
@@ -294,12 +294,18 @@ impl<'s> Conn<'s> {
     /// left of the body, sends the rest of the response, hands the
     /// request's parts back for the next one, and says whether the
     /// connection goes on (Go: `shouldReuseConnection`, server.go:1671).
+    /// The response waits for the body to be read, at most
+    /// `Config::post_handler_read_timeout` once the body has to come from
+    /// the socket; after that it goes out with `Connection: close`.
     async fn finish_request(&mut self, facts: &HeaderFacts) -> Next {
         // The body must end where its framing says, or the bytes after it
         // could be taken for a request (request smuggling, RFC 9112
         // section 11.2).
         let drained = match self.bufs.slot.request.body.on_conn() {
-            Some(body) => body.finish_reading(MAX_POST_HANDLER_READ_BYTES).await,
+            Some(body) => {
+                let wait = self.config.post_handler_read_timeout;
+                body.finish_reading(MAX_POST_HANDLER_READ_BYTES, wait).await
+            }
             None => return Next::Close,
         };
         match &drained {
@@ -389,34 +395,66 @@ impl Drop for Conn<'_> {
     }
 }
 
-/// Waits until the next request's first bytes are in the buffer. False
-/// when the connection should close instead: the client closed, the
-/// deadline passed, or the server is shutting down (then, after
-/// `shutdown_idle_grace`; Go: `closeIdleConns`, server.go:2834).
-async fn wait_for_bytes(
-    reader: &mut ConnReader,
-    phase: &mut watch::Receiver<Phase>,
-    deadline: Option<Instant>,
-    shutdown_idle_grace: Duration,
-) -> bool {
-    loop {
-        let deadline = match *phase.borrow_and_update() {
-            Phase::Serving => deadline,
-            Phase::Draining => {
-                let grace_end = Instant::now() + shutdown_idle_grace;
-                Some(deadline.map_or(grace_end, |d| d.min(grace_end)))
-            }
-            Phase::Closed => return false,
-        };
-        if deadline.is_some_and(|d| d <= Instant::now()) {
-            return false;
+/// A connection's watch on the server's phase, for the reads of a
+/// connection that has no complete request head: waiting for the first
+/// bytes of its next request, or for the rest of a head.
+///
+/// Shutdown counts such a connection as idle and closes it (Go:
+/// `closeIdleConns`, server.go:2834, closes a `StateIdle` connection at
+/// once and counts a `StateNew` one as idle after 5 s). Ours is closed once
+/// `shutdown_idle_grace` has passed since the connection saw the drain
+/// begin: the grace protects a request already on the wire, and it is
+/// counted once, so bytes trickling in do not extend it. A client that
+/// sent `GET /x HT` and stopped would otherwise hold the shutdown (and the
+/// old process of a graceful restart) until its timeout.
+struct ShutdownWatch {
+    phase: watch::Receiver<Phase>,
+    /// `Config::shutdown_idle_grace`.
+    grace: Duration,
+    /// When the grace ends, fixed the first time the drain is seen.
+    grace_end: Option<Instant>,
+}
+
+impl ShutdownWatch {
+    fn new(phase: watch::Receiver<Phase>, grace: Duration) -> Self {
+        ShutdownWatch {
+            phase,
+            grace,
+            grace_end: None,
         }
-        // The read fails with `TimedOut` at the deadline.
-        reader.set_read_deadline(deadline);
-        tokio::select! {
-            biased;
-            read = reader.fill() => return matches!(read, Ok(n) if n > 0),
-            changed = phase_changed(phase) => if !changed { return false },
+    }
+
+    /// True once shutdown (or close) has begun.
+    fn began(&self) -> bool {
+        *self.phase.borrow() != Phase::Serving
+    }
+
+    /// Reads more bytes into `reader`'s buffer, for a connection with no
+    /// complete request head, by `deadline` if there is one. False when the
+    /// connection should close instead: the client closed, the deadline
+    /// passed, or the server is shutting down and the grace is over (or it
+    /// closed).
+    async fn fill_idle(&mut self, reader: &mut ConnReader, deadline: Option<Instant>) -> bool {
+        loop {
+            let deadline = match *self.phase.borrow_and_update() {
+                Phase::Serving => deadline,
+                Phase::Draining => {
+                    let grace = self.grace;
+                    let grace_end = *self.grace_end.get_or_insert_with(|| Instant::now() + grace);
+                    Some(deadline.map_or(grace_end, |d| d.min(grace_end)))
+                }
+                Phase::Closed => return false,
+            };
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return false;
+            }
+            // The read fails with `TimedOut` at the deadline.
+            reader.set_read_deadline(deadline);
+            tokio::select! {
+                biased;
+                read = reader.fill() => return matches!(read, Ok(n) if n > 0),
+                changed = phase_changed(&self.phase) => if !changed { return false },
+            }
         }
     }
 }
@@ -446,11 +484,15 @@ fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> +
     })
 }
 
-/// Reads until a whole head is parsed into `head` (`Ok(true)`). `Ok(false)`
-/// means close quietly: the client went away or was too slow (Go answers
-/// neither). [`HeadScan`] keeps this linear in the head's length.
+/// Reads until a whole head is parsed into `head` (`Ok(true)`), by
+/// `deadline` if there is one. `Ok(false)` means close quietly: the client
+/// went away or was too slow (Go answers neither), or shutdown began and
+/// the head is still incomplete after the grace (see [`ShutdownWatch`]).
+/// [`HeadScan`] keeps this linear in the head's length.
 async fn read_head(
     reader: &mut ConnReader,
+    shutdown: &mut ShutdownWatch,
+    deadline: Option<Instant>,
     limits: &Limits,
     head: &mut RequestHead,
 ) -> Result<bool, WireError> {
@@ -461,9 +503,8 @@ async fn read_head(
         {
             return Ok(true);
         }
-        match reader.fill().await {
-            Ok(0) | Err(_) => return Ok(false),
-            Ok(_) => {}
+        if !shutdown.fill_idle(reader, deadline).await {
+            return Ok(false);
         }
     }
 }

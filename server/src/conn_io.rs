@@ -31,8 +31,8 @@ pub(crate) struct ConnReader {
     stream: OwnedReadHalf,
     buf: BytesMut,
     /// The read deadline of the step under way (Go: `SetReadDeadline`,
-    /// net/net.go:160): the header, request (`ReadTimeout`), idle or
-    /// linger deadline.
+    /// net/net.go:160): the header, request (`ReadTimeout`), idle,
+    /// unread-body or linger deadline.
     deadline: Option<Instant>,
     /// The response's write deadline, for the `100 Continue` written from
     /// this side (Go's `WriteTimeout` covers it too).
@@ -75,6 +75,12 @@ impl ConnReader {
     /// `SetReadDeadline`, net/net.go:160); `None` for no limit.
     pub fn set_read_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+    }
+
+    /// Brings the read deadline forward to `at`, unless it is already
+    /// sooner.
+    pub fn shorten_read_deadline(&mut self, at: Instant) {
+        self.deadline = Some(self.deadline.map_or(at, |d| d.min(at)));
     }
 
     /// Sets the deadline of the `100 Continue` written from this side

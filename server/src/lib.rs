@@ -84,7 +84,7 @@ pub mod url;
 pub mod wire;
 
 pub use body::{Body, BodyError};
-pub use config::Config;
+pub use config::{Config, DEFAULT_POST_HANDLER_READ_TIMEOUT};
 pub use conn::MAX_POST_HANDLER_READ_BYTES;
 pub use conn_header::{connection_tokens, ConnectionTokens};
 pub use error::Error;

@@ -165,9 +165,11 @@ impl Server {
     /// Graceful shutdown (Go: `Shutdown`, server.go:2782): runs the hooks registered with
     /// [`Server::register_on_shutdown`], stops accepting (every `serve`
     /// returns [`Error::ServerClosed`] and drops its listener), closes idle
-    /// connections (at once, or once they have been idle for
-    /// `Config::shutdown_idle_grace`), and lets active ones finish their
-    /// current response, sent with `Connection: close`, then closes them.
+    /// connections (at once, or after `Config::shutdown_idle_grace`), and
+    /// lets active ones finish their current response, sent with
+    /// `Connection: close`, then closes them. A connection that has not
+    /// completed a request head (a client that sent `GET /x HT` and
+    /// stopped) counts as idle: it cannot hold the shutdown.
     /// Returns when every listener and connection is gone, or
     /// [`Error::ShutdownTimeout`] if `timeout` passes first (the remaining
     /// connections are then left running; call [`Server::close`] to drop them).

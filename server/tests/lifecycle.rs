@@ -1,7 +1,9 @@
 //! A server's life: connection states in order (Go: `ConnState`, server.go:2870), graceful
 //! shutdown (Go: `Shutdown`, server.go:2782, `RegisterOnShutdown`) with an in-flight request
 //! that completes while idle connections close and new ones are refused,
-//! the idle grace that gracehttp relies on, and `close` (Go: `Close`, server.go:2731).
+//! the idle grace that gracehttp relies on, connections that never finish
+//! sending a request head (idle for shutdown, so they cannot hold it up),
+//! and `close` (Go: `Close`, server.go:2731).
 
 mod runtime_support;
 
@@ -10,6 +12,7 @@ use server::{Config, ConnState, Error};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 fn states_of(events: &[(u64, ConnState)], id: u64) -> Vec<ConnState> {
@@ -150,6 +153,128 @@ async fn a_new_silent_connection_does_not_hold_up_shutdown() {
     let result = tokio::time::timeout(WAIT, s.server.shutdown(WAIT)).await.unwrap();
     assert!(result.is_ok(), "{result:?}");
     c.assert_closed().await;
+}
+
+/// A client that sent part of a request head and stopped has no request
+/// under way: shutdown counts its connection as idle (Go's `closeIdleConns`,
+/// server.go:2834, does so for a `StateNew` connection after 5 s) and
+/// closes it after the grace, instead of waiting for the shutdown timeout.
+#[tokio::test]
+async fn a_half_sent_head_on_a_new_connection_does_not_hold_up_shutdown() {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let mut c = s.connect().await;
+    c.send(b"GET /x HT").await;
+    // Active: the server is reading the head.
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active))
+        .await;
+
+    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
+        .await
+        .expect("shutdown waited for a half-sent head");
+    assert!(result.is_ok(), "{result:?}");
+    c.assert_closed().await;
+}
+
+/// The same on a kept-alive connection whose second head is cut short.
+#[tokio::test]
+async fn a_half_sent_second_head_does_not_hold_up_shutdown() {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let mut c = s.connect().await;
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(c.response().await.status, 200);
+    c.send(b"GET /y HTTP/1.1\r\nHo").await;
+    use ConnState::*;
+    log.wait_until(|e| states_of(e, 1) == [New, Active, Idle, Active])
+        .await;
+
+    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
+        .await
+        .expect("shutdown waited for a half-sent head");
+    assert!(result.is_ok(), "{result:?}");
+    c.assert_closed().await;
+}
+
+/// The grace is counted once, from when the connection saw the drain
+/// begin: a head trickling in a byte at a time does not extend it.
+#[tokio::test]
+async fn a_head_trickling_in_during_the_drain_is_cut_at_the_end_of_the_grace() {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let c = s.connect().await;
+    let mut stream = c.stream;
+    stream.write_all(b"GET /").await.unwrap();
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active))
+        .await;
+    // One byte of the target every 20 ms, for at most 20 s: far longer
+    // than the grace, and every byte well within it.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..1000 {
+            if stream.write_all(b"a").await.is_err() {
+                return true; // the server closed the connection
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    });
+
+    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
+        .await
+        .expect("a trickling head held up shutdown");
+    assert!(result.is_ok(), "{result:?}");
+    let cut = tokio::time::timeout(WAIT, trickle).await.unwrap().unwrap();
+    assert!(cut, "the server closed the trickling connection");
+}
+
+/// The grace still protects a request that was on its way: a head
+/// completed during the grace is answered, with `Connection: close`.
+#[tokio::test]
+async fn a_head_completed_during_the_grace_is_answered() {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: Duration::from_secs(2),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let began = Arc::new(tokio::sync::Notify::new());
+    s.server.register_on_shutdown({
+        let began = began.clone();
+        move || began.notify_one()
+    });
+    let mut c = s.connect().await;
+    c.send(b"GET / HT").await;
+    log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active))
+        .await;
+
+    let shutdown = tokio::spawn({
+        let server = s.server.clone();
+        async move { server.shutdown(WAIT).await }
+    });
+    tokio::time::timeout(WAIT, began.notified()).await.unwrap();
+    c.send(b"TP/1.1\r\nHost: t\r\n\r\n").await;
+    let r = c.response().await;
+    assert_eq!(r.body, b"Hello, World!");
+    assert_eq!(r.header("connection"), Some("close"));
+    c.assert_closed().await;
+    let result = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    assert!(result.is_ok(), "{result:?}");
 }
 
 /// An idle keep-alive connection learns that shutdown began only by being

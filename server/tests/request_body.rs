@@ -1,12 +1,15 @@
 //! Request bodies over a raw socket: Content-Length and chunked bodies,
 //! `Expect: 100-continue` (the `100` goes out only when the handler reads),
 //! a handler's size limit (413), and the rule that a malformed body must not
-//! hide behind the handler's 200 (RFC 9112 section 11.2, request smuggling).
+//! hide behind the handler's 200 (RFC 9112 section 11.2, request smuggling),
+//! bounded in time so that a body trickling in cannot hold the response.
 
 mod runtime_support;
 
-use runtime_support::TestServer;
-use tokio::io::AsyncWriteExt;
+use runtime_support::{RawConn, TestServer, WAIT};
+use server::Config;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn content_length_body_is_echoed_and_the_connection_reused() {
@@ -177,4 +180,95 @@ async fn truncated_body_is_not_answered_as_a_success() {
     let text = String::from_utf8_lossy(&rest);
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 400 "), "{text}");
     s.assert_still_serving().await;
+}
+
+/// Sends `head`, then the body a byte every 20 ms (for at most 10 s),
+/// and returns everything the server sends until it closes.
+async fn send_trickling(c: &mut RawConn, head: &[u8]) -> Vec<u8> {
+    c.send(head).await;
+    let (mut from_server, mut to_server) = c.stream.split();
+    let trickle = async {
+        for _ in 0..500 {
+            if to_server.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let mut reply = Vec::new();
+    let read = from_server.read_to_end(&mut reply);
+    tokio::time::timeout(WAIT, async {
+        tokio::select! {
+            _ = read => {}
+            () = trickle => panic!("the server kept reading a trickled body"),
+        }
+    })
+    .await
+    .expect("the response was held while the body trickled in");
+    reply
+}
+
+/// A body the handler ignores and the client sends a byte at a time
+/// cannot hold the handler's answer: once the rest of the body has not
+/// arrived within `post_handler_read_timeout`, the response goes out with
+/// `Connection: close` and the connection closes, without anything more
+/// being read as a request.
+#[tokio::test]
+async fn a_trickled_unread_body_does_not_hold_the_response() {
+    let s = TestServer::app().await;
+    for head in [
+        &b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nfffff\r\n"[..],
+        b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n",
+    ] {
+        let mut c = s.connect().await;
+        let reply = send_trickling(&mut c, head).await;
+        let text = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 200 ok\r\n"), "{text}");
+        assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\nignored"), "one response only: {text}");
+    }
+    s.assert_still_serving().await;
+}
+
+/// While the body arrives in time, it is still checked: a bad chunk that
+/// comes in a second write replaces the held-back 200 with a 400. (The
+/// wait is long here so that the test does not depend on this machine's
+/// speed.)
+#[tokio::test]
+async fn a_malformed_body_arriving_in_time_still_gets_400() {
+    let config = Config {
+        post_handler_read_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let mut c = s.connect().await;
+    c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.send(b"cXX\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    let r = c.response().await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("connection"), Some("close"));
+    c.assert_closed().await;
+}
+
+/// A well-formed body that the handler ignores and that arrives in time,
+/// in a second write, is read to its end and the connection kept alive.
+#[tokio::test]
+async fn an_unread_body_arriving_in_time_keeps_the_connection_alive() {
+    let config = Config {
+        post_handler_read_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let s = TestServer::start(config, runtime_support::app()).await;
+    let mut c = s.connect().await;
+    c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.send(b"c\r\n0\r\n\r\n").await;
+    let r = c.response().await;
+    assert_eq!((r.status, r.header("connection")), (200, None));
+    c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(c.response().await.body, b"Hello, World!");
 }

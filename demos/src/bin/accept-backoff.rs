@@ -45,7 +45,17 @@
 //! off). The held connections send nothing until the hold ends, so
 //! `--hold-ms` must stay below the read-header timeout: `--hold-ms 8000`
 //! is refused unless `--read-header-timeout-ms` is raised above it (or set
-//! to 0). `--help` prints this text.
+//! to 0):
+//!
+//! <!-- check -->
+//! ```console
+//! $ cargo run -q -p demos --bin accept-backoff -- --hold-ms 8000; echo "exit $?"
+//! accept-backoff: --hold-ms 8000 is not shorter than the read-header timeout (5s): raise --read-header-timeout-ms too, or set it to 0
+//! ...
+//! exit 2
+//! ```
+//!
+//! `--help` prints this text.
 
 use demos::cli::{self, Flags, Long, Timeouts};
 use nix::sys::resource::{getrlimit, setrlimit, Resource};

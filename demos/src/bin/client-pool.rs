@@ -34,24 +34,37 @@
 //! the Transport's own events (dials, closes, retries). `--help` prints
 //! this text.
 //!
-//! Try (the last line of each, with `LOG_LEVEL=warn` to keep only it):
+//! Try it. Lines starting with `$` are what you type; under each, the
+//! last line it prints (`LOG_LEVEL=warn` keeps only that one):
+//! one connection, reused 19 times; 8 at a time with Go's default of 2 idle
+//! connections per host, so 6 redials a round (8 + 6 x 24); the same with
+//! the idle limit raised to the concurrency, 8 dials in all; 32 at a time
+//! but at most 4 connections, the others waiting their turn:
 //!
-//! ```text
-//! # one connection, reused 19 times
-//! cargo run -p demos --bin client-pool -- --requests 20 --concurrency 1
+//! <!-- check -->
+//! ```console
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --requests 20 --concurrency 1
 //! requests=20 ok=20 failed=0 dials=1 reuses=19
-//! # 8 at a time, Go's default of 2 idle conns per host: 6 redials a round, 8 + 6 x 24
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --requests 200 --concurrency 8
 //! requests=200 ok=200 failed=0 dials=152 reuses=48
-//! # ...and with the idle limit raised to the concurrency: 8 dials in all
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 8 --max-idle-per-host 8
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --requests 200 --concurrency 8 --max-idle-per-host 8
 //! requests=200 ok=200 failed=0 dials=8 reuses=192
-//! # 32 at a time but at most 4 connections: the others wait their turn
-//! cargo run -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --requests 200 --concurrency 32 --max-conns-per-host 4 --max-idle-per-host 4
 //! requests=200 ok=200 failed=0 dials=4 reuses=196
-//! # against any server: start hello first, in a second terminal
-//! cargo run --release -p demos --bin hello
-//! cargo run -p demos --bin client-pool -- --url http://127.0.0.1:8010/ --requests 10
+//! ```
+//!
+//! Against any server: start `hello` in a second terminal (on 8240, a
+//! port no chapter uses), and point the demo at it:
+//!
+//! <!-- check: start hello port=8240 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --addr 127.0.0.1:8240
+//! ... hello: listening on http://127.0.0.1:8240
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --url http://127.0.0.1:8240/ --requests 10
 //! requests=10 ok=10 failed=0 dials=1 reuses=9
 //! ```
 //!

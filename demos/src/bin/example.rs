@@ -27,41 +27,89 @@
 //! (120000), `--read-timeout-ms` and `--write-timeout-ms` (off: `/slow`
 //! takes its time). `example --help` prints this text.
 //!
-//! Watch a restart happen. The server holds the first terminal; the rest
-//! goes in a second one:
+//! Watch a restart happen (notes/gracehttp.md walks through the same steps
+//! at length). The server holds the first terminal; the rest goes in a
+//! second one. Lines starting with `$` are what you type; `...` in what
+//! you see stands for what varies, such as pids. Port 8230 and the pid
+//! file are ones no chapter uses:
 //!
-//! ```text
-//! cargo run -p demos --bin example -- --pid-file /tmp/example.pid
-//! curl http://127.0.0.1:8010/demo/DescribeDemo
-//! curl http://127.0.0.1:8010/pid                      # the serving pid, say 32339
-//! ls -l /proc/$(cat /tmp/example.pid)/fd              # the listener: a socket, not on fd 3
-//! curl http://127.0.0.1:8010/slow/5000 &              # in flight across the restart
-//! kill -USR2 $(cat /tmp/example.pid)
-//! curl http://127.0.0.1:8010/pid                      # a moment later: a new pid, say 32759
-//! ls -l /proc/$(cat /tmp/example.pid)/fd              # 3 -> socket:[...]: the listener it inherited
-//! ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)       # ppid 32339: the old one is still draining
-//! sleep 5; ps -o pid,ppid,cmd -p $(cat /tmp/example.pid)   # ppid 1 (or a subreaper): reparented
-//! kill -TERM $(cat /tmp/example.pid)                  # graceful shutdown, exit 0
+//! <!-- check: start example port=8230 pidfile=/tmp/example-8230.pid -->
+//! ```console
+//! $ cargo run -p demos --bin example -- --addr 127.0.0.1:8230 --pid-file /tmp/example-8230.pid
+//! ... [pid: ...] Listening on http://127.0.0.1:8230.
 //! ```
 //!
-//! When the old process has drained and exited, `cargo run` in the first
-//! terminal returns to the prompt: the new process runs on by itself (its
-//! log still goes to that terminal, and Ctrl+C there no longer reaches
-//! it). Stop it with the last command, `kill -TERM $(cat /tmp/example.pid)`.
+//! The application's answer, and the pid serving it:
 //!
-//! The log of the old process reads as the course's transcript:
-//!
-//! ```text
-//! [pid: 32339] Receive signal SIGUSR2. To restart the server gracefully.
-//! [pid: 32759] Serving on http://127.0.0.1:8010 with the listener inherited on fd 3.
-//! [pid: 32339] A new process [32759] has been started successfully. To shut down the server gracefully.
-//! [pid: 32339] The http server has been shut down successfully.
-//! [pid: 32339] Waiting for connections to be closed.
-//! [pid: 32339] All connections have been closed.
+//! <!-- check -->
+//! ```console
+//! $ curl http://127.0.0.1:8230/demo/DescribeDemo
+//! before demo action
+//! DescribeDemo
+//! after demo action
+//! $ curl http://127.0.0.1:8230/pid; echo
+//! ...
 //! ```
 //!
-//! and the `curl .../slow/5000` started before the signal still gets its
-//! `slept 5000ms` (from the old process, with `Connection: close`).
+//! A request that takes 5 s, started before the restart (the `&` gives
+//! the prompt back; it prints its answer when it ends):
+//!
+//! <!-- check: start slow after=0.5 -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8230/slow/5000 &
+//! ```
+//!
+//! The restart; a moment later `/pid` names a new process, whose listener
+//! is the one it inherited on fd 3 (`ls -l /proc/$(cat
+//! /tmp/example-8230.pid)/fd` shows `3 -> socket:[...]`):
+//!
+//! <!-- check: run after=1 -->
+//! ```console
+//! $ kill -USR2 $(cat /tmp/example-8230.pid)
+//! $ curl http://127.0.0.1:8230/pid; echo
+//! ...
+//! ```
+//!
+//! The slow request still gets its `slept 5000ms`, from the old process,
+//! with `Connection: close`:
+//!
+//! <!-- check: wait slow -->
+//! ```console
+//! HTTP/1.1 200 OK
+//! ...
+//! Connection: close
+//!
+//! slept 5000ms
+//! ```
+//!
+//! Then the old process has drained and exits, and `cargo run` in the
+//! first terminal returns to the prompt: the new process runs on by
+//! itself (its log still goes to that terminal, and Ctrl+C there no longer
+//! reaches it). The log reads as the course's transcript:
+//!
+//! <!-- check: wait example status=0 -->
+//! ```console
+//! ... [pid: ...] Receive signal SIGUSR2. To restart the server gracefully.
+//! ... [pid: ...] Serving on http://127.0.0.1:8230 with the listener inherited on fd 3.
+//! ... [pid: ...] A new process [...] has been started successfully. To shut down the server gracefully.
+//! ... [pid: ...] The http server has been shut down successfully.
+//! ... [pid: ...] Waiting for connections to be closed.
+//! ... [pid: ...] All connections have been closed.
+//! ```
+//!
+//! Stop the new process with the pid file (a graceful shutdown, exit 0);
+//! then nothing listens on the port:
+//!
+//! <!-- check: run after=1 -->
+//! ```console
+//! $ kill -TERM $(cat /tmp/example-8230.pid)
+//! ```
+//!
+//! <!-- check: run status=7 -->
+//! ```console
+//! $ curl http://127.0.0.1:8230/pid
+//! curl: (7) Failed to connect to 127.0.0.1 port 8230...
+//! ```
 //!
 //! **Test-only switch**: when the environment variable
 //! `EXAMPLE_TEST_CHILD_START` names a file that exists, a process started

@@ -3,24 +3,61 @@
 //! Every path answers `Hello, World!` as text/plain. This is the server the
 //! benchmarks load, so it does nothing else.
 //!
-//! Run it and poke it:
+//! Run it and poke it. It listens on 127.0.0.1:8010 unless `--addr` says
+//! otherwise (here 8210, a port no chapter uses); add `--release` after
+//! `run` for the build the benchmarks load. The server holds its
+//! terminal; the rest goes in a second one. Lines starting with `$` are
+//! what you type; `...` in what you see stands for what varies:
 //!
-//! ```text
-//! cargo run --release -p demos --bin hello                # 127.0.0.1:8010; holds the terminal
-//! curl -i http://127.0.0.1:8010/hello                     # in a second terminal
-//! cargo run --release -p demos --bin hello -- --addr 127.0.0.1:9000   # another address
+//! <!-- check: start hello port=8210 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --addr 127.0.0.1:8210
+//! ... hello: listening on http://127.0.0.1:8210
 //! ```
 //!
-//! You will see `HTTP/1.1 200 OK`, a `Date`, `Content-Length: 13`,
-//! `Content-Type: text/plain; charset=utf-8` and the greeting.
+//! <!-- check -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8210/hello
+//! HTTP/1.1 200 OK
+//! Content-Type: text/plain; charset=utf-8
+//! Date: ...
+//! Content-Length: 13
 //!
-//! More to poke (see notes/server.md):
+//! Hello, World!
+//! ```
 //!
-//! ```text
-//! curl -v http://127.0.0.1:8010/a http://127.0.0.1:8010/b   # "Re-using existing connection"
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; printf "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3'
-//! curl -i -X OPTIONS --request-target '*' http://127.0.0.1:8010   # answered by the server itself
-//! curl -i http://127.0.0.1:8010 -H 'Transfer-Encoding: gzip'    # 501
+//! More to poke (see notes/server.md): a reused connection, two pipelined
+//! requests on one connection (the second asks to close it), `OPTIONS *`
+//! answered by the server itself, and a transfer coding the server does
+//! not know (501):
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl -v http://127.0.0.1:8210/a http://127.0.0.1:8210/b
+//! ...
+//! * Re-using existing connection ...
+//! ...
+//! $ bash -c 'exec 3<>/dev/tcp/127.0.0.1/8210; printf "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3; echo'
+//! HTTP/1.1 200 OK
+//! ...
+//! Content-Length: 13
+//!
+//! Hello, World!HTTP/1.1 200 OK
+//! ...
+//! Content-Length: 13
+//! Connection: close
+//!
+//! Hello, World!
+//! $ curl -i -X OPTIONS --request-target '*' http://127.0.0.1:8210
+//! HTTP/1.1 200 OK
+//! Content-Length: 0
+//! ...
+//! $ curl -i http://127.0.0.1:8210 -H 'Transfer-Encoding: gzip'
+//! HTTP/1.1 501 Not Implemented
+//! ...
+//! Connection: close
+//!
+//! Unsupported transfer encoding
 //! ```
 //!
 //! Timeouts are off unless asked for, in milliseconds
@@ -35,24 +72,54 @@
 //! demo servers (`example`, `muxecho`, `reload`) set a read-header timeout
 //! of 5 s and an idle timeout of 120 s by default: without them a client
 //! that never finishes its head (slowloris) holds its connection for ever.
+//! Here a client that sends nothing is still connected when `timeout`
+//! gives up on it after 3 s (exit status 124):
 //!
-//! ```text
-//! cargo run -p demos --bin hello                                            # no timeouts
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # waits for ever: Ctrl+C
-//! cargo run -p demos --bin hello -- --read-header-timeout-ms 2000 --idle-timeout-ms 5000
-//! bash -c 'exec 3<>/dev/tcp/127.0.0.1/8010; cat <&3; echo closed'          # closed after 2 s (ReadHeaderTimeout)
+//! <!-- check -->
+//! ```console
+//! $ timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8210; cat <&3; echo closed'; echo "exit $?"
+//! exit 124
 //! ```
 //!
-//! With timeouts set, the log's second line names them:
-//! `hello: timeouts: read-header 2s, idle 5s`.
+//! Stop the server (Ctrl+C in its terminal; Go: `Server.Shutdown`:
+//! requests in flight finish, idle connections close; a second signal, or
+//! 10 s, closes everything):
+//!
+//! <!-- check: signal hello INT status=0 -->
+//! ```console
+//! ... hello: shutting down (... connection(s) open)
+//! ... hello: shut down cleanly
+//! ```
+//!
+//! and start it again with a read-header timeout of 2 s: the log's second
+//! line names the timeouts, and the same silent client is disconnected
+//! after 2 s (Go: `ReadHeaderTimeout`):
+//!
+//! <!-- check: start hello port=8210 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --addr 127.0.0.1:8210 --read-header-timeout-ms 2000 --idle-timeout-ms 5000
+//! ... hello: listening on http://127.0.0.1:8210
+//! ... hello: timeouts: read-header 2s, idle 5s
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ time bash -c 'exec 3<>/dev/tcp/127.0.0.1/8210; cat <&3; echo closed'
+//! closed
+//! ...
+//! real 0m2...
+//! ```
 //!
 //! `--threads 1` serves on one thread, as the benchmarks run it against
 //! hyper (one pinned core each); `--threads N` gives N worker threads; the
 //! default is one worker per core.
 //!
-//! Ctrl+C or SIGTERM shuts it down gracefully (Go: `Server.Shutdown`):
-//! requests in flight finish, idle connections close, and it logs
-//! `hello: shut down cleanly`; a second signal (or 10 s) closes everything.
+//! SIGTERM shuts it down gracefully too, as Ctrl+C does.
+//!
+//! <!-- check: signal hello TERM status=0 -->
+//! ```console
+//! ... hello: shut down cleanly
+//! ```
 //!
 //! `hello --help` prints this text; a flag it does not take is refused.
 

@@ -28,19 +28,52 @@
 //!   `-write-timeout-ms`;
 //! - `-help` prints this text; a flag it does not take is refused (exit 2).
 //!
-//! Try it (the server runs in the background of the same terminal; `kill %1`
-//! stops it):
+//! Try it: it holds its terminal (Ctrl+C stops it); the rest goes in a
+//! second one. Lines starting with `$` are what you type; `...` in what you
+//! see stands for what varies or is left out. Port 8220 is one no chapter
+//! uses:
 //!
-//! ```text
-//! cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8020 / /tree/ example.com/ &
-//! curl -i http://127.0.0.1:8020/tree                  # 301 Location: /tree/
-//! curl -i --path-as-is http://127.0.0.1:8020/a/../tree/x   # 301 Location: /tree/x
-//! curl http://127.0.0.1:8020/tree/x                   # pattern=/tree/
-//! curl -H 'Host: example.com:9000' http://127.0.0.1:8020/x  # pattern=example.com/
-//! cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo $?   # 2
-//! kill %1
-//! cargo test -p demos --test mux_conformance        # Go 1.19's recorded answers, case by case
+//! <!-- check: start muxecho port=8220 -->
+//! ```console
+//! $ cargo run -p demos --bin muxecho -- -pattern-header -addr 127.0.0.1:8220 / /tree/ example.com/
+//! ...
+//! listening on 127.0.0.1:8220
 //! ```
+//!
+//! A path missing its slash is redirected to the subtree (Go:
+//! `redirectToPathSlash`), a path with `..` to its clean form (`cleanPath`),
+//! and a host pattern wins over the others for its host, whatever the port:
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8220/tree
+//! HTTP/1.1 301 Moved Permanently
+//! X-Mux-Pattern: /tree/
+//! Location: /tree/
+//! ...
+//! $ curl -i --path-as-is http://127.0.0.1:8220/a/../tree/x
+//! HTTP/1.1 301 Moved Permanently
+//! X-Mux-Pattern: /tree/
+//! Location: /tree/x
+//! ...
+//! $ curl http://127.0.0.1:8220/tree/x
+//! pattern=/tree/
+//! $ curl -H 'Host: example.com:9000' http://127.0.0.1:8220/x
+//! pattern=example.com/
+//! ```
+//!
+//! A pattern registered twice is refused before anything listens:
+//!
+//! <!-- check -->
+//! ```console
+//! $ cargo run -p demos --bin muxecho -- -addr 127.0.0.1:0 /a /a; echo "exit $?"
+//! ...
+//! muxecho: http: multiple registrations for /a
+//! exit 2
+//! ```
+//!
+//! The whole corpus recorded from Go runs case by case with
+//! `cargo test -p demos --test mux_conformance` (notes/mux.md shows it).
 
 use demos::cli::{self, Flags, Long, Timeouts, Value};
 use http::header::HeaderValue;

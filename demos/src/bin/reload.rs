@@ -10,27 +10,68 @@
 //! compiler's errors, so you read them in the browser.
 //!
 //! Run it on the course's example app, from the workspace root (it holds
-//! the terminal; the curls go in a second one):
+//! the terminal; the rest goes in a second one). Lines starting with `$`
+//! are what you type; `...` in what you see stands for what varies. Ports
+//! 8250 and 8251 are ones no chapter uses (notes/reload.md runs the same
+//! on the defaults, 8283 and 13109):
 //!
-//! ```text
-//! cargo run -p demos --bin reload -- --port 8283 --app-port 13109 --bin example
-//! curl -i http://127.0.0.1:8283/demo/DescribeDemo
+//! <!-- check: start reload port=8250 -->
+//! ```console
+//! $ cargo run -p demos --bin reload -- --port 8250 --app-port 8251 --bin example
+//! ... reload: listening on http://127.0.0.1:8250, app on http://127.0.0.1:8251
 //! ```
 //!
 //! The first request waits for `cargo build --bin example` and for the app
-//! to accept connections, then you see the example app's answer. The log
-//! (stderr) shows `reload: building: cargo build --bin example`,
-//! `reload: started app (pid N): .../target/debug/example --addr 127.0.0.1:13109`.
-//! Edit `demos/src/example_app.rs` (change the text `before demo action`),
-//! save, and run the same curl: the log shows `reload:
-//! ./demos/src/example_app.rs changed; rebuilding`, a build, `reload:
-//! stopping app (pid N): SIGTERM; it has 35s to finish its requests`, the
-//! example's own shutdown lines, `reload: app (pid N) exited 21ms after
-//! SIGTERM (exit status: 0)`, a new start, and curl shows the new text.
+//! to accept connections, then you see the example app's answer:
+//!
+//! <!-- check: run restore=demos/src/example_app.rs -->
+//! ```console
+//! $ curl -i http://127.0.0.1:8250/demo/DescribeDemo
+//! HTTP/1.1 200 OK
+//! ...
+//! before demo action
+//! DescribeDemo
+//! after demo action
+//! ```
+//!
+//! Edit `demos/src/example_app.rs` (change the text `before demo action`,
+//! in your editor or with `sed` as here), and ask again: the old app
+//! answers while the new build runs, then it is stopped and the new one
+//! answers. Put the text back and the same happens again:
+//!
+//! <!-- check -->
+//! ```console
+//! $ sed -i 's/before demo action/before the demo action/' demos/src/example_app.rs
+//! $ curl http://127.0.0.1:8250/demo/DescribeDemo
+//! before the demo action
+//! DescribeDemo
+//! after demo action
+//! $ sed -i 's/before the demo action/before demo action/' demos/src/example_app.rs
+//! $ curl http://127.0.0.1:8250/demo/DescribeDemo
+//! before demo action
+//! ...
+//! ```
+//!
 //! Put a syntax error in the file (`let x = ;` inside `describe_demo`): curl
 //! gets `500 Internal Server Error` with the compiler's message. Fix it and
 //! the next request works again. Ctrl+C (or `kill -TERM`) stops the tool
-//! and the app with it.
+//! and the app with it. The log (stderr) has told the story: a build, a
+//! start, and for each change a build while the old app serves, then the
+//! old app stopped (it gets time to finish its requests), and a new start:
+//!
+//! <!-- check: signal reload INT -->
+//! ```console
+//! ... reload: building: cargo build --bin example
+//! ... reload: started app (pid ...): .../target/debug/example --addr 127.0.0.1:8251
+//! ... reload: ./demos/src/example_app.rs changed; rebuilding
+//! ... reload: building: cargo build --bin example
+//! ... reload: build finished
+//! ... reload: stopping app (pid ...): SIGTERM; it has 35s to finish its requests
+//! ... reload: app (pid ...) exited ... after SIGTERM (exit status: 0)
+//! ... reload: started app (pid ...): .../target/debug/example --addr 127.0.0.1:8251
+//! ...
+//! ... reload: stopped
+//! ```
 //!
 //! Everything after `--` goes to the app, with `{port}` replaced by the app
 //! port; the app also gets `PORT` in its environment (gin's convention).
