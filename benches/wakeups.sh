@@ -11,9 +11,10 @@
 #   - the software events: context-switches, cpu-migrations, page-faults, task-clock
 #
 # and `perf record` notes the return value of every epoll_wait: the events (ready sockets)
-# each wake-up brought. Each count is divided by the requests wrk completed in that run.
-# Prints one Markdown table per profile with the figures and their ratio to hyper (median
-# over rounds).
+# each wake-up brought; /proc/PID/stat gives the server's user and system time. Each figure
+# is divided by the requests wrk completed in that run. Prints a Markdown table with the
+# figures and their ratio to hyper (medians over rounds). The epoll_wait name is x86-64's
+# (where glibc's epoll_wait makes that system call); elsewhere it may be epoll_pwait.
 #
 # Usage: benches/wakeups.sh [-c CONNS] [-d SECS] [-r ROUNDS] [-q PCT] [-s LIST] [-B]
 #   -c CONNS  keep-alive connections (default 256)   -d SECS  measured run (default 5)
