@@ -9,8 +9,11 @@
 # both servers: one read and one write per request) is not counted, so this ratio is larger
 # than the ratio of CPU time.
 #
-# Usage: benches/instructions.sh [-c CONNS] [-s LIST] [-k] [-B] [-- fixed-load options]
+# Usage: benches/instructions.sh [-c CONNS] [-s LIST] [-C] [-k] [-B] [-- fixed-load options]
 #   -c CONNS  keep-alive connections (default 64)
+#   -C        also simulate the caches (callgrind --cache-sim=yes: valgrind's model of the
+#             machine's L1 and last-level caches): misses per request, instruction fetch (I1),
+#             data reads and writes (D1), and the last level (LL). Three times slower.
 #   -s LIST   servers (default hyper,ours)
 #   -k        keep the callgrind outputs (for callgrind_annotate) in ./instructions-out/
 #   -B        do not build
@@ -20,10 +23,10 @@
 set -uo pipefail
 
 die() { echo "instructions.sh: $*" >&2; exit 2; }
-conns=64 servers=hyper,ours keep=0 build=1 n1=2000 n2=12000
-while getopts 'c:s:kBh' opt; do
+conns=64 servers=hyper,ours keep=0 build=1 n1=2000 n2=12000 cache=no
+while getopts 'c:s:CkBh' opt; do
   case $opt in
-    c) conns=$OPTARG ;; s) servers=$OPTARG ;; k) keep=1 ;; B) build=0 ;;
+    c) conns=$OPTARG ;; s) servers=$OPTARG ;; C) cache=yes ;; k) keep=1 ;; B) build=0 ;;
     h) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; *) exit 2 ;;
   esac
 done
@@ -51,34 +54,51 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 port_open() { timeout 1 bash -c ": <>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
-count() {  # $1 server, $2 requests -> total Ir
+count() {  # $1 server, $2 requests -> "Ir I1mr D1mr D1mw ILmr DLmr DLmw" totals (misses 0 without -C)
   local port=$((20000 + RANDOM % 12000)) file=$out/$1.$2.callgrind
   while port_open "$port"; do port=$((port + 1)); done
-  valgrind --tool=callgrind --callgrind-out-file="$file" "$(server_bin "$1")" \
+  valgrind --tool=callgrind --cache-sim="$cache" --callgrind-out-file="$file" "$(server_bin "$1")" \
     --addr "127.0.0.1:$port" --threads 1 >"$out/$1.$2.log" 2>&1 &
   vpid=$!
   local k; for ((k = 0; k < 600; k++)); do port_open "$port" && break; sleep 0.1; done
   timeout 600 "$bin/fixed-load" --addr "127.0.0.1:$port" --conns "$conns" --requests "$2" "${extra[@]}" >&2 \
     || die "fixed-load failed against $1"
   kill -TERM "$vpid"; wait "$vpid" 2>/dev/null; vpid=
-  awk '/^summary:/ { print $2 }' "$file"
+  awk '/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i }
+       /^summary:/ { for (i = 2; i <= NF; i++) v[i] = $i
+         printf "%s", v[col["Ir"]]
+         n = split("I1mr D1mr D1mw ILmr DLmr DLmw", e, " ")
+         for (i = 1; i <= n; i++) printf " %d", (e[i] in col) ? v[col[e[i]]] : 0
+         print "" }' "$file"
 }
 
 echo "# instructions.sh $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- user-space instructions per request (valgrind callgrind), $conns connections ${extra[*]}, requests $n1 then $n2"
 echo
-echo "| server | instructions per request | ÷ hyper |"
-echo "|---|---:|---:|"
-declare -A per
+declare -A per i1 d1 ll
 for s in "${names[@]}"; do
-  a=$(count "$s" "$n1"); b=$(count "$s" "$n2")
-  [[ -n $a && -n $b ]] || die "no count for $s"
-  per[$s]=$(( (b - a) / (n2 - n1) ))
+  read -r -a a < <(count "$s" "$n1"); read -r -a b < <(count "$s" "$n2")
+  (( ${#a[@]} == 7 && ${#b[@]} == 7 )) || die "no count for $s"
+  d=$((n2 - n1))
+  per[$s]=$(( (b[0] - a[0]) / d ))
+  i1[$s]=$(awk -v x="$((b[1] - a[1]))" -v d="$d" 'BEGIN { printf "%.1f", x / d }')
+  d1[$s]=$(awk -v x="$((b[2] + b[3] - a[2] - a[3]))" -v d="$d" 'BEGIN { printf "%.1f", x / d }')
+  ll[$s]=$(awk -v x="$((b[4] + b[5] + b[6] - a[4] - a[5] - a[6]))" -v d="$d" 'BEGIN { printf "%.2f", x / d }')
 done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "NA" }'; }
+if [[ $cache == yes ]]; then
+  echo "| server | instructions per request | ÷ hyper | I1 misses | D1 misses | ÷ hyper | LL misses | ÷ hyper |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+else
+  echo "| server | instructions per request | ÷ hyper |"
+  echo "|---|---:|---:|"
+fi
 for s in "${names[@]}"; do
-  h=${per[hyper]:-0}
-  printf '| %s | %d | %s |\n' "$s" "${per[$s]}" "$( (( h > 0 )) && awk -v a="${per[$s]}" -v b="$h" 'BEGIN { printf "%.2f", a / b }' || echo NA)"
+  line="| $s | ${per[$s]} | $(ratio "${per[$s]}" "${per[hyper]:-0}") |"
+  [[ $cache == yes ]] && line+=" ${i1[$s]} | ${d1[$s]} | $(ratio "${d1[$s]}" "${d1[hyper]:-0}") | ${ll[$s]} | $(ratio "${ll[$s]}" "${ll[hyper]:-0}") |"
+  echo "$line"
 done
+[[ $cache == yes ]] && echo && echo "Misses per request: callgrind's simulated caches (I1, D1: first level; LL: last level, instruction and data)."
 (( keep )) && echo && echo "callgrind outputs: $out (callgrind_annotate FILE)"
 exit 0
