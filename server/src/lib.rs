@@ -62,6 +62,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod body;
+pub mod body_read;
 mod chunk_writer;
 mod config;
 mod conn;
