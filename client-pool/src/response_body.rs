@@ -107,7 +107,6 @@ impl ResponseBody {
         // for what the wrapper costs.
         let next = match reading.deadline {
             None => reading.next().await,
-            // The step's own errors travel inside; only the deadline's comes out.
             Some((at, after)) => before_deadline(at, reading.next())
                 .await
                 .unwrap_or(Err(Error::Timeout {
