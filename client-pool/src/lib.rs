@@ -13,7 +13,8 @@
 //!
 //! Requests are written and responses parsed with `server::wire`, the same
 //! sans-IO code the server uses, and read with the server's I/O steps in
-//! `server::stream` (as Go's `transfer.go` serves both sides).
+//! `server::stream` and its body-reading steps in `server::body_read` (as
+//! Go's `transfer.go` serves both sides).
 //!
 //! ## Reading order
 //!

@@ -11,8 +11,9 @@ use crate::write_loop::{self, WriteHandle};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
-use server::stream::{read_some, with_deadline};
-use server::wire::{BodyDecoder, Decoded};
+use server::body_read::{next_piece, BodySource, Collector, PieceError, TooLarge};
+use server::stream::{before_deadline, read_some};
+use server::wire::BodyDecoder;
 use std::fmt;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -106,14 +107,12 @@ impl ResponseBody {
         // for what the wrapper costs.
         let next = match reading.deadline {
             None => reading.next().await,
-            // The step's own errors travel inside; only the deadline's comes out.
-            Some((at, after)) => match with_deadline(Some(at), async { Ok(reading.next().await) }).await {
-                Ok(next) => next,
-                Err(_) => Err(Error::Timeout {
+            Some((at, after)) => before_deadline(at, reading.next())
+                .await
+                .unwrap_or(Err(Error::Timeout {
                     after,
                     while_doing: "reading body",
-                }),
-            },
+                })),
         };
         match next {
             Ok(Some(data)) => {
@@ -145,26 +144,18 @@ impl ResponseBody {
     /// costs at most `limit` bytes of memory. The connection of a body
     /// refused this way is closed when the body is dropped.
     pub async fn bytes_limited(&mut self, limit: usize) -> Result<Bytes, Error> {
-        if let State::Reading(reading) = &self.state {
-            if reading
-                .decoder
-                .remaining()
-                .is_some_and(|left| left > limit as u64)
-            {
-                return Err(Error::BodyTooLarge { limit });
-            }
-        }
-        let mut all = BytesMut::new();
+        let too_large = |_: TooLarge| Error::BodyTooLarge { limit };
+        let declared = match &self.state {
+            State::Reading(reading) => reading.decoder.remaining(),
+            State::Done => None,
+        };
+        let mut all = Collector::new(limit, declared).map_err(too_large)?;
         while let Some(piece) = self.chunk().await? {
-            if all.len() + piece.len() > limit {
-                return Err(Error::BodyTooLarge { limit });
+            if let Some(whole) = all.add(piece, self.is_end()).map_err(too_large)? {
+                return Ok(whole);
             }
-            if all.is_empty() && self.is_end() {
-                return Ok(piece);
-            }
-            all.extend_from_slice(&piece);
         }
-        Ok(all.freeze())
+        Ok(all.finish())
     }
 
     /// Reads the whole body as UTF-8 text (invalid bytes replaced).
@@ -209,30 +200,50 @@ impl Reading {
     /// The next piece of the body from the buffer, reading the socket when
     /// the buffer holds no complete piece.
     async fn next(&mut self) -> Result<Option<Bytes>, Error> {
-        let conn = &mut *self.conn;
-        loop {
-            match self.decoder.decode(&mut conn.read_buf) {
-                Ok(Decoded::Data(data)) => return Ok(Some(data)),
-                Ok(Decoded::End) => return Ok(None),
-                Ok(Decoded::NeedMore) => {}
-                Err(e) => return Err(Error::Protocol(e)),
-            }
-            let read = read_some(&conn.stream, &mut conn.read_buf).await;
-            // A failed request-body write shut the socket down: its error
-            // says more than the end-of-file or reset it caused.
-            if let Some(e) = self.writer.as_ref().and_then(WriteHandle::take_error) {
-                return Err(e);
-            }
-            let n = read.map_err(Error::Read)?;
-            if n == 0 {
-                // A close-delimited body ends here; any other is truncated.
-                self.reusable = false;
-                return match self.decoder.decode_eof() {
-                    Ok(_) => Ok(None),
-                    Err(e) => Err(Error::Protocol(e)),
-                };
-            }
+        let mut source = ResponseBytes {
+            conn: &mut self.conn,
+            writer: self.writer.as_ref(),
+            reusable: &mut self.reusable,
+        };
+        next_piece(&mut self.decoder, &mut source)
+            .await
+            .map_err(|e| match e {
+                PieceError::Wire(e) => Error::Protocol(e),
+                PieceError::Read(e) => e,
+            })
+    }
+}
+
+/// Where a response body's bytes come from: the pooled connection's socket
+/// and read buffer.
+struct ResponseBytes<'a> {
+    conn: &'a mut Pooled,
+    writer: Option<&'a WriteHandle>,
+    reusable: &'a mut bool,
+}
+
+impl BodySource for ResponseBytes<'_> {
+    type Error = Error;
+
+    fn buffer(&mut self) -> &mut BytesMut {
+        &mut self.conn.read_buf
+    }
+
+    async fn read_more(&mut self) -> Result<usize, Error> {
+        let conn = &mut **self.conn;
+        let read = read_some(&conn.stream, &mut conn.read_buf).await;
+        // A failed request-body write shut the socket down: its error
+        // says more than the end-of-file or reset it caused.
+        if let Some(e) = self.writer.and_then(WriteHandle::take_error) {
+            return Err(e);
         }
+        let n = read.map_err(Error::Read)?;
+        if n == 0 {
+            // Whether the body ends here (delimited by the close) or is
+            // truncated, the connection cannot carry another response.
+            *self.reusable = false;
+        }
+        Ok(n)
     }
 }
 

@@ -2,6 +2,7 @@
 //! read-all helper that enforces a size limit (Go: `Request.Body`, request.go:182 and
 //! `http.MaxBytesReader`).
 
+use crate::body_read::{next_piece, BodySource, Collector, PieceError, TooLarge};
 use crate::conn_io::ConnReader;
 use crate::wire::{BodyDecoder, BodyFraming, Decoded, WireError};
 use bytes::{Bytes, BytesMut};
@@ -68,6 +69,36 @@ impl fmt::Display for BodyError {
 
 impl std::error::Error for BodyError {}
 
+/// Where a request body's bytes come from: the connection's reader, which
+/// first gives the client its go-ahead when it waits for one.
+struct RequestBytes<'a> {
+    reader: &'a mut ConnReader,
+    continue_pending: &'a mut bool,
+}
+
+impl BodySource for RequestBytes<'_> {
+    type Error = io::Error;
+
+    fn buffer(&mut self) -> &mut BytesMut {
+        self.reader.buffer_mut()
+    }
+
+    async fn read_more(&mut self) -> io::Result<usize> {
+        if std::mem::take(self.continue_pending) {
+            // The handler wants the body and the client waits to be asked
+            // for it (Go: `expectContinueReader`, server.go:898), unless a
+            // final response head already went out, after which an
+            // interim one would be a protocol error.
+            if self.reader.may_send_interim() {
+                self.reader
+                    .write_interim(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .await?;
+            }
+        }
+        self.reader.fill().await
+    }
+}
+
 impl Body {
     /// A body with no bytes.
     pub fn empty() -> Body {
@@ -119,22 +150,18 @@ impl Body {
 
     /// Reads the whole body, refusing one longer than `limit` bytes.
     pub async fn read_all(&mut self, limit: usize) -> Result<Bytes, BodyError> {
-        if let Source::Conn(body) = &self.source {
-            if body.decoder.remaining().is_some_and(|n| n > limit as u64) {
-                return Err(BodyError::TooLarge { limit });
-            }
-        }
-        let mut all = BytesMut::new();
+        let too_large = |_: TooLarge| BodyError::TooLarge { limit };
+        let declared = match &self.source {
+            Source::Conn(body) => body.decoder.remaining(),
+            _ => None,
+        };
+        let mut all = Collector::new(limit, declared).map_err(too_large)?;
         while let Some(piece) = self.chunk().await? {
-            if all.len() + piece.len() > limit {
-                return Err(BodyError::TooLarge { limit });
+            if let Some(whole) = all.add(piece, self.is_finished()).map_err(too_large)? {
+                return Ok(whole);
             }
-            if all.is_empty() && self.is_finished() {
-                return Ok(piece);
-            }
-            all.extend_from_slice(&piece);
         }
-        Ok(all.freeze())
+        Ok(all.finish())
     }
 
     /// Resolves when the client has gone away: its side of the connection
@@ -201,32 +228,31 @@ impl ConnBody {
     }
 
     async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
-        loop {
-            match self.decode_buffered().map_err(BodyError::Wire)? {
-                Decoded::Data(bytes) => return Ok(Some(bytes)),
-                Decoded::End => return Ok(None),
-                Decoded::NeedMore => {}
+        if let Some(e) = &self.error {
+            return Err(BodyError::Wire(e.clone()));
+        }
+        let mut source = RequestBytes {
+            reader: &mut self.reader,
+            continue_pending: &mut self.continue_pending,
+        };
+        // A request body is never delimited by the close (RFC 9112 section
+        // 6.3), so end-of-file before its end is a `Wire` error here.
+        match next_piece(&mut self.decoder, &mut source).await {
+            Ok(piece) => Ok(piece),
+            Err(PieceError::Read(e)) => Err(BodyError::Io(e)),
+            Err(PieceError::Wire(e)) => {
+                self.error = Some(e.clone());
+                Err(BodyError::Wire(e))
             }
-            if self.continue_pending {
-                // The handler wants the body: give the client its go-ahead
-                // (Go: `expectContinueReader`, server.go:898), unless a final response
-                // head already went out, after which an interim one would
-                // be a protocol error.
-                self.continue_pending = false;
-                if self.reader.may_send_interim() {
-                    self.reader
-                        .write_interim(b"HTTP/1.1 100 Continue\r\n\r\n")
-                        .await
-                        .map_err(BodyError::Io)?;
-                }
-            }
-            self.read_more().await?;
         }
     }
 
     /// Decodes the next piece of the body from the bytes already read,
     /// without waiting for more ([`Decoded::NeedMore`]). A framing error
-    /// is kept: the body cannot be read past it.
+    /// is kept: the body cannot be read past it. This and [`Self::read_more`]
+    /// are the drain's two steps ([`Self::finish_reading`]), taken apart
+    /// because its clock starts only at the first read from the socket; a
+    /// handler's reads go through [`next_piece`], which takes both at once.
     fn decode_buffered(&mut self) -> Result<Decoded, WireError> {
         if let Some(e) = &self.error {
             return Err(e.clone());

@@ -34,17 +34,19 @@
 //!    [`sniff`], `conn_header` (the `Connection` header's options), `error`,
 //!    and `lifecycle` (connection states, the server's phase, the live
 //!    counts; Go: `ConnState`, server.go:2870, `trackConn`, `inShutdown`).
-//! 2. `config` ([`Config`], Go's `Server` fields), then `listen` (listening
+//! 2. [`body_read`]: the body-reading steps shared with the client, over
+//!    [`wire`]'s body decoder.
+//! 3. `config` ([`Config`], Go's `Server` fields), then `listen` (listening
 //!    sockets, socket options, which accept errors are temporary).
-//! 3. `conn_io`: the two halves of a connection and their deadlines.
-//! 4. `body` ([`Body`], streamed off `conn_io`'s reader), then `request`
+//! 4. `conn_io`: the two halves of a connection and their deadlines.
+//! 5. `body` ([`Body`], streamed off `conn_io`'s reader), then `request`
 //!    ([`Request`]).
-//! 5. `recycle`: the request refilled in place, and the buffers pool.
-//! 6. `chunk_writer` (the response head's plan), then `response`
+//! 6. `recycle`: the request refilled in place, and the buffers pool.
+//! 7. `chunk_writer` (the response head's plan), then `response`
 //!    ([`ResponseWriter`]).
-//! 7. `handler` ([`Handler`] and Go's small handlers) and [`redirect`](mod@redirect).
-//! 8. `conn`: one connection's loop, Go's `conn.serve`.
-//! 9. `server`: [`Server`], the accept loop and shutdown.
+//! 8. `handler` ([`Handler`] and Go's small handlers) and [`redirect`](mod@redirect).
+//! 9. `conn`: one connection's loop, Go's `conn.serve`.
+//! 10. `server`: [`Server`], the accept loop and shutdown.
 //!
 //! ```no_run
 //! use server::{handler_fn, Config, Server};
@@ -62,6 +64,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod body;
+pub mod body_read;
 mod chunk_writer;
 mod config;
 mod conn;
