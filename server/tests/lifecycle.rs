@@ -19,6 +19,27 @@ fn states_of(events: &[(u64, ConnState)], id: u64) -> Vec<ConnState> {
     events.iter().filter(|(i, _)| *i == id).map(|(_, s)| *s).collect()
 }
 
+/// A server whose connection states are logged, keeping an idle
+/// connection open for `grace` once shutdown begins.
+async fn server_with_grace(grace: Duration) -> (TestServer, StateLog) {
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        shutdown_idle_grace: grace,
+        ..Config::default()
+    };
+    (TestServer::start(config, runtime_support::app()).await, log)
+}
+
+/// Shuts the server down with a 30 s deadline and checks that it returned
+/// cleanly, long before the deadline (within `WAIT`): nothing held it up.
+async fn assert_shutdown_not_held_up(s: &TestServer) {
+    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
+        .await
+        .expect("shutdown was held up");
+    assert!(result.is_ok(), "{result:?}");
+}
+
 #[tokio::test]
 async fn connection_states_are_reported_in_order() {
     let log = StateLog::default();
@@ -161,36 +182,21 @@ async fn a_new_silent_connection_does_not_hold_up_shutdown() {
 /// closes it after the grace, instead of waiting for the shutdown timeout.
 #[tokio::test]
 async fn a_half_sent_head_on_a_new_connection_does_not_hold_up_shutdown() {
-    let log = StateLog::default();
-    let config = Config {
-        conn_state: Some(log.hook()),
-        shutdown_idle_grace: Duration::from_millis(100),
-        ..Config::default()
-    };
-    let s = TestServer::start(config, runtime_support::app()).await;
+    let (s, log) = server_with_grace(Duration::from_millis(100)).await;
     let mut c = s.connect().await;
     c.send(b"GET /x HT").await;
     // Active: the server is reading the head.
     log.wait_until(|e| states_of(e, 1).contains(&ConnState::Active))
         .await;
 
-    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
-        .await
-        .expect("shutdown waited for a half-sent head");
-    assert!(result.is_ok(), "{result:?}");
+    assert_shutdown_not_held_up(&s).await;
     c.assert_closed().await;
 }
 
 /// The same on a kept-alive connection whose second head is cut short.
 #[tokio::test]
 async fn a_half_sent_second_head_does_not_hold_up_shutdown() {
-    let log = StateLog::default();
-    let config = Config {
-        conn_state: Some(log.hook()),
-        shutdown_idle_grace: Duration::from_millis(100),
-        ..Config::default()
-    };
-    let s = TestServer::start(config, runtime_support::app()).await;
+    let (s, log) = server_with_grace(Duration::from_millis(100)).await;
     let mut c = s.connect().await;
     c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
     assert_eq!(c.response().await.status, 200);
@@ -199,10 +205,7 @@ async fn a_half_sent_second_head_does_not_hold_up_shutdown() {
     log.wait_until(|e| states_of(e, 1) == [New, Active, Idle, Active])
         .await;
 
-    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
-        .await
-        .expect("shutdown waited for a half-sent head");
-    assert!(result.is_ok(), "{result:?}");
+    assert_shutdown_not_held_up(&s).await;
     c.assert_closed().await;
 }
 
@@ -210,13 +213,7 @@ async fn a_half_sent_second_head_does_not_hold_up_shutdown() {
 /// begin: a head trickling in a byte at a time does not extend it.
 #[tokio::test]
 async fn a_head_trickling_in_during_the_drain_is_cut_at_the_end_of_the_grace() {
-    let log = StateLog::default();
-    let config = Config {
-        conn_state: Some(log.hook()),
-        shutdown_idle_grace: Duration::from_millis(200),
-        ..Config::default()
-    };
-    let s = TestServer::start(config, runtime_support::app()).await;
+    let (s, log) = server_with_grace(Duration::from_millis(200)).await;
     let c = s.connect().await;
     let mut stream = c.stream;
     stream.write_all(b"GET /").await.unwrap();
@@ -234,10 +231,7 @@ async fn a_head_trickling_in_during_the_drain_is_cut_at_the_end_of_the_grace() {
         false
     });
 
-    let result = tokio::time::timeout(WAIT, s.server.shutdown(Duration::from_secs(30)))
-        .await
-        .expect("a trickling head held up shutdown");
-    assert!(result.is_ok(), "{result:?}");
+    assert_shutdown_not_held_up(&s).await;
     let cut = tokio::time::timeout(WAIT, trickle).await.unwrap().unwrap();
     assert!(cut, "the server closed the trickling connection");
 }
@@ -285,13 +279,7 @@ async fn a_head_completed_during_the_grace_is_answered() {
 /// change any more.
 #[tokio::test]
 async fn an_idle_connection_is_woken_by_shutdown_and_closed_after_the_grace() {
-    let log = StateLog::default();
-    let config = Config {
-        conn_state: Some(log.hook()),
-        shutdown_idle_grace: Duration::from_millis(100),
-        ..Config::default()
-    };
-    let s = TestServer::start(config, runtime_support::app()).await;
+    let (s, log) = server_with_grace(Duration::from_millis(100)).await;
     let mut c = s.connect().await;
     c.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
     c.response().await;
