@@ -230,12 +230,11 @@ async fn a_trickled_unread_body_does_not_hold_the_response() {
     s.assert_still_serving().await;
 }
 
-/// While the body arrives in time, it is still checked: a bad chunk that
-/// comes in a second write replaces the held-back 200 with a 400. (The
-/// wait is long here so that the test does not depend on this machine's
-/// speed.)
-#[tokio::test]
-async fn a_malformed_body_arriving_in_time_still_gets_400() {
+/// A server that waits long for an unread body (10 s, so that the tests
+/// below do not depend on this machine's speed), and a client that has
+/// sent a chunked request's head and the first part of its body to a
+/// handler that ignores it; the rest is for the test to send.
+async fn start_a_chunked_body_in_two_writes() -> (TestServer, runtime_support::RawConn) {
     let config = Config {
         post_handler_read_timeout: Duration::from_secs(10),
         ..Config::default()
@@ -245,6 +244,14 @@ async fn a_malformed_body_arriving_in_time_still_gets_400() {
     c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")
         .await;
     tokio::time::sleep(Duration::from_millis(50)).await;
+    (s, c)
+}
+
+/// While the body arrives in time, it is still checked: a bad chunk that
+/// comes in a second write replaces the held-back 200 with a 400.
+#[tokio::test]
+async fn a_malformed_body_arriving_in_time_still_gets_400() {
+    let (_server, mut c) = start_a_chunked_body_in_two_writes().await;
     c.send(b"cXX\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n")
         .await;
     let r = c.response().await;
@@ -257,15 +264,7 @@ async fn a_malformed_body_arriving_in_time_still_gets_400() {
 /// in a second write, is read to its end and the connection kept alive.
 #[tokio::test]
 async fn an_unread_body_arriving_in_time_keeps_the_connection_alive() {
-    let config = Config {
-        post_handler_read_timeout: Duration::from_secs(10),
-        ..Config::default()
-    };
-    let s = TestServer::start(config, runtime_support::app()).await;
-    let mut c = s.connect().await;
-    c.send(b"POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab")
-        .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (_server, mut c) = start_a_chunked_body_in_two_writes().await;
     c.send(b"c\r\n0\r\n\r\n").await;
     let r = c.response().await;
     assert_eq!((r.status, r.header("connection")), (200, None));
