@@ -33,17 +33,7 @@ done
 shift $((OPTIND - 1))
 extra=("$@")
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind not installed (apt-get install valgrind): skipped"; exit 0; }
-repo=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$(cd "$repo" && cargo metadata --format-version 1 --no-deps 2>/dev/null \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}
-bin=$target/release
-if (( build )); then
-  (cd "$repo" && cargo build --release -q -p demos --bin hello -p benches --bin hyper-hello --bin fixed-load) >&2 \
-    || die "cargo build failed"
-fi
-server_bin() { case $1 in hyper) echo "$bin/hyper-hello" ;; ours) echo "$bin/hello" ;; *) return 1 ;; esac; }
-IFS=, read -r -a names <<<"$servers"
-for s in "${names[@]}"; do server_bin "$s" >/dev/null || die "unknown server: $s (hyper, ours)"; done
+source "$(dirname "$0")/servers.sh" fixed-load
 if (( keep )); then out=$PWD/instructions-out; mkdir -p "$out"; else out=$(mktemp -d); fi
 vpid=
 cleanup() {

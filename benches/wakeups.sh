@@ -45,17 +45,7 @@ command -v perf >/dev/null || die "perf not found (apt-get install linux-perf)"
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1 \
   || die "perf cannot count system calls here (needs root or kernel.perf_event_paranoid=-1)"
-repo=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$(cd "$repo" && cargo metadata --format-version 1 --no-deps 2>/dev/null \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}
-bin=$target/release
-if (( build )); then
-  (cd "$repo" && cargo build --release -q -p demos --bin hello -p benches --bin hyper-hello) >&2 \
-    || die "cargo build failed"
-fi
-server_bin() { case $1 in hyper) echo "$bin/hyper-hello" ;; ours) echo "$bin/hello" ;; *) return 1 ;; esac; }
-IFS=, read -r -a names <<<"$servers"
-for s in "${names[@]}"; do server_bin "$s" >/dev/null || die "unknown server: $s (hyper, ours)"; done
+source "$(dirname "$0")/servers.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/wakeups.XXXXXX") || die "mktemp failed"
 spid= ppid_stat= ppid_rec= cgroup=
