@@ -11,10 +11,10 @@
 use crate::Error;
 use bytes::{Buf, Bytes};
 use http::HeaderMap;
+use server::net_conn::NetConn;
 use server::wire;
 use std::collections::VecDeque;
 use std::io;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 /// What is left to write of one request: framed bytes not yet on the
@@ -65,11 +65,10 @@ impl BodyWrite {
     }
 
     /// Writes until the whole request is on the wire.
-    pub(crate) async fn run(&mut self, stream: &TcpStream) -> Result<(), Error> {
+    pub(crate) async fn run(&mut self, stream: &NetConn) -> Result<(), Error> {
         loop {
             while let Some(front) = self.queue.front_mut() {
-                stream.writable().await.map_err(Error::Write)?;
-                match stream.try_write(front) {
+                match stream.write_some(front).await {
                     Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into())),
                     Ok(n) => {
                         front.advance(n);
@@ -77,13 +76,15 @@ impl BodyWrite {
                             self.queue.pop_front();
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return Err(Error::Write(e)),
                 }
             }
             let Source::Channel { length, rx, sent } = &mut self.source else {
-                return Ok(());
+                return stream.flush().await.map_err(Error::Write);
             };
+            // What the queue held is out of our hands; over TLS, out of
+            // rustls's too, before we wait for the caller's next piece.
+            stream.flush().await.map_err(Error::Write)?;
             match rx.recv().await {
                 Some(Ok(data)) if data.is_empty() => {}
                 Some(Ok(data)) => {

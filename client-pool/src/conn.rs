@@ -15,6 +15,7 @@
 
 use crate::{Error, TransportConfig};
 use bytes::BytesMut;
+use server::net_conn::NetConn;
 use server::stream::READ_CHUNK;
 use std::io;
 use std::mem::MaybeUninit;
@@ -27,7 +28,7 @@ pub(crate) struct PersistConn {
     /// A number unique to this connection within its Transport.
     pub(crate) id: u64,
     /// Shared only with a task still writing a request body (`write_loop`).
-    pub(crate) stream: Arc<TcpStream>,
+    pub(crate) stream: Arc<NetConn>,
     /// Bytes read from the socket and not yet parsed.
     pub(crate) read_buf: BytesMut,
     /// The next request's head (and a small body), written in one go.
@@ -67,7 +68,7 @@ impl PersistConn {
             id,
             local_addr: stream.local_addr().ok(),
             remote_addr: stream.peer_addr().ok(),
-            stream: Arc::new(stream),
+            stream: Arc::new(NetConn::Tcp(stream)),
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             write_buf: Vec::with_capacity(512),
             requests_served: 0,
@@ -84,7 +85,7 @@ impl PersistConn {
             return false;
         }
         let mut probe = [MaybeUninit::<u8>::uninit(); 1];
-        match socket2::SockRef::from(&*self.stream).peek(&mut probe) {
+        match self.stream.with_socket(|socket| socket.peek(&mut probe)) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
             Ok(0) => {
                 tracing::debug!(conn = self.id, "idle connection closed by the server");

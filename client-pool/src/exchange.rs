@@ -31,12 +31,12 @@ use crate::write_loop::{self, WriteHandle};
 use crate::{ConnectKey, Error, TransportConfig};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, Method, StatusCode, Version};
-use server::stream::{before_deadline, read_some, write_all_shared, HeadScan};
+use server::net_conn::NetConn;
+use server::stream::{before_deadline, read_some, HeadScan};
 use server::wire::{self, BodyDecoder, BodyFraming, Limits, ResponseHead};
 use std::future::Future;
 use std::io;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// A fixed-length body up to this size is sent in the same write as the
@@ -208,7 +208,7 @@ async fn send(
     let head = read_head(stream, &mut conn.read_buf, limits);
     tokio::pin!(head);
     let Some(body_write_ref) = body_write.as_mut() else {
-        if let Err(e) = write_all_shared(stream, &conn.write_buf).await {
+        if let Err(e) = stream.write_all(&conn.write_buf).await {
             return Err(Failure {
                 error: Error::Write(e),
                 nothing_received: true,
@@ -278,7 +278,7 @@ async fn within_header_timeout(
 /// `persistConn.readResponse`, transport.go:2275). 1xx responses (100
 /// Continue, 103 Early Hints) are skipped, as Go does; 101 is final.
 async fn read_head(
-    reader: &TcpStream,
+    reader: &NetConn,
     buf: &mut bytes::BytesMut,
     limits: &Limits,
 ) -> Result<ResponseHead, Failure> {

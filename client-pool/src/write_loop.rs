@@ -18,8 +18,8 @@ use crate::body_writer::BodyWrite;
 use crate::lock::lock;
 use crate::pool::Pooled;
 use crate::Error;
+use server::net_conn::NetConn;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 /// The rest of a request body being written by its own task, as the
@@ -51,7 +51,7 @@ enum Outcome {
 impl WriteHandle {
     /// Starts a task that writes the rest of `body` on `stream` (Go: the
     /// `writeLoop` goroutine carrying on with `writeRequest`, transport.go:2389).
-    pub(crate) fn spawn(mut body: BodyWrite, stream: Arc<TcpStream>, conn_id: u64) -> WriteHandle {
+    pub(crate) fn spawn(mut body: BodyWrite, stream: Arc<NetConn>, conn_id: u64) -> WriteHandle {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let task = tokio::spawn({
             let shared = shared.clone();
@@ -72,7 +72,7 @@ impl WriteHandle {
                         tracing::debug!(conn = conn_id, error = %e, "writing the request body failed; closing the connection");
                         state.outcome = Outcome::Failed(Some(e));
                         // Wake the reader: it sees end-of-file, then our error.
-                        let _ = socket2::SockRef::from(&*stream).shutdown(std::net::Shutdown::Both);
+                        let _ = stream.with_socket(|socket| socket.shutdown(std::net::Shutdown::Both));
                         let parked = state.parked.take();
                         drop(state);
                         drop(parked);

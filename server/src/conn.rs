@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::conn_io::{ConnReader, ConnWriter};
 use crate::handler::Handler;
 use crate::lifecycle::{ConnState, Phase, TrackedConn, Tracker};
+use crate::net_conn::NetConn;
 use crate::recycle::{Expect, HeaderFacts, PooledBuffers, RequestSlot};
 use crate::response::ResponseWriter;
 use crate::stream::HeadScan;
@@ -35,7 +36,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -65,7 +65,7 @@ pub(crate) struct Shared {
 /// watch on the phase also wakes the task on every other phase change,
 /// which is how an idle connection learns that shutdown began (see
 /// [`phase_changed`]).
-pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: TcpStream, tracked: TrackedConn) {
+pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: NetConn, tracked: TrackedConn) {
     let mut phase = shared.tracker.phase.subscribe();
     let mut conn = Conn::new(&shared, stream, &tracked);
     tokio::select! {
@@ -115,16 +115,16 @@ enum Next {
 }
 
 impl<'s> Conn<'s> {
-    fn new(shared: &'s Shared, stream: TcpStream, tracked: &'s TrackedConn) -> Self {
+    fn new(shared: &'s Shared, stream: NetConn, tracked: &'s TrackedConn) -> Self {
         // Everything the connection allocates comes from the pool of closed
         // connections when it can (Go: `newBufioReader`, server.go:823).
         let mut bufs = PooledBuffers::take();
         let read = std::mem::take(&mut bufs.read);
         let response = std::mem::take(&mut bufs.response);
-        let (read_half, write_half) = stream.into_split();
+        let stream = Arc::new(stream);
         let final_head_sent = Arc::new(AtomicBool::new(false));
         let phase = shared.tracker.phase.subscribe();
-        let reader = ConnReader::new(read_half, read, final_head_sent.clone());
+        let reader = ConnReader::new(stream.clone(), read, final_head_sent.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         let config = &shared.config;
         Conn {
@@ -132,10 +132,7 @@ impl<'s> Conn<'s> {
             handler: &*shared.handler,
             tracked,
             bufs,
-            w: ResponseWriter::for_conn(
-                ConnWriter::new(write_half, final_head_sent, phase.clone()),
-                response,
-            ),
+            w: ResponseWriter::for_conn(ConnWriter::new(stream, final_head_sent, phase.clone()), response),
             shutdown: ShutdownWatch::new(phase, config.shutdown_idle_grace),
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,

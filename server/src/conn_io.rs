@@ -1,9 +1,11 @@
 //! The two halves of an accepted connection, as the request body and the
 //! response writer borrow them.
 //!
-//! A connection is split once: [`ConnReader`] owns the read half and the
-//! read buffer (bytes of the next request may already be in it, which is how
-//! pipelining works), [`ConnWriter`] owns the write half. The reader lives
+//! A connection is shared once, through an `Arc<NetConn>`: [`ConnReader`]
+//! reads from it and owns the read buffer (bytes of the next request may
+//! already be in it, which is how pipelining works), [`ConnWriter`] writes
+//! to it. [`NetConn`] takes `&self` for both, as Go's `net.Conn` may be
+//! read and written at once. The reader lives
 //! in the connection's request [`Body`](crate::Body), which the connection
 //! re-aims at each request's body and reads the next head through; the
 //! writer lives in the connection's one
@@ -14,21 +16,20 @@
 //! below, each named after the step it is.
 
 use crate::lifecycle::Phase;
-use crate::stream::{with_deadline, write_all_shared, READ_CHUNK};
+use crate::net_conn::NetConn;
+use crate::stream::{with_deadline, READ_CHUNK};
 use bytes::BytesMut;
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// The read side of a connection plus its buffer.
 #[derive(Debug)]
 pub(crate) struct ConnReader {
-    stream: OwnedReadHalf,
+    stream: Arc<NetConn>,
     buf: BytesMut,
     /// The read deadline of the step under way (Go: `SetReadDeadline`,
     /// net/net.go:160): the header, request (`ReadTimeout`), idle,
@@ -45,7 +46,7 @@ pub(crate) struct ConnReader {
 
 impl ConnReader {
     /// `buf` comes from the pool of a closed connection, or is new (see `recycle.rs`).
-    pub fn new(stream: OwnedReadHalf, buf: BytesMut, final_head_sent: Arc<AtomicBool>) -> Self {
+    pub fn new(stream: Arc<NetConn>, buf: BytesMut, final_head_sent: Arc<AtomicBool>) -> Self {
         ConnReader {
             stream,
             buf,
@@ -125,21 +126,15 @@ impl ConnReader {
     /// without taking a byte away from the next request (`MSG_PEEK`); never
     /// while bytes of a next request are arriving.
     pub async fn peer_gone(&self) {
-        let mut probe = [0u8; 1];
-        match self.stream.as_ref().peek(&mut probe).await {
-            // End-of-file, a reset or any other error: nobody to answer.
-            Ok(0) | Err(_) => {}
-            // The next request is coming: the client is still there.
-            Ok(_) => std::future::pending().await,
-        }
+        self.stream.peer_gone().await
     }
 
     /// Writes a few bytes on the connection from the reading side: this is
     /// how `100 Continue` goes out when a handler first reads the body
-    /// (Go: `expectContinueReader`, server.go:898). The write half is busy in the
-    /// response writer, so we write through the shared socket directly.
+    /// (Go: `expectContinueReader`, server.go:898), through the connection
+    /// the response writer shares.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
-        with_deadline(self.write_deadline, write_all_shared(self.stream.as_ref(), bytes)).await
+        with_deadline(self.write_deadline, self.stream.write_all(bytes)).await
     }
 }
 
@@ -148,7 +143,7 @@ impl ConnReader {
 /// header map it reuses from response to response.
 #[derive(Debug)]
 pub(crate) struct ConnWriter {
-    stream: OwnedWriteHalf,
+    stream: Arc<NetConn>,
     /// Go's `WriteTimeout`: the response must be written before this.
     deadline: Option<Instant>,
     /// See [`ConnReader::final_head_sent`].
@@ -160,7 +155,7 @@ pub(crate) struct ConnWriter {
 
 impl ConnWriter {
     pub fn new(
-        stream: OwnedWriteHalf,
+        stream: Arc<NetConn>,
         final_head_sent: Arc<AtomicBool>,
         phase: watch::Receiver<Phase>,
     ) -> Self {
@@ -185,21 +180,8 @@ impl ConnWriter {
     /// (`writev`): a head and a large body leave together without first
     /// being copied into one buffer.
     pub async fn write_all_parts(&mut self, parts: [&[u8]; 3]) -> io::Result<()> {
-        let stream = &mut self.stream;
-        let write = async move {
-            let mut slices = parts.map(IoSlice::new);
-            let mut left = &mut slices[..];
-            IoSlice::advance_slices(&mut left, 0); // skips empty parts
-            while !left.is_empty() {
-                let n = stream.write_vectored(left).await?;
-                if n == 0 {
-                    return Err(io::ErrorKind::WriteZero.into());
-                }
-                IoSlice::advance_slices(&mut left, n);
-            }
-            Ok(())
-        };
-        with_deadline(self.deadline, write).await
+        let mut slices = parts.map(IoSlice::new);
+        with_deadline(self.deadline, self.stream.write_all_parts(&mut slices)).await
     }
 
     /// Readies the writer for the response to a request whose head was
@@ -225,6 +207,6 @@ impl ConnWriter {
     /// Sends FIN: the peer reads the end of our responses, and may still
     /// send (the first step of Go's `closeWriteAndWait`, server.go:1754).
     pub async fn close_write(&mut self) {
-        let _ = self.stream.shutdown().await;
+        let _ = self.stream.close_write().await;
     }
 }

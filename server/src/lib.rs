@@ -29,13 +29,15 @@
 //! (`scripts/check-modules` checks it), so the crate can be read from the
 //! bottom up, each module using only those above it in this list:
 //!
-//! 1. The leaves, which import no other module: [`stream`] (socket steps
-//!    with deadlines, shared with the client), [`wire`], [`url`], `date`,
+//! 1. The leaves, which import no other module: [`net_conn`] (one
+//!    connection over TCP, TLS or a Unix socket; Go's `net.Conn`), [`wire`], [`url`], `date`,
 //!    [`sniff`], `conn_header` (the `Connection` header's options), `error`,
 //!    and `lifecycle` (connection states, the server's phase, the live
 //!    counts; Go: `ConnState`, server.go:2870, `trackConn`, `inShutdown`).
-//! 2. [`body_read`]: the body-reading steps shared with the client, over
-//!    [`wire`]'s body decoder.
+//! 2. [`stream`] (the steps both sides take on a [`net_conn::NetConn`]:
+//!    reads and writes with deadlines), then [`body_read`]: the
+//!    body-reading steps shared with the client, over [`wire`]'s body
+//!    decoder.
 //! 3. `config` ([`Config`], Go's `Server` fields), then `listen` (listening
 //!    sockets, socket options, which accept errors are temporary).
 //! 4. `conn_io`: the two halves of a connection and their deadlines.
@@ -75,6 +77,7 @@ mod error;
 mod handler;
 mod lifecycle;
 mod listen;
+pub mod net_conn;
 mod path_values;
 mod recycle;
 pub mod redirect;

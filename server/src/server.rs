@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::handler::Handler;
 use crate::lifecycle::{Phase, TrackedConn, TrackedListener, Tracker};
 use crate::listen::{bind_listener, has_conn_options, is_temporary_accept_error, set_conn_options, Listener};
+use crate::net_conn::NetConn;
 use socket2::SockRef;
 use std::io;
 use std::net::SocketAddr;
@@ -149,7 +150,7 @@ impl Server {
         // Boxed: the connection future is a few kilobytes (the whole
         // keep-alive loop), and tokio would otherwise copy it several times
         // on its way into the task. On the heap, only a pointer moves.
-        tokio::spawn(Box::pin(serve_conn(shared, stream, tracked)));
+        tokio::spawn(Box::pin(serve_conn(shared, NetConn::Tcp(stream), tracked)));
     }
 
     /// Number of connections currently open.

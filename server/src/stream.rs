@@ -9,13 +9,13 @@
 //! an `Option<Instant>` passed to [`with_deadline`], the one place that turns
 //! "too late" into an [`io::ErrorKind::TimedOut`] error.
 //!
-//! This module is a leaf: it knows sockets and bytes, nothing of requests,
+//! It knows connections ([`NetConn`]) and bytes, nothing of requests,
 //! responses or pools.
 
+use crate::net_conn::NetConn;
 use bytes::BytesMut;
 use std::future::Future;
 use std::io;
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// How much room a read makes in its buffer before asking the socket for
@@ -77,37 +77,16 @@ pub async fn before_deadline<T>(deadline: Instant, step: impl Future<Output = T>
     tokio::time::timeout_at(deadline, step).await.ok()
 }
 
-/// Reads what the socket has into `buf`, waiting for at least one byte;
-/// `Ok(0)` means the peer closed its side.
+/// Reads what the connection has into `buf`, making room first and
+/// waiting for at least one byte; `Ok(0)` means the peer closed its side.
 ///
-/// It reads through `&TcpStream`, a shared reference, so that another task
-/// (or another half of the same task) may write on the same socket at the
-/// same time: the client's request body goes out while its response is
+/// It reads through `&NetConn`, a shared reference, so that another task
+/// (or another half of the same task) may write on the same connection at
+/// the same time: the client's request body goes out while its response is
 /// read, as Go's `persistConn` has a `readLoop` and a `writeLoop`.
-pub async fn read_some(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+pub async fn read_some(conn: &NetConn, buf: &mut BytesMut) -> io::Result<usize> {
     buf.reserve(READ_CHUNK);
-    loop {
-        socket.readable().await?;
-        match socket.try_read_buf(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            result => return result,
-        }
-    }
-}
-
-/// Writes all of `bytes` through a shared socket (see [`read_some`] for why
-/// shared). A socket that accepts nothing is an error, not a loop.
-pub async fn write_all_shared(socket: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        socket.writable().await?;
-        match socket.try_write(bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    conn.read_buf(buf).await
 }
 
 /// Decides, after each read, whether a head that is still arriving is worth

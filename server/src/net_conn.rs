@@ -1,0 +1,253 @@
+//! One connection, whatever carries it: TCP, TLS over TCP, or a Unix
+//! socket. Both sides use it: the server for the connections it accepts,
+//! the client for the ones it dials.
+//!
+//! Go's answer is an interface, `net.Conn` (net/net.go:113): `*net.TCPConn`,
+//! `*net.UnixConn` and `*tls.Conn` all implement it, and `conn.serve` never
+//! asks which it has until it wants the TLS details. Ours is an enum,
+//! [`NetConn`], whose methods take `&self`, because `net.Conn` promises the
+//! same thing: one goroutine may `Read` while another `Write`s. The server
+//! writes a `100 Continue` from the request body's side while the response
+//! writer owns the write path; the client reads a response while its write
+//! loop still sends the request body. So both hold the connection through
+//! an `Arc<NetConn>` and read and write through shared references.
+//!
+//! A TCP or Unix socket allows that by itself (tokio's `try_read` and
+//! `try_write` take `&self`). A TLS session does not: rustls keeps one
+//! state for both directions (its read may have to write, a key update for
+//! one), so [`NetConn::Tls`] keeps it behind a lock that is held for one
+//! poll at a time and never across a wait. Go's `tls.Conn` has the same
+//! need and keeps two locks, `in` and `out` (crypto/tls/conn.go:29).
+//!
+//! This module is a leaf: it knows sockets and TLS, nothing of HTTP.
+
+use bytes::BytesMut;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
+use std::net::Shutdown;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+use tokio_rustls::TlsStream;
+
+/// A connection the server accepted or the client dialled (Go: `net.Conn`,
+/// net/net.go:113).
+#[derive(Debug)]
+pub enum NetConn {
+    /// Plain TCP.
+    Tcp(TcpStream),
+    /// A Unix domain socket (Go: `*net.UnixConn`).
+    Unix(UnixStream),
+    /// TLS over TCP, after its handshake (Go: `*tls.Conn`). Boxed: a TLS
+    /// session is over a kilobyte, which a plain connection should not
+    /// carry.
+    Tls(Box<TlsConn>),
+}
+
+/// A TLS session shared by a reader and a writer: rustls's one state
+/// behind a lock held for a single poll (see the module's doc).
+#[derive(Debug)]
+pub struct TlsConn {
+    session: Mutex<TlsStream<TcpStream>>,
+}
+
+impl TlsConn {
+    /// Wraps a session whose handshake is done.
+    pub fn new(stream: TlsStream<TcpStream>) -> Self {
+        TlsConn {
+            session: Mutex::new(stream),
+        }
+    }
+
+    /// The session, for one poll. A poll never panics while holding it, but
+    /// should one have, the session is still whole: the lock is taken back.
+    pub fn lock(&self) -> MutexGuard<'_, TlsStream<TcpStream>> {
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl From<TcpStream> for NetConn {
+    fn from(stream: TcpStream) -> Self {
+        NetConn::Tcp(stream)
+    }
+}
+
+impl From<UnixStream> for NetConn {
+    fn from(stream: UnixStream) -> Self {
+        NetConn::Unix(stream)
+    }
+}
+
+impl From<TlsStream<TcpStream>> for NetConn {
+    fn from(stream: TlsStream<TcpStream>) -> Self {
+        NetConn::Tls(Box::new(TlsConn::new(stream)))
+    }
+}
+
+impl NetConn {
+    /// Reads what the connection has into `buf`'s spare room, waiting for
+    /// at least one byte; `Ok(0)` means the peer closed its side (or `buf`
+    /// has no room: callers reserve first). Go: `net.Conn.Read`.
+    pub async fn read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_buf(cx, buf)).await
+    }
+
+    fn poll_read_buf(&self, cx: &mut Context<'_>, buf: &mut BytesMut) -> Poll<io::Result<usize>> {
+        match self {
+            NetConn::Tcp(tcp) => loop {
+                ready!(tcp.poll_read_ready(cx))?;
+                match tcp.try_read_buf(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    result => return Poll::Ready(result),
+                }
+            },
+            NetConn::Unix(unix) => loop {
+                ready!(unix.poll_read_ready(cx))?;
+                match unix.try_read_buf(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    result => return Poll::Ready(result),
+                }
+            },
+            NetConn::Tls(tls) => {
+                let mut session = tls.lock();
+                let spare = buf.spare_capacity_mut();
+                let mut read_buf = ReadBuf::uninit(spare);
+                ready!(Pin::new(&mut *session).poll_read(cx, &mut read_buf))?;
+                let n = read_buf.filled().len();
+                // SAFETY: `poll_read` initialised and filled the first `n`
+                // bytes of the spare capacity.
+                unsafe { buf.set_len(buf.len() + n) };
+                Poll::Ready(Ok(n))
+            }
+        }
+    }
+
+    /// Writes all of `bytes`. A connection that accepts nothing is an
+    /// error, not a loop.
+    pub async fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
+        self.write_all_parts(&mut [IoSlice::new(bytes)]).await
+    }
+
+    /// Writes all of `parts`, one after the other, gathered by one system
+    /// call where the connection allows it (`writev`): a head and a large
+    /// body leave together without first being copied into one buffer.
+    pub async fn write_all_parts(&self, parts: &mut [IoSlice<'_>]) -> io::Result<()> {
+        let mut left = parts;
+        IoSlice::advance_slices(&mut left, 0); // skips empty parts
+        while !left.is_empty() {
+            let n = poll_fn(|cx| self.poll_write_vectored(cx, left)).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            IoSlice::advance_slices(&mut left, n);
+        }
+        // rustls may have taken the last bytes into its own buffer when
+        // the socket was full: push them out before returning.
+        self.flush().await
+    }
+
+    /// Writes some of `bytes`, at least one, and says how many (Go:
+    /// `net.Conn.Write`, which our callers loop around). Cancel-safe:
+    /// dropped before it is ready, it has written nothing. Over TLS the
+    /// bytes may wait in rustls until [`NetConn::flush`].
+    pub async fn write_some(&self, bytes: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_vectored(cx, &[IoSlice::new(bytes)])).await
+    }
+
+    /// Pushes out what a TLS session still holds; a plain socket holds
+    /// nothing.
+    pub async fn flush(&self) -> io::Result<()> {
+        match self {
+            NetConn::Tls(tls) => poll_fn(|cx| Pin::new(&mut *tls.lock()).poll_flush(cx)).await,
+            NetConn::Tcp(_) | NetConn::Unix(_) => Ok(()),
+        }
+    }
+
+    fn poll_write_vectored(&self, cx: &mut Context<'_>, parts: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        match self {
+            NetConn::Tcp(tcp) => loop {
+                ready!(tcp.poll_write_ready(cx))?;
+                match tcp.try_write_vectored(parts) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    result => return Poll::Ready(result),
+                }
+            },
+            NetConn::Unix(unix) => loop {
+                ready!(unix.poll_write_ready(cx))?;
+                match unix.try_write_vectored(parts) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    result => return Poll::Ready(result),
+                }
+            },
+            NetConn::Tls(tls) => Pin::new(&mut *tls.lock()).poll_write_vectored(cx, parts),
+        }
+    }
+
+    /// Ends our side of the connection: the peer reads end-of-file and may
+    /// still send (Go: `CloseWrite`, net/tcpsock.go:143). A TLS session
+    /// first says `close_notify`, so that the peer can tell our end from a
+    /// cut connection (RFC 8446 section 6.1).
+    pub async fn close_write(&self) -> io::Result<()> {
+        match self {
+            NetConn::Tcp(tcp) => socket2::SockRef::from(tcp).shutdown(Shutdown::Write),
+            NetConn::Unix(unix) => socket2::SockRef::from(unix).shutdown(Shutdown::Write),
+            NetConn::Tls(tls) => poll_fn(|cx| Pin::new(&mut *tls.lock()).poll_shutdown(cx)).await,
+        }
+    }
+
+    /// Resolves when the peer has closed its side or the connection
+    /// failed, without taking a byte from whatever it sends next (the
+    /// socket is peeked, `MSG_PEEK`); never while bytes are arriving.
+    ///
+    /// Over TLS the bytes peeked are the encrypted records: a
+    /// `close_notify` alert looks like data, so the end is seen only when
+    /// the TCP connection itself closes.
+    pub async fn peer_gone(&self) {
+        let gone = match self {
+            NetConn::Tcp(tcp) => tcp.peek(&mut [0u8; 1]).await,
+            NetConn::Unix(unix) => peek_unix(unix).await,
+            NetConn::Tls(tls) => {
+                let mut probe = [0u8; 1];
+                let mut probe = ReadBuf::new(&mut probe);
+                poll_fn(|cx| tls.lock().get_ref().0.poll_peek(cx, &mut probe)).await
+            }
+        };
+        match gone {
+            // End-of-file, a reset or any other error: nobody is there.
+            Ok(0) | Err(_) => {}
+            // The peer is still sending: it is still there.
+            Ok(_) => std::future::pending().await,
+        }
+    }
+
+    /// Runs `f` on the socket underneath (the TCP socket under a TLS
+    /// session): for socket options, a non-blocking peek, or a shutdown
+    /// that must wake a reader blocked on the other side.
+    pub fn with_socket<R>(&self, f: impl FnOnce(socket2::SockRef<'_>) -> R) -> R {
+        match self {
+            NetConn::Tcp(tcp) => f(socket2::SockRef::from(tcp)),
+            NetConn::Unix(unix) => f(socket2::SockRef::from(unix)),
+            NetConn::Tls(tls) => f(socket2::SockRef::from(tls.lock().get_ref().0)),
+        }
+    }
+}
+
+/// Peeks at one byte of a Unix socket once it is readable: `Ok(0)` at
+/// end-of-file. (tokio gives TCP a `peek`, not Unix sockets.)
+async fn peek_unix(unix: &UnixStream) -> io::Result<usize> {
+    loop {
+        unix.readable().await?;
+        let mut probe = [MaybeUninit::<u8>::uninit(); 1];
+        match unix.try_io(Interest::READABLE, || {
+            socket2::SockRef::from(unix).peek(&mut probe)
+        }) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => return result,
+        }
+    }
+}
