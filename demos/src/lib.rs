@@ -8,6 +8,7 @@ pub mod cli;
 pub mod example_app;
 pub mod logging;
 pub mod reload;
+pub mod tls;
 
 /// Resolves on SIGINT (Ctrl+C) or SIGTERM, so demos stop cleanly.
 pub async fn shutdown_signal() {
