@@ -14,6 +14,9 @@
 #   -p LIST   profiles (default ka64,ka256,close):
 #               kaN     keep-alive, N connections
 #               close   `Connection: close` on 64 connections: one accept per request
+#               tls-kaN, tls-close  the same over https (a self-signed certificate each server
+#                       makes at start, `--tls`; rustls on both, same provider): keep-alive
+#                       requests over TLS, and one TLS handshake per request. Go is left out.
 #   -m MODE   pin (default): server on CPU 1, wrk on CPU 0 (taskset); unpin: no taskset
 #   -q SECS   wait up to SECS for a quiet machine (< 20% busy) before each run (default 30)
 #   -R N      redo a noisy run up to N times (default 1)
@@ -90,10 +93,11 @@ fi
 [[ -n $servers ]] || { servers=hyper,ours; (( have_go )) && servers+=,go; }
 IFS=, read -r -a names <<<"$servers"
 IFS=, read -r -a plist <<<"$profiles"
-server_cmd() {  # $1 name $2 port
+server_cmd() {  # $1 name $2 port [$3 profile: a tls-* profile adds --tls]
+  local tls=; [[ ${3:-} == tls-* ]] && tls=' --tls'
   case $1 in
-    hyper) echo "$bin/hyper-hello --addr 127.0.0.1:$2 --threads 1" ;;
-    ours) echo "$bin/hello --addr 127.0.0.1:$2 --threads 1" ;;
+    hyper) echo "$bin/hyper-hello --addr 127.0.0.1:$2 --threads 1$tls" ;;
+    ours) echo "$bin/hello --addr 127.0.0.1:$2 --threads 1$tls" ;;
     go) echo "$bin/go-hello -addr 127.0.0.1:$2" ;;
     *) return 1 ;;
   esac
@@ -104,8 +108,8 @@ for s in "${names[@]}"; do
 done
 wrk_args() {  # $1 profile -> wargs, the connection arguments of wrk
   # (wrk drops a header written without the space after the colon)
-  case $1 in
-    ka[0-9]*) [[ ${1#ka} =~ ^[0-9]+$ ]] && wargs=("-c${1#ka}") ;;
+  case ${1#tls-} in
+    ka[0-9]*) local n=${1#tls-}; n=${n#ka}; [[ $n =~ ^[0-9]+$ ]] && wargs=("-c$n") ;;
     close) wargs=(-c64 -H 'Connection: close') ;;
     *) return 1 ;;
   esac
@@ -144,10 +148,10 @@ busy_pct() { local b0 t0 b1 t1; read -r b0 t0 < <(machine); sleep 0.5; read -r b
 wait_quiet() { local end=$((SECONDS + quiet_wait)) b
   while :; do b=$(busy_pct); if (( b < busy_limit || SECONDS >= end )); then echo "$b"; return; fi; done; }
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status" 2>/dev/null; }
-check_hello() {  # GET /hello answers 200 and the greeting (curl when present, else bash)
-  local reply
+check_hello() {  # $1 port [$2 scheme]: GET /hello answers 200 and the greeting (curl when present, else bash)
+  local reply scheme=${2:-http}
   if command -v curl >/dev/null; then
-    reply=$(curl -s --max-time 3 -w ' %{http_code}' "http://127.0.0.1:$1/hello") || return 1
+    reply=$(curl -sk --max-time 3 -w ' %{http_code}' "$scheme://127.0.0.1:$1/hello") || return 1
     [[ $reply == 'Hello, World! 200' ]]
   else
     reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; printf 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; cat <&3") || return 1
@@ -169,14 +173,15 @@ one_run() {
   [[ $mode == pin ]] && pin_srv=(taskset -c "$srv_cpu") pin_wrk=(taskset -c "$wrk_cpu")
   local busy; busy=$(wait_quiet)
   pick_port
-  local cmd; cmd=$(server_cmd "$name" "$port")
+  local cmd; cmd=$(server_cmd "$name" "$port" "$prof")
+  local scheme=http; [[ $prof == tls-* ]] && scheme=https
   # shellcheck disable=SC2086
   "${pin_srv[@]}" $cmd >"$work/$tag.log" 2>&1 &
   spid=$!
   local k; for ((k = 0; k < 300; k++)); do alive "$spid" || break; port_open "$port" && break; sleep 0.05; done
   port_open "$port" || { tail -5 "$work/$tag.log" >&2; die "$name did not listen on $port within 15 s"; }
-  check_hello "$port" || die "$name did not answer GET /hello with 200 Hello, World!"
-  local url=http://127.0.0.1:$port/hello wargs
+  check_hello "$port" "$scheme" || die "$name did not answer GET /hello with 200 Hello, World!"
+  local url=$scheme://127.0.0.1:$port/hello wargs
   wrk_args "$prof"
   (( warm > 0 )) && timeout -k 5 $((warm + 20)) "${pin_wrk[@]}" wrk -t1 "${wargs[@]}" -d"${warm}s" \
     --timeout 2s "$url" >/dev/null 2>&1
@@ -220,6 +225,7 @@ echo
 for ((r = 1; r <= rounds; r++)); do
   for prof in "${plist[@]}"; do
     for name in "${names[@]}"; do
+      [[ $name == go && $prof == tls-* ]] && continue  # go-hello serves plain http only
       for ((att = 1; ; att++)); do one_run "$r" "$prof" "$name" "$att" && break; done
     done
   done

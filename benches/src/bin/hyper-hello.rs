@@ -11,6 +11,9 @@
 //! curl -i http://127.0.0.1:8011/hello
 //! ```
 //!
+//! `--tls` serves https instead, with a self-signed certificate made at
+//! start (`curl -k https://127.0.0.1:8011/hello`), as `hello --tls` does.
+//!
 //! `--threads 1` is a one-thread (current-thread) tokio runtime; `--threads N`
 //! a multi-thread one with N workers; no flag, tokio's default multi-thread
 //! runtime (one worker per CPU it may run on). SIGTERM or Ctrl+C stops it.
@@ -20,6 +23,16 @@ use tokio::net::TcpListener;
 
 fn main() {
     let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8011".to_owned());
+    let tls = match std::env::args().any(|arg| arg == "--tls") {
+        false => None,
+        true => match benches::hyper_peer::self_signed_tls_config() {
+            Ok(config) => Some(config),
+            Err(e) => {
+                eprintln!("hyper-hello: cannot make a certificate: {e}");
+                std::process::exit(1)
+            }
+        },
+    };
     let threads: usize = match flag("threads").map(|t| t.parse()) {
         None => 0,
         Some(Ok(n)) => n,
@@ -51,11 +64,17 @@ fn main() {
                 std::process::exit(1)
             }
         };
-        eprintln!("hyper-hello: listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("hyper-hello: listening on {scheme}://{addr}");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("SIGTERM handler");
         tokio::select! {
-            _ = benches::hyper_peer::serve(listener, false) => {}
+            _ = async {
+                match tls {
+                    Some(config) => benches::hyper_peer::serve_tls(listener, config).await,
+                    None => benches::hyper_peer::serve(listener, false).await,
+                }
+            } => {}
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
