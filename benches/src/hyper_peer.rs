@@ -97,7 +97,7 @@ pub async fn serve_tls(listener: TcpListener, config: Arc<rustls::ServerConfig>)
 pub fn self_signed_tls_config() -> Result<Arc<rustls::ServerConfig>, Box<dyn std::error::Error>> {
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
     let key = rustls_pki_types::PrivateKeyDer::try_from(made.signing_key.serialize_der())?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = server::tls::crypto_provider();
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

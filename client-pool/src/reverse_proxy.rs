@@ -168,8 +168,11 @@ pub fn join_target(upstream: &Uri, incoming: &str) -> String {
 
 /// The outgoing head: the incoming headers minus hop-by-hop ones, with
 /// `TE: trailers` kept if the client sent it, `X-Forwarded-For` appended
-/// and `Host` set (to `host`, the upstream's or the client's).
-pub fn outgoing_headers(incoming: &HeaderMap, client: SocketAddr, host: &str) -> HeaderMap {
+/// and `Host` set (to `host`, the upstream's or the client's). A client
+/// with no IP address (one on a Unix socket) adds no `X-Forwarded-For`, as
+/// in Go, whose `SplitHostPort(req.RemoteAddr)` fails for it
+/// (httputil/reverseproxy.go:291).
+pub fn outgoing_headers(incoming: &HeaderMap, client: Option<SocketAddr>, host: &str) -> HeaderMap {
     let mut headers = incoming.clone();
     remove_hop_headers(&mut headers);
     let wants_trailers = incoming.get_all(TE).iter().any(|v| {
@@ -180,7 +183,9 @@ pub fn outgoing_headers(incoming: &HeaderMap, client: SocketAddr, host: &str) ->
     if wants_trailers {
         headers.insert(TE, HeaderValue::from_static("trailers"));
     }
-    append_forwarded_for(&mut headers, client);
+    if let Some(client) = client {
+        append_forwarded_for(&mut headers, client);
+    }
     if let Ok(host) = HeaderValue::from_str(host) {
         headers.insert(HOST, host);
     }
@@ -291,7 +296,7 @@ impl ReverseProxy {
         } else {
             authority.as_str()
         };
-        let mut headers = outgoing_headers(&r.headers, r.remote_addr, host);
+        let mut headers = outgoing_headers(&r.headers, r.remote_addr.tcp(), host);
         // The Transport frames the body itself, from the body's length.
         headers.remove(CONTENT_LENGTH);
         let (sender, body) = if r.body.is_finished() {

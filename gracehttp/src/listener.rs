@@ -3,12 +3,13 @@
 //! wrapper that says when the loop first asks for a connection, which is
 //! the moment a new process may call itself ready.
 
-use server::{Config, Listener};
+use server::net_conn::NetConn;
+use server::{Config, Listener, NetAddr};
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
@@ -45,15 +46,19 @@ pub(crate) struct ReadyListener {
 }
 
 impl Listener for ReadyListener {
-    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send {
+    fn accept(&mut self) -> impl Future<Output = io::Result<(NetConn, NetAddr)>> + Send {
         if let Some(accepting) = self.first_accept.take() {
             let _ = accepting.send(());
         }
-        self.inner.accept()
+        let inner = &self.inner;
+        async move {
+            let (stream, peer) = inner.accept().await?;
+            Ok((NetConn::Tcp(stream), NetAddr::Tcp(peer)))
+        }
     }
 
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+    fn local_addr(&self) -> io::Result<NetAddr> {
+        self.inner.local_addr().map(NetAddr::Tcp)
     }
 
     fn tcp_listener(&self) -> Option<&TcpListener> {

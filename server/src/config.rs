@@ -60,7 +60,29 @@ pub struct Config {
     /// `ReadTimeout` allows (forever by default). See
     /// [`DEFAULT_POST_HANDLER_READ_TIMEOUT`].
     pub post_handler_read_timeout: Duration,
+    /// Time allowed for a TLS connection's handshake, from the accept to
+    /// the end of the handshake; `None` for no limit of its own. See
+    /// [`DEFAULT_TLS_HANDSHAKE_TIMEOUT`] for the default and why.
+    ///
+    /// Go has no such field: its server bounds the handshake with the
+    /// smallest of `ReadTimeout`, `WriteTimeout` and `ReadHeaderTimeout`
+    /// that is set (`tlsHandshakeTimeout`, server.go:1867), and not at all
+    /// when none is, which is the default. Ours keeps that bound too, when
+    /// it is the shorter.
+    pub tls_handshake_timeout: Option<Duration>,
 }
+
+/// The default of [`Config::tls_handshake_timeout`]: 10 s, the value Go's
+/// `DefaultTransport` gives the same step on the client's side
+/// (`TLSHandshakeTimeout`, transport.go:52).
+///
+/// A handshake takes one or two round trips and a few milliseconds of
+/// CPU: well under a second even across an ocean, so 10 s leaves room for
+/// a poor mobile link. Without a bound, a client that connects and sends
+/// nothing, or half a ClientHello, would keep its socket and task forever,
+/// since no read timeout is set by default: a few thousand such clients
+/// would exhaust the server's descriptors.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default of [`Config::post_handler_read_timeout`]: 300 ms.
 ///
@@ -91,6 +113,7 @@ impl Default for Config {
             conn_state: None,
             shutdown_idle_grace: Duration::ZERO,
             post_handler_read_timeout: DEFAULT_POST_HANDLER_READ_TIMEOUT,
+            tls_handshake_timeout: Some(DEFAULT_TLS_HANDSHAKE_TIMEOUT),
         }
     }
 }
@@ -104,6 +127,7 @@ impl std::fmt::Debug for Config {
             .field("write_timeout", &self.write_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_header_bytes", &self.max_header_bytes)
+            .field("tls_handshake_timeout", &self.tls_handshake_timeout)
             .finish_non_exhaustive()
     }
 }

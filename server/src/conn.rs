@@ -25,6 +25,7 @@ use crate::net_conn::NetConn;
 use crate::recycle::{Expect, HeaderFacts, PooledBuffers, RequestSlot};
 use crate::response::ResponseWriter;
 use crate::stream::HeadScan;
+use crate::tls::TlsInfo;
 use crate::wire::{self, BodyFraming, HostError, Limits, RequestHead, WireError};
 use http::header::CONTENT_LENGTH;
 use http::{HeaderValue, Method, StatusCode, Version};
@@ -47,7 +48,7 @@ pub const MAX_POST_HANDLER_READ_BYTES: u64 = 256 << 10;
 /// How long a closing connection keeps reading (and discarding) what the
 /// client still sends, so that our last response is not destroyed by a TCP
 /// reset (Go: `rstAvoidanceDelay`, server.go:1740).
-const LINGER: Duration = Duration::from_millis(500);
+pub(crate) const LINGER: Duration = Duration::from_millis(500);
 
 /// What a server and each of its connections share (Go: `conn.server`,
 /// server.go:256, the `*Server` every `conn` points to).
@@ -58,23 +59,30 @@ pub(crate) struct Shared {
 }
 
 /// Serves one connection until it closes (the task Go starts with
-/// `go c.serve(connCtx)`, server.go:3102).
+/// `go c.serve(connCtx)`, server.go:3102). `tls` is the session's state
+/// when the connection is TLS, its handshake done.
 ///
 /// [`Server::close`](crate::Server::close) drops the connection wherever it
 /// is, handler included: that is the `select!` around [`Conn::serve`]. Its
 /// watch on the phase also wakes the task on every other phase change,
 /// which is how an idle connection learns that shutdown began (see
 /// [`phase_changed`]).
-pub(crate) async fn serve_conn(shared: Arc<Shared>, stream: NetConn, tracked: TrackedConn) {
+pub(crate) async fn serve_conn(
+    shared: Arc<Shared>,
+    stream: NetConn,
+    tracked: TrackedConn,
+    tls: Option<Box<TlsInfo>>,
+) {
     let mut phase = shared.tracker.phase.subscribe();
-    let mut conn = Conn::new(&shared, stream, &tracked);
+    let mut conn = Conn::new(&shared, stream, &tracked, tls);
     tokio::select! {
         biased;
         () = conn.serve() => {}
         _ = phase.wait_for(|phase| *phase == Phase::Closed) => {}
     }
-    // Dropping `conn` hands its buffers to the pool; dropping `tracked`
-    // reports `Closed` and updates the live count.
+    conn.close();
+    // Dropping `conn` hands its buffers to the pool and closes the socket;
+    // dropping `tracked` reports `Closed` and updates the live count.
 }
 
 /// One accepted connection (Go: `conn`, server.go:253).
@@ -115,7 +123,7 @@ enum Next {
 }
 
 impl<'s> Conn<'s> {
-    fn new(shared: &'s Shared, stream: NetConn, tracked: &'s TrackedConn) -> Self {
+    fn new(shared: &'s Shared, stream: NetConn, tracked: &'s TrackedConn, tls: Option<Box<TlsInfo>>) -> Self {
         // Everything the connection allocates comes from the pool of closed
         // connections when it can (Go: `newBufioReader`, server.go:823).
         let mut bufs = PooledBuffers::take();
@@ -126,6 +134,9 @@ impl<'s> Conn<'s> {
         let phase = shared.tracker.phase.subscribe();
         let reader = ConnReader::new(stream.clone(), read, final_head_sent.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
+        // Set for every connection: the request may come from the pool,
+        // filled by another connection.
+        bufs.slot.request.tls = tls;
         let config = &shared.config;
         Conn {
             config,
@@ -239,7 +250,7 @@ impl<'s> Conn<'s> {
         reader.set_read_deadline(config.read_timeout.map(|t| started + t));
         reader.set_write_deadline(write_deadline);
 
-        request.remote_addr = self.tracked.info.remote_addr;
+        request.remote_addr.clone_from(&self.tracked.info.remote_addr);
         let facts = self.bufs.slot.fill().map_err(ReadError::Bad)?;
         // `Expect` other than `100-continue` is refused (Go: server.go:1971);
         // 100-continue matters only in HTTP/1.1 with a body.
@@ -363,16 +374,30 @@ impl<'s> Conn<'s> {
         self.close_write_and_wait().await;
     }
 
+    /// The last step of every connection, however it ended (Go:
+    /// `conn.close`, server.go:1729, which closes the `*tls.Conn`, and so
+    /// sends close_notify first): a TLS session says close_notify, so that
+    /// the client can tell our end from a cut connection (RFC 8446 section
+    /// 6.1). Without waiting: the alert goes out only if the socket takes
+    /// it at once, which it does unless the client stopped reading. A
+    /// plain socket has nothing to say; dropping it closes it.
+    fn close(&mut self) {
+        if let Some(writer) = self.w.conn_mut() {
+            writer.close_notify_now();
+        }
+    }
+
     /// Closes politely: send FIN, then read and discard whatever the client
     /// still sends for a short while, so the kernel does not answer those
     /// bytes with a reset that could destroy our last response in flight
     /// (Go: `conn.closeWriteAndWait`, server.go:1754).
     async fn close_write_and_wait(&mut self) {
+        let linger_end = Instant::now() + LINGER;
         if let Some(writer) = self.w.conn_mut() {
-            writer.close_write().await;
+            writer.close_write(linger_end).await;
         }
         if let Some(reader) = self.reader() {
-            reader.set_read_deadline(Some(Instant::now() + LINGER));
+            reader.set_read_deadline(Some(linger_end));
             reader.discard_until_eof().await;
         }
     }

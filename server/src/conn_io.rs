@@ -206,7 +206,17 @@ impl ConnWriter {
 
     /// Sends FIN: the peer reads the end of our responses, and may still
     /// send (the first step of Go's `closeWriteAndWait`, server.go:1754).
-    pub async fn close_write(&mut self) {
-        let _ = self.stream.close_write().await;
+    /// Over TLS, close_notify goes first: a write, which waits while the
+    /// client is not reading, so it gives up at `deadline`.
+    pub async fn close_write(&mut self, deadline: Instant) {
+        let _ = with_deadline(Some(deadline), self.stream.close_write()).await;
+    }
+
+    /// Over TLS, sends close_notify and FIN if the socket takes them now;
+    /// nothing on a plain socket (see [`NetConn::close_write_now`]).
+    pub fn close_notify_now(&self) {
+        if let NetConn::Tls(_) = &*self.stream {
+            self.stream.close_write_now();
+        }
     }
 }

@@ -77,6 +77,7 @@ mod error;
 mod handler;
 mod lifecycle;
 mod listen;
+mod net_addr;
 pub mod net_conn;
 mod path_values;
 mod recycle;
@@ -86,19 +87,26 @@ mod response;
 mod server;
 pub mod sniff;
 pub mod stream;
+pub mod tls;
+mod tls_handshake;
 pub mod url;
 pub mod wire;
 
 pub use body::{Body, BodyError};
-pub use config::{Config, DEFAULT_POST_HANDLER_READ_TIMEOUT};
+pub use config::{Config, DEFAULT_POST_HANDLER_READ_TIMEOUT, DEFAULT_TLS_HANDSHAKE_TIMEOUT};
 pub use conn::MAX_POST_HANDLER_READ_BYTES;
 pub use conn_header::{connection_tokens, ConnectionTokens};
 pub use error::Error;
 pub use handler::{error, handler_fn, not_found, BoxFuture, Handler, HandlerFunc, NotFound};
 pub use lifecycle::{ConnInfo, ConnState, ConnStateHook};
 pub use listen::{bind_listener, is_temporary_accept_error, set_conn_options, Listener};
+pub use net_addr::NetAddr;
 pub use path_values::PathValues;
 pub use redirect::redirect;
 pub use request::Request;
 pub use response::{ResponseWriter, BUFFER_SIZE};
+/// The TLS library, for its types in [`Server::serve_tls`] and
+/// [`TlsInfo`]: a program need not depend on the same version itself.
+pub use rustls;
 pub use server::{Server, ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_START};
+pub use tls::{load_server_config, TlsInfo};

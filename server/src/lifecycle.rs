@@ -6,10 +6,10 @@
 //! `listeners`, `inShutdown`, `trackConn`, `trackListener`) and on each
 //! `conn` (`curState`, `setState`). Here they are atomics and a `watch`
 //! channel in one [`Tracker`], so that no connection takes a lock to report
-//! a state change. This module is a leaf: it knows nothing of requests,
-//! responses or sockets.
+//! a state change. It knows nothing of requests, responses or sockets,
+//! and imports only `net_addr` (a connection's peer, for the hook).
 
-use std::net::SocketAddr;
+use crate::net_addr::NetAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{watch, Notify};
@@ -28,11 +28,12 @@ pub enum ConnState {
 }
 
 /// Who a connection-state event is about.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnInfo {
     /// A number unique to this connection within the server.
     pub id: u64,
-    pub remote_addr: SocketAddr,
+    /// The peer: `ip:port`, or a Unix socket's name.
+    pub remote_addr: NetAddr,
 }
 
 /// A callback told of every connection-state change (Go: `Server.ConnState`, server.go:2660).
@@ -139,7 +140,7 @@ pub(crate) struct TrackedConn {
 
 impl TrackedConn {
     /// Counts a new connection and reports it `New`.
-    pub fn new(tracker: Arc<Tracker>, remote_addr: SocketAddr) -> Self {
+    pub fn new(tracker: Arc<Tracker>, remote_addr: NetAddr) -> Self {
         tracker.live_conns.fetch_add(1, Ordering::AcqRel);
         let info = ConnInfo {
             id: tracker.next_conn_id.fetch_add(1, Ordering::Relaxed),

@@ -7,20 +7,31 @@
 //! TCP_NODELAY on every connection, `TCPListener.accept`
 //! (tcpsock_posix.go:141) sets TCP keep-alive, and `Errno.Temporary`
 //! (syscall/syscall_unix.go:134) tells `Server.Serve` which accept errors
-//! to retry. This module depends only on [`Config`].
+//! to retry. It depends on [`Config`] and on the leaves [`NetConn`] and
+//! [`NetAddr`], what a listener yields.
 
 use crate::config::Config;
+use crate::net_addr::NetAddr;
+use crate::net_conn::NetConn;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, UnixListener};
 
-/// Something that accepts connections. `TcpListener` is one; tests use a
-/// scripted one that fails on cue to exercise the accept backoff.
+/// Something that accepts connections (Go: `net.Listener`, net/net.go:390).
+/// A `TcpListener` is one, and a `UnixListener` (Go: `net.Listen("unix",
+/// path)`); tests use a scripted one that fails on cue to exercise the
+/// accept backoff.
 pub trait Listener: Send {
-    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
-    fn local_addr(&self) -> io::Result<SocketAddr>;
+    /// Waits for the next connection and returns it with its peer's
+    /// address. A connection is yielded as it came: one meant for TLS is
+    /// a plain [`NetConn::Tcp`], whose handshake the server runs later, in
+    /// the connection's own task.
+    fn accept(&mut self) -> impl Future<Output = io::Result<(NetConn, NetAddr)>> + Send;
+
+    /// The address it listens on.
+    fn local_addr(&self) -> io::Result<NetAddr>;
 
     /// The TCP socket that accepts, when there is one: when it already
     /// carries the connection options, accepted connections inherit them and
@@ -33,14 +44,25 @@ pub trait Listener: Send {
 }
 
 impl Listener for TcpListener {
-    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send {
-        TcpListener::accept(self)
+    async fn accept(&mut self) -> io::Result<(NetConn, NetAddr)> {
+        let (stream, peer) = TcpListener::accept(self).await?;
+        Ok((NetConn::Tcp(stream), NetAddr::Tcp(peer)))
     }
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        TcpListener::local_addr(self)
+    fn local_addr(&self) -> io::Result<NetAddr> {
+        TcpListener::local_addr(self).map(NetAddr::Tcp)
     }
     fn tcp_listener(&self) -> Option<&TcpListener> {
         Some(self)
+    }
+}
+
+impl Listener for UnixListener {
+    async fn accept(&mut self) -> io::Result<(NetConn, NetAddr)> {
+        let (stream, peer) = UnixListener::accept(self).await?;
+        Ok((NetConn::Unix(stream), NetAddr::from(&peer)))
+    }
+    fn local_addr(&self) -> io::Result<NetAddr> {
+        UnixListener::local_addr(self).map(|addr| NetAddr::from(&addr))
     }
 }
 

@@ -200,6 +200,26 @@ impl NetConn {
         }
     }
 
+    /// [`NetConn::close_write`] if the socket takes it at once, without
+    /// waiting; true when it did. Over TLS, close_notify cannot leave
+    /// while the socket's send buffer is full (the peer stopped reading),
+    /// nor after bytes that rustls still holds: a connection closed then
+    /// ends without it, which the peer rightly reads as a cut. Go's
+    /// `tls.Conn.Close` waits up to 5 s for the alert instead
+    /// (`closeNotify`, crypto/tls/conn.go:1393); a closing server need not.
+    pub fn close_write_now(&self) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let done = match self {
+            NetConn::Tcp(tcp) => socket2::SockRef::from(tcp).shutdown(Shutdown::Write),
+            NetConn::Unix(unix) => socket2::SockRef::from(unix).shutdown(Shutdown::Write),
+            NetConn::Tls(tls) => match Pin::new(&mut *tls.lock()).poll_shutdown(&mut cx) {
+                Poll::Ready(result) => result,
+                Poll::Pending => return false,
+            },
+        };
+        done.is_ok()
+    }
+
     /// Resolves when the peer has closed its side or the connection
     /// failed, without taking a byte from whatever it sends next (the
     /// socket is peeked, `MSG_PEEK`); never while bytes are arriving.

@@ -2,7 +2,9 @@
 //! that streams from the connection (Go: `http.Request`, request.go:103).
 
 use crate::body::Body;
+use crate::net_addr::NetAddr;
 use crate::path_values::PathValues;
+use crate::tls::TlsInfo;
 use crate::url::{parse_request_target, Url, UrlError};
 use http::{HeaderMap, HeaderValue, Method, Version};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -20,13 +22,19 @@ pub struct Request {
     /// The host the request is for: the authority of an absolute-form
     /// target, else the Host header (Go: `Host`, request.go:239).
     pub host: String,
-    /// The peer's address (Go: `RemoteAddr`, request.go:286).
-    pub remote_addr: SocketAddr,
+    /// The peer's address (Go: `RemoteAddr`, request.go:286): `ip:port`
+    /// over TCP, and for a Unix socket its name, `@` when it has none.
+    pub remote_addr: NetAddr,
     /// The body, read on demand.
     pub body: Body,
     /// What the matched pattern's wildcards hold, set by a mux (Go:
     /// `matches`); read with [`Request::path_value`].
     pub path_values: PathValues,
+    /// The connection's TLS session, as it was after the handshake; the
+    /// same for every request of the connection, set once when it starts
+    /// (Go: `conn.tlsState`, server.go:1890). Boxed: a plain connection
+    /// carries only the empty pointer.
+    pub(crate) tls: Option<Box<TlsInfo>>,
 }
 
 impl Request {
@@ -49,9 +57,10 @@ impl Request {
             url,
             version: Version::HTTP_11,
             headers: HeaderMap::new(),
-            remote_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            remote_addr: NetAddr::Tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
             body: Body::empty(),
             path_values: PathValues::default(),
+            tls: None,
         })
     }
 
@@ -64,9 +73,10 @@ impl Request {
             version: Version::HTTP_11,
             headers: HeaderMap::new(),
             host: String::new(),
-            remote_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            remote_addr: NetAddr::Tcp(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))),
             body: Body::empty(),
             path_values: PathValues::default(),
+            tls: None,
         }
     }
 
@@ -98,6 +108,28 @@ impl Request {
     /// is not unescaped (Go: `SetPathValue`).
     pub fn set_path_value(&mut self, name: &str, value: &str) {
         self.path_values.set(name, value.as_bytes());
+    }
+
+    /// The TLS session the request came over, `None` over plain TCP or a
+    /// Unix socket (Go: `r.TLS`, request.go:308, nil for plain HTTP).
+    ///
+    /// ```no_run
+    /// # async fn handler(w: &mut server::ResponseWriter, r: &mut server::Request) {
+    /// if let Some(tls) = r.tls() {
+    ///     let sni = tls.server_name.as_deref().unwrap_or("(none)");
+    ///     let _ = w.write(format!("{:?} to {sni}\n", tls.version).as_bytes()).await;
+    /// }
+    /// # }
+    /// ```
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_deref()
+    }
+
+    /// Sets what [`Request::tls`] returns (builder style, for tests that
+    /// call a handler directly).
+    pub fn with_tls(mut self, tls: TlsInfo) -> Request {
+        self.tls = Some(Box::new(tls));
+        self
     }
 
     /// Replaces the body (builder style, for tests).

@@ -1,5 +1,6 @@
 //! The Server: the accept loop with its backoff, and graceful shutdown
-//! (Go: `http.Server`, server.go:2590, `Serve`, `Shutdown`, `Close`).
+//! (Go: `http.Server`, server.go:2590, `Serve`, `ServeTLS`, `Shutdown`,
+//! `Close`).
 
 use crate::config::Config;
 use crate::conn::{serve_conn, Shared};
@@ -7,13 +8,17 @@ use crate::error::Error;
 use crate::handler::Handler;
 use crate::lifecycle::{Phase, TrackedConn, TrackedListener, Tracker};
 use crate::listen::{bind_listener, has_conn_options, is_temporary_accept_error, set_conn_options, Listener};
+use crate::net_addr::NetAddr;
 use crate::net_conn::NetConn;
+use crate::tls::{load_server_config, with_http11_alpn};
+use crate::tls_handshake::serve_tls_conn;
+use rustls::ServerConfig;
 use socket2::SockRef;
 use std::io;
-use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// An HTTP/1.1 server (Go: `http.Server`, server.go:2590). Cheap to clone: clones share
 /// one server, so one task can `serve` while another calls `shutdown`.
@@ -61,6 +66,20 @@ impl Server {
         self.serve(listener).await
     }
 
+    /// Loads the certificate chain and key from PEM files, binds
+    /// `config.addr` and serves HTTPS on it (Go: `ListenAndServeTLS`,
+    /// server.go:3283). The files are read once, here: a new certificate
+    /// takes a restart (gracehttp's restart reads them again).
+    pub async fn listen_and_serve_tls(
+        &self,
+        cert_file: impl AsRef<Path>,
+        key_file: impl AsRef<Path>,
+    ) -> Result<(), Error> {
+        let tls = load_server_config(cert_file, key_file)?;
+        let listener = self.bind().await?;
+        self.serve_tls(listener, tls).await
+    }
+
     /// Binds `config.addr` (Go: `net.Listen`, net/dial.go:709), with the options the config
     /// gives accepted connections (TCP_NODELAY, keep-alive) already set on
     /// the listening socket, before it listens: every connection accepted
@@ -96,7 +115,34 @@ impl Server {
     /// connection costs only its `accept`. They are not set on a listener
     /// that lacks them: connections already waiting in its queue would not
     /// get them.
-    pub async fn serve(&self, mut listener: impl Listener) -> Result<(), Error> {
+    pub async fn serve(&self, listener: impl Listener) -> Result<(), Error> {
+        self.accept_loop(listener, None).await
+    }
+
+    /// Like [`Server::serve`], speaking TLS on every connection (Go:
+    /// `ServeTLS`, server.go:3119, with the configuration already made:
+    /// see [`load_server_config`](crate::tls::load_server_config)). ALPN
+    /// offers `http/1.1`, added to `tls` if it is missing, as Go does.
+    ///
+    /// Each connection's handshake runs in that connection's own task,
+    /// bounded by [`Config::tls_handshake_timeout`], never in this accept
+    /// loop: a client that connects and sends nothing holds only its own
+    /// task. A failed handshake is logged (`http: TLS handshake error from
+    /// ADDR: ...`) and closes that connection alone; a plain HTTP request
+    /// gets Go's `400 Bad Request` ("Client sent an HTTP request to an
+    /// HTTPS server."). TLS runs over TCP only: a connection from a Unix
+    /// socket listener is closed, with a log line.
+    pub async fn serve_tls<L: Listener>(&self, listener: L, tls: Arc<ServerConfig>) -> Result<(), Error> {
+        self.accept_loop(listener, Some(with_http11_alpn(tls))).await
+    }
+
+    /// The accept loop of [`Server::serve`] and [`Server::serve_tls`] (Go:
+    /// `Serve`, server.go:3040).
+    async fn accept_loop(
+        &self,
+        mut listener: impl Listener,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> Result<(), Error> {
         // Counted until this function returns and drops the listener, so
         // that `shutdown` returns only once new connections are refused.
         let _listening = TrackedListener::new(self.shared.tracker.clone());
@@ -120,10 +166,10 @@ impl Server {
             match accepted {
                 Ok((stream, remote_addr)) => {
                     accept_backoff = None;
-                    if !options_inherited {
-                        let _ = set_conn_options(SockRef::from(&stream), &self.shared.config);
+                    if let (NetConn::Tcp(tcp), false) = (&stream, options_inherited) {
+                        let _ = set_conn_options(SockRef::from(tcp), &self.shared.config);
                     }
-                    self.start_conn(stream, remote_addr);
+                    self.start_conn(stream, remote_addr, tls.as_ref());
                 }
                 Err(e) if is_temporary_accept_error(&e) => {
                     let delay = match accept_backoff {
@@ -143,14 +189,22 @@ impl Server {
         }
     }
 
-    /// One task per connection (Go: `go c.serve(connCtx)`, server.go:3102).
-    fn start_conn(&self, stream: TcpStream, remote_addr: SocketAddr) {
+    /// One task per connection (Go: `go c.serve(connCtx)`, server.go:3102),
+    /// which starts with the TLS handshake when `tls` is set.
+    fn start_conn(&self, stream: NetConn, remote_addr: NetAddr, tls: Option<&Arc<ServerConfig>>) {
         let tracked = TrackedConn::new(self.shared.tracker.clone(), remote_addr);
         let shared = self.shared.clone();
         // Boxed: the connection future is a few kilobytes (the whole
         // keep-alive loop), and tokio would otherwise copy it several times
         // on its way into the task. On the heap, only a pointer moves.
-        tokio::spawn(Box::pin(serve_conn(shared, NetConn::Tcp(stream), tracked)));
+        match tls {
+            None => {
+                tokio::spawn(Box::pin(serve_conn(shared, stream, tracked, None)));
+            }
+            Some(tls) => {
+                tokio::spawn(Box::pin(serve_tls_conn(shared, stream, tracked, tls.clone())));
+            }
+        }
     }
 
     /// Number of connections currently open.

@@ -7,7 +7,8 @@
 //! connection accepted in between served normally (the recovery).
 
 use libc::{EBADF, EMFILE};
-use server::{handler_fn, Config, Error, Listener, Server};
+use server::net_conn::NetConn;
+use server::{handler_fn, Config, Error, Listener, NetAddr, Server};
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -31,7 +32,7 @@ struct ScriptedListener {
 }
 
 impl Listener for ScriptedListener {
-    fn accept(&mut self) -> impl std::future::Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send {
+    fn accept(&mut self) -> impl std::future::Future<Output = io::Result<(NetConn, NetAddr)>> + Send {
         self.calls.lock().unwrap().push(Instant::now());
         let step = self.steps.pop_front();
         let then = self.then;
@@ -40,14 +41,14 @@ impl Listener for ScriptedListener {
                 (Some(Step::Fail(errno)), _) | (None, Some(errno)) => {
                     Err(io::Error::from_raw_os_error(errno))
                 }
-                (Some(Step::Accept(stream, addr)), _) => Ok((stream, addr)),
+                (Some(Step::Accept(stream, addr)), _) => Ok((NetConn::Tcp(stream), NetAddr::Tcp(addr))),
                 (None, None) => std::future::pending().await,
             }
         }
     }
 
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(SocketAddr::from(([127, 0, 0, 1], 0)))
+    fn local_addr(&self) -> io::Result<NetAddr> {
+        Ok(NetAddr::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
     }
 }
 

@@ -31,7 +31,7 @@ fn reporter() -> impl Handler {
                 r.target,
                 r.headers.contains_key("x-secret"),
                 r.headers.len(),
-                r.remote_addr.ip().is_loopback(),
+                r.remote_addr.tcp().is_some_and(|a| a.ip().is_loopback()),
             );
             let _ = w.write(seen.as_bytes()).await;
             // A handler may change its request as it likes: the next
@@ -42,7 +42,7 @@ fn reporter() -> impl Handler {
                 r.url.raw_query.push_str("&changed");
                 r.url.path = "/changed".into();
                 r.headers.insert("x-secret", "planted".parse().unwrap());
-                r.remote_addr = "192.0.2.1:9".parse().unwrap();
+                r.remote_addr = server::NetAddr::Tcp("192.0.2.1:9".parse().unwrap());
                 r.method = http::Method::DELETE;
             }
         })

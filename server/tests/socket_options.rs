@@ -9,9 +9,9 @@
 
 mod runtime_support;
 
-use server::{Config, Listener, Server};
+use server::net_conn::NetConn;
+use server::{Config, Listener, NetAddr, Server};
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,15 +25,15 @@ struct Spy {
 }
 
 impl Listener for Spy {
-    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+    async fn accept(&mut self) -> io::Result<(NetConn, NetAddr)> {
         let (stream, addr) = self.inner.accept().await?;
         let std_stream = stream.into_std()?;
         self.accepted.lock().unwrap().push(std_stream.try_clone()?);
-        Ok((TcpStream::from_std(std_stream)?, addr))
+        Ok((NetConn::Tcp(TcpStream::from_std(std_stream)?), NetAddr::Tcp(addr)))
     }
 
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+    fn local_addr(&self) -> io::Result<NetAddr> {
+        self.inner.local_addr().map(NetAddr::Tcp)
     }
 
     fn tcp_listener(&self) -> Option<&TcpListener> {
