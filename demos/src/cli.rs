@@ -181,6 +181,12 @@ impl Flags {
         Ok((ms > 0).then(|| Duration::from_millis(ms)))
     }
 
+    /// The name of the flag [`Flags::next`] just returned, without its
+    /// dashes: for a reader of several flags, such as [`Timeouts::read`].
+    pub fn current_name(&self) -> &str {
+        self.current.trim_start_matches('-')
+    }
+
     /// True when the flags ended at a lone `--`.
     pub fn saw_double_dash(&self) -> bool {
         self.double_dash
@@ -340,7 +346,7 @@ impl Timeouts {
     /// Reads the value of the timeout flag [`Flags::next`] just returned
     /// (one of [`Timeouts::FLAGS`]) into `self`.
     pub fn read(&mut self, flags: &mut Flags) -> Result<(), Error> {
-        let field = match flags.current.trim_start_matches('-') {
+        let field = match flags.current_name() {
             "read-header-timeout-ms" => &mut self.read_header,
             "read-timeout-ms" => &mut self.read,
             "write-timeout-ms" => &mut self.write,

@@ -41,9 +41,10 @@ impl TlsFlags {
     /// The flags this reads, for a demo's flag loop.
     pub const FLAGS: [&'static str; 3] = ["tls", "tls-cert", "tls-key"];
 
-    /// Reads the value of the flag `name` (one of [`TlsFlags::FLAGS`]).
-    pub fn read(&mut self, name: &str, flags: &mut Flags) -> Result<(), Error> {
-        match name {
+    /// Reads the flag [`Flags::next`] just returned (one of
+    /// [`TlsFlags::FLAGS`]).
+    pub fn read(&mut self, flags: &mut Flags) -> Result<(), Error> {
+        match flags.current_name() {
             "tls" => self.enabled = flags.switch()?,
             "tls-cert" => self.cert = Some(flags.value::<String>()?.into()),
             "tls-key" => self.key = Some(flags.value::<String>()?.into()),

@@ -12,11 +12,14 @@ use std::time::Duration;
 pub enum Error {
     /// Binding the listen address failed.
     Listen { addr: String, source: io::Error },
-    /// `LISTEN_FDS` named a descriptor that is not a listening TCP socket.
+    /// `LISTEN_FDS` named a descriptor that is not a listening TCP or
+    /// Unix socket.
     Inherit(String),
     /// The tokio runtime, a signal handler or the listener's registration
     /// could not be set up.
     Setup(io::Error),
+    /// The TLS certificate or key could not be loaded.
+    Certificate(server::Error),
     /// The server's accept loop stopped with an error (not a shutdown).
     Serve(server::Error),
     /// The drain did not finish within the shutdown timeout; this many
@@ -30,6 +33,7 @@ impl fmt::Display for Error {
             Error::Listen { addr, source } => write!(f, "listen on {addr}: {source}"),
             Error::Inherit(why) => write!(f, "inherited listener: {why}"),
             Error::Setup(e) => write!(f, "setup: {e}"),
+            Error::Certificate(e) => write!(f, "certificate: {e}"),
             Error::Serve(e) => write!(f, "{e}"),
             Error::DrainTimeout { open } => {
                 write!(f, "shutdown timed out; {open} connection(s) closed by force")
@@ -43,7 +47,7 @@ impl std::error::Error for Error {
         match self {
             Error::Listen { source, .. } => Some(source),
             Error::Setup(e) => Some(e),
-            Error::Serve(e) => Some(e),
+            Error::Serve(e) | Error::Certificate(e) => Some(e),
             _ => None,
         }
     }

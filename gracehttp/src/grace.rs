@@ -8,10 +8,9 @@
 use crate::error::Error;
 use crate::hooks::Hooks;
 use crate::inherit::Inherited;
-use crate::lifecycle::{self, Settings};
+use crate::lifecycle::{self, Settings, TlsFiles};
 use crate::spawn::ExecTarget;
-use server::{Config, Handler};
-use std::net::SocketAddr;
+use server::{Config, Handler, NetAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +97,7 @@ impl GraceServer {
                 ready_timeout: DEFAULT_READY_TIMEOUT,
                 idle_grace: DEFAULT_IDLE_GRACE,
                 pid_file: None,
+                tls: None,
                 hooks: Hooks::default(),
                 target: ExecTarget::capture().ok(),
             },
@@ -132,6 +132,20 @@ impl GraceServer {
         self
     }
 
+    /// Serves https with the certificate chain and key in these PEM files
+    /// (Go: `ListenAndServeTLS`). Every process reads them when it starts,
+    /// so a restart serves whatever the files hold then: replace them and
+    /// send SIGUSR2 to rotate a certificate without dropping a request, as
+    /// nginx's reload does. A new process that cannot load them exits
+    /// before it is ready, and the old one keeps serving.
+    pub fn tls(mut self, cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
+        self.settings.tls = Some(TlsFiles {
+            cert: cert_file.into(),
+            key: key_file.into(),
+        });
+        self
+    }
+
     /// A file that always names the serving process, rewritten atomically
     /// by each new process when it is ready.
     pub fn pid_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -141,7 +155,7 @@ impl GraceServer {
 
     /// Called with the address once the listener is accepting (iris:
     /// `RegisterOnServe`).
-    pub fn on_serve(mut self, hook: impl Fn(SocketAddr) + Send + Sync + 'static) -> Self {
+    pub fn on_serve(mut self, hook: impl Fn(&NetAddr) + Send + Sync + 'static) -> Self {
         self.settings.hooks.on_serve.push(Arc::new(hook));
         self
     }

@@ -13,10 +13,10 @@
 //! and spawn a task for anything slow.
 
 use crate::error::Error;
-use std::net::SocketAddr;
+use server::NetAddr;
 use std::sync::Arc;
 
-type ServeHook = Arc<dyn Fn(SocketAddr) + Send + Sync>;
+type ServeHook = Arc<dyn Fn(&NetAddr) + Send + Sync>;
 type PlainHook = Arc<dyn Fn() + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
 
@@ -33,7 +33,7 @@ pub(crate) struct Hooks {
 }
 
 impl Hooks {
-    pub fn serve(&self, addr: SocketAddr) {
+    pub fn serve(&self, addr: &NetAddr) {
         for hook in &self.on_serve {
             hook(addr);
         }

@@ -16,9 +16,9 @@
 
 use crate::error::Error;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
-use nix::sys::socket::{getsockopt, sockopt};
+use nix::sys::socket::{getsockname, getsockopt, sockopt, AddressFamily, SockaddrLike, SockaddrStorage};
 use std::fs::File;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// The first inherited descriptor (`SD_LISTEN_FDS_START`).
 pub const LISTEN_FDS_START: RawFd = 3;
@@ -29,12 +29,37 @@ pub(crate) const LISTEN_PID: &str = "LISTEN_PID";
 pub(crate) const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
 pub(crate) const READY_FD: &str = "GRACEHTTP_READY_FD";
 
+/// A listening socket, TCP or Unix, as bound at a first start or
+/// inherited at a restart (Go: `net.Listen("tcp", ...)` or
+/// `net.Listen("unix", path)`). Non-blocking, as tokio needs.
+#[derive(Debug)]
+pub enum ListenSocket {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl ListenSocket {
+    /// The descriptor a restart hands to the new process.
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            ListenSocket::Tcp(tcp) => tcp.as_fd(),
+            ListenSocket::Unix(unix) => unix.as_fd(),
+        }
+    }
+}
+
+impl From<std::net::TcpListener> for ListenSocket {
+    fn from(tcp: std::net::TcpListener) -> Self {
+        ListenSocket::Tcp(tcp)
+    }
+}
+
 /// What a parent handed us.
 #[derive(Debug, Default)]
 pub struct Inherited {
     /// The listening socket, if the environment named one for us. It is
     /// non-blocking, as tokio needs; one built by hand must be made so too.
-    pub listener: Option<std::net::TcpListener>,
+    pub listener: Option<ListenSocket>,
     /// Where to write the readiness byte, if a gracehttp parent waits for it.
     pub ready: Option<File>,
 }
@@ -110,8 +135,10 @@ fn take_fd(fd: RawFd) -> Result<OwnedFd, Error> {
     Ok(owned)
 }
 
-/// Takes descriptor `fd` as a listening TCP socket.
-fn take_listener(fd: RawFd) -> Result<std::net::TcpListener, Error> {
+/// Takes descriptor `fd` as a listening socket, TCP or Unix: the kind the
+/// kernel says it is (`getsockname`), so that a server listening on a Unix
+/// socket restarts as one listening on TCP does.
+fn take_listener(fd: RawFd) -> Result<ListenSocket, Error> {
     let owned = take_fd(fd)?;
     let listening = getsockopt(&owned, sockopt::AcceptConn)
         .map_err(|e| Error::Inherit(format!("descriptor {fd} is not a socket: {e}")))?;
@@ -132,13 +159,14 @@ fn take_listener(fd: RawFd) -> Result<std::net::TcpListener, Error> {
         fcntl(owned.as_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))
             .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?;
     }
-    let listener = std::net::TcpListener::from(owned);
-    // A listening Unix socket passes the checks above; asking for its
-    // address as an IP socket address is what fails.
-    match listener.local_addr() {
-        Ok(_) => Ok(listener),
-        Err(e) => Err(Error::Inherit(format!(
-            "descriptor {fd} is not a TCP socket: {e}"
+    let family = getsockname::<SockaddrStorage>(owned.as_raw_fd())
+        .map_err(|e| Error::Inherit(format!("descriptor {fd}: {e}")))?
+        .family();
+    match family {
+        Some(AddressFamily::Inet | AddressFamily::Inet6) => Ok(ListenSocket::Tcp(owned.into())),
+        Some(AddressFamily::Unix) => Ok(ListenSocket::Unix(owned.into())),
+        other => Err(Error::Inherit(format!(
+            "descriptor {fd} is neither a TCP nor a Unix socket ({other:?})"
         ))),
     }
 }
@@ -149,18 +177,22 @@ mod tests {
     use std::os::fd::IntoRawFd;
 
     #[test]
-    fn only_a_listening_tcp_socket_is_taken() {
+    fn only_a_listening_tcp_or_unix_socket_is_taken() {
         let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = tcp.local_addr().unwrap();
-        let taken = take_listener(tcp.into_raw_fd()).unwrap();
+        let Ok(ListenSocket::Tcp(taken)) = take_listener(tcp.into_raw_fd()) else {
+            panic!("a TCP listener is taken as one");
+        };
         assert_eq!(taken.local_addr().unwrap(), addr);
 
         let path = std::env::temp_dir().join(format!("gracehttp-inherit-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let unix = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let refused = take_listener(unix.into_raw_fd()).unwrap_err();
+        let Ok(ListenSocket::Unix(taken)) = take_listener(unix.into_raw_fd()) else {
+            panic!("a Unix listener is taken as one");
+        };
+        assert_eq!(taken.local_addr().unwrap().as_pathname(), Some(path.as_path()));
         let _ = std::fs::remove_file(&path);
-        assert!(refused.to_string().contains("not a TCP socket"), "{refused}");
 
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let refused = take_listener(udp.into_raw_fd()).unwrap_err();

@@ -13,6 +13,16 @@
 //! - **SIGTERM, SIGINT**: graceful shutdown: stop accepting, finish what
 //!   is in flight, exit.
 //!
+//! The socket may be TCP or a Unix socket (an address written
+//! `unix:PATH`), and the server may speak https
+//! ([`GraceServer::tls`]): every new process reads the certificate files
+//! again, so a restart rotates a certificate without dropping a request.
+//! (The course's gohttp gracehttp cannot restart an HTTPS server at all: it
+//! asserts that its listener is a `*net.TCPListener`, which a TLS listener
+//! is not, and panics on SIGUSR2. Here TLS wraps each connection, in its
+//! own task, never the listener, so the socket handed over is always the
+//! plain one.)
+//!
 //! Draining loses nothing on keep-alive connections: responses carry
 //! `Connection: close`, and an idle connection is closed only after a
 //! short grace, because its client may already be sending the next
@@ -58,5 +68,5 @@ pub use error::{Error, RestartError};
 pub use grace::{
     listen_and_serve, GraceServer, DEFAULT_IDLE_GRACE, DEFAULT_READY_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use inherit::Inherited;
+pub use inherit::{Inherited, ListenSocket};
 pub use spawn::ExecTarget;

@@ -22,23 +22,21 @@
 use crate::error::{Error, RestartError};
 use crate::hooks::Hooks;
 use crate::inherit::Inherited;
-use crate::listener::{bind, ReadyListener};
+use crate::listener::{bind, AsyncListener, ReadyListener};
 use crate::notify;
 use crate::pidfile;
 use crate::restart::{restart, stop_and_reap, Ready};
 use crate::signals::{stop_signal, Signals};
 use crate::spawn::ExecTarget;
-use server::{Config, Handler, Server};
+use server::{Config, Handler, NetAddr, Server};
 use std::fs::File;
 use std::future::Future;
 use std::io::{self, Write};
-use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -50,9 +48,18 @@ pub(crate) struct Settings {
     pub ready_timeout: Duration,
     pub idle_grace: Duration,
     pub pid_file: Option<PathBuf>,
+    /// Serve https with these files, read again by every new process.
+    pub tls: Option<TlsFiles>,
     pub hooks: Hooks,
     /// What a restart runs; captured at start-up if the builder could not.
     pub target: Option<ExecTarget>,
+}
+
+/// The certificate chain and key a server serves https with (PEM files).
+#[derive(Debug, Clone)]
+pub(crate) struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// What [`start`] leaves running for the other two steps.
@@ -60,7 +67,7 @@ struct Running {
     pid: u32,
     server: Server,
     /// Shared with the accept loop; a restart lends its descriptor.
-    listener: Arc<TcpListener>,
+    listener: Arc<AsyncListener>,
     serve_task: JoinHandle<Result<(), server::Error>>,
 }
 
@@ -104,24 +111,31 @@ async fn start(
 ) -> Result<Running, Error> {
     let pid = std::process::id();
     let graceful_start = inherited.listener.is_some();
-    let std_listener = match inherited.listener {
+    // The certificate first: a new process that cannot load it exits
+    // here, before it is ready, and the old one keeps serving.
+    let tls = match &settings.tls {
+        Some(files) => Some(server::load_server_config(&files.cert, &files.key).map_err(Error::Certificate)?),
+        None => None,
+    };
+    let socket = match inherited.listener {
         Some(listener) => listener,
         None => bind(&settings.config)?,
     };
-    let listener = Arc::new(TcpListener::from_std(std_listener).map_err(Error::Setup)?);
+    let listener = Arc::new(AsyncListener::new(socket).map_err(Error::Setup)?);
     let local_addr = listener.local_addr().map_err(Error::Setup)?;
 
     let mut config = settings.config.clone();
     config.shutdown_idle_grace = settings.idle_grace;
     let server = Server::from_arc(config, handler);
-    let serve_task = start_accepting(&server, &listener).await?;
+    let url = url_of(&local_addr, tls.is_some());
+    let serve_task = start_accepting(&server, &listener, tls).await?;
 
     if graceful_start {
-        tracing::info!("[pid: {pid}] Serving on http://{local_addr} with the listener inherited on fd 3.");
+        tracing::info!("[pid: {pid}] Serving on {url} with the listener inherited on fd 3.");
     } else {
-        tracing::info!("[pid: {pid}] Listening on http://{local_addr}.");
+        tracing::info!("[pid: {pid}] Listening on {url}.");
     }
-    settings.hooks.serve(local_addr);
+    settings.hooks.serve(&local_addr);
     announce_ready(pid, inherited.ready, settings.pid_file.as_deref());
     Ok(Running {
         pid,
@@ -135,7 +149,8 @@ async fn start(
 /// connection, or with its error if it ends before.
 async fn start_accepting(
     server: &Server,
-    listener: &Arc<TcpListener>,
+    listener: &Arc<AsyncListener>,
+    tls: Option<Arc<server::rustls::ServerConfig>>,
 ) -> Result<JoinHandle<Result<(), server::Error>>, Error> {
     let (accepting_tx, accepting_rx) = oneshot::channel();
     let mut serve_task = {
@@ -144,11 +159,26 @@ async fn start_accepting(
             inner: listener.clone(),
             first_accept: Some(accepting_tx),
         };
-        tokio::spawn(async move { server.serve(listener).await })
+        tokio::spawn(async move {
+            match tls {
+                Some(tls) => server.serve_tls(listener, tls).await,
+                None => server.serve(listener).await,
+            }
+        })
     };
     tokio::select! {
         _ = accepting_rx => Ok(serve_task),
         ended = &mut serve_task => Err(serve_error(ended)),
+    }
+}
+
+/// How the log names where we serve: `https://127.0.0.1:8230`, or
+/// `http+unix:/run/app.sock` for a Unix socket (curl's `--unix-socket`).
+fn url_of(addr: &NetAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    match addr {
+        NetAddr::Tcp(addr) => format!("{scheme}://{addr}"),
+        NetAddr::Unix(path) => format!("{scheme}+unix:{path}"),
     }
 }
 
@@ -296,7 +326,13 @@ async fn drain(settings: &Settings, running: Running, end: End, signals: &mut Si
         let _ = (&mut serve_task).await;
     }
     // Our last reference to the listening socket: from now on only the
-    // new process (if any) holds it, and new connections go there.
+    // new process (if any) holds it, and new connections go there. A Unix
+    // socket's file outlives the socket: after a shutdown nobody will
+    // accept on it again, so it goes too (Go's `UnixListener.Close`
+    // unlinks it); after a handover the new process serves on it.
+    if let (End::Shutdown, Some(path)) = (&end, listener.unix_path()) {
+        remove_socket_file(pid, &path);
+    }
     drop(listener);
     tracing::info!("[pid: {pid}] The http server has been shut down successfully.");
     tracing::info!("[pid: {pid}] Waiting for connections to be closed.");
@@ -320,6 +356,18 @@ async fn drain(settings: &Settings, running: Running, end: End, signals: &mut Si
     match end {
         End::Failed(error) => Err(error),
         End::Shutdown | End::Handover => drain_result,
+    }
+}
+
+/// Removes a Unix socket's file; a file already gone is no error.
+fn remove_socket_file(pid: u32, path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(
+            "[pid: {pid}] Cannot remove the socket file {}: {e}",
+            path.display()
+        ),
     }
 }
 

@@ -38,7 +38,7 @@ fn break_the_listener(ignore: Option<&str>) -> (Vec<String>, Result<(), Error>) 
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let inherited = Inherited {
-            listener: Some(listener),
+            listener: Some(listener.into()),
             ready: None,
         };
         let _ = done_tx.send(runtime.block_on(grace.serve_inherited(inherited, Arc::new(hello))));

@@ -39,7 +39,7 @@ fn serve_interrupt_shutdown_hooks_in_order() {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let inherited = Inherited {
-            listener: Some(listener),
+            listener: Some(listener.into()),
             ready: None,
         };
         let result = runtime.block_on(grace.serve_inherited(inherited, Arc::new(hello)));

@@ -111,6 +111,62 @@
 //! curl: (7) Failed to connect to 127.0.0.1 port 8230...
 //! ```
 //!
+//! **Over https**, and a restart that rotates the certificate. `--tls`
+//! serves with a self-signed certificate for 127.0.0.1 and localhost,
+//! made the first time in `/tmp/example-tls/` and reused after (or bring
+//! your own: `--tls-cert FILE --tls-key FILE`). Every new process reads
+//! the files again, so a restart serves whatever they hold then. Port
+//! 8231 and its pid file are ones no chapter uses:
+//!
+//! <!-- check: start example port=8231 pidfile=/tmp/example-8231.pid -->
+//! ```console
+//! $ cargo run -p demos --bin example -- --addr 127.0.0.1:8231 --pid-file /tmp/example-8231.pid --tls
+//! ... [pid: ...] Certificate /tmp/example-tls/cert.pem (curl --cacert trusts it).
+//! ... [pid: ...] Listening on https://127.0.0.1:8231.
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl --cacert /tmp/example-tls/cert.pem https://127.0.0.1:8231/demo/DescribeDemo
+//! before demo action
+//! DescribeDemo
+//! after demo action
+//! ```
+//!
+//! Keep a copy of the certificate, delete the files, and restart: the new
+//! process makes a new certificate and serves it, while the old one
+//! drains. A client that trusts the old certificate is now refused (curl's
+//! status 60); one that trusts the new file is served by the new process:
+//!
+//! <!-- check: run after=1 -->
+//! ```console
+//! $ cp /tmp/example-tls/cert.pem /tmp/example-8231-old.pem && rm -r /tmp/example-tls
+//! $ kill -USR2 $(cat /tmp/example-8231.pid)
+//! ```
+//!
+//! <!-- check: run status=60 -->
+//! ```console
+//! $ curl --cacert /tmp/example-8231-old.pem https://127.0.0.1:8231/pid
+//! curl: (60) SSL certificate problem: ...
+//! ...
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl --cacert /tmp/example-tls/cert.pem https://127.0.0.1:8231/pid; echo
+//! ...
+//! $ kill -TERM $(cat /tmp/example-8231.pid)
+//! ```
+//!
+//! <!-- check: wait example status=0 -->
+//! ```console
+//! ... [pid: ...] Serving on https://127.0.0.1:8231 with the listener inherited on fd 3.
+//! ```
+//!
+//! `--addr unix:/tmp/example.sock` serves on a Unix socket instead
+//! (`curl --unix-socket /tmp/example.sock http://x/pid`), and restarts
+//! the same way.
+//!
 //! **Test-only switch**: when the environment variable
 //! `EXAMPLE_TEST_CHILD_START` names a file that exists, a process started
 //! by a restart reads it before serving: `exit` (or nothing) makes it exit
@@ -120,6 +176,7 @@
 //! not meant for any other use.
 
 use demos::cli::{self, Flags, Long, Timeouts};
+use demos::tls::TlsFlags;
 use server::{BoxFuture, Handler, Request, ResponseWriter};
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,6 +230,7 @@ struct Args {
     ready_timeout: Duration,
     shutdown_timeout: Duration,
     timeouts: Timeouts,
+    tls: TlsFlags,
 }
 
 fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
@@ -183,6 +241,7 @@ fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
         ready_timeout: gracehttp::DEFAULT_READY_TIMEOUT,
         shutdown_timeout: gracehttp::DEFAULT_SHUTDOWN_TIMEOUT,
         timeouts: Timeouts::SAFE,
+        tls: TlsFlags::default(),
     };
     while let Some(arg) = flags.next()? {
         match arg {
@@ -192,6 +251,7 @@ fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
             Long("ready-timeout-ms") => args.ready_timeout = Duration::from_millis(flags.value()?),
             Long("shutdown-timeout-ms") => args.shutdown_timeout = Duration::from_millis(flags.value()?),
             Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) if TlsFlags::FLAGS.contains(&name) => args.tls.read(flags)?,
             Long(name) => return Err(cli::unknown(name)),
             other => return Err(other.unexpected().into()),
         }
@@ -219,6 +279,21 @@ fn main() {
         .shutdown_timeout(args.shutdown_timeout);
     if let Some(path) = args.pid_file {
         grace = grace.pid_file(path);
+    }
+    match args.tls.files("example") {
+        Ok(Some(files)) => {
+            tracing::info!(
+                "[pid: {}] Certificate {} (curl --cacert trusts it).",
+                std::process::id(),
+                files.cert.display()
+            );
+            grace = grace.tls(files.cert, files.key);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!("[pid: {}] example: {e}", std::process::id());
+            std::process::exit(2);
+        }
     }
     let handler = Example {
         app: demos::example_app::handler(),

@@ -121,9 +121,43 @@
 //! ... hello: shut down cleanly
 //! ```
 //!
+//! **https.** `--tls` serves with a self-signed certificate for
+//! 127.0.0.1 and localhost, made the first time in `/tmp/hello-tls/` and
+//! reused after (`--tls-cert FILE --tls-key FILE` serve your own), and
+//! logs where it is, for `curl --cacert`. A plain http request on that
+//! port gets Go's answer (notes/tls.md):
+//!
+//! <!-- check: start hello port=8210 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --addr 127.0.0.1:8210 --tls
+//! ... hello: listening on https://127.0.0.1:8210
+//! ... hello: certificate /tmp/hello-tls/cert.pem (curl --cacert trusts it)
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ curl --cacert /tmp/hello-tls/cert.pem https://127.0.0.1:8210/hello; echo
+//! Hello, World!
+//! $ curl -i http://127.0.0.1:8210/hello
+//! HTTP/1.0 400 Bad Request
+//!
+//! Client sent an HTTP request to an HTTPS server.
+//! ```
+//!
+//! <!-- check: signal hello INT status=0 -->
+//! ```console
+//! ... hello: shut down cleanly
+//! ```
+//!
+//! **A Unix socket.** `--addr unix:PATH` listens on a Unix domain socket
+//! instead of TCP (Go: `net.Listen("unix", path)`); `curl --unix-socket
+//! /tmp/hello.sock http://localhost/hello` asks it, after
+//! `cargo run -p demos --bin hello -- --addr unix:/tmp/hello.sock`.
+//!
 //! `hello --help` prints this text; a flag it does not take is refused.
 
 use demos::cli::{self, Flags, Long, Timeouts};
+use demos::tls::{TlsFiles, TlsFlags};
 use server::{handler_fn, Config, Server};
 
 /// What the command line asks for.
@@ -131,6 +165,7 @@ struct Args {
     addr: String,
     threads: usize,
     timeouts: Timeouts,
+    tls: TlsFlags,
 }
 
 fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
@@ -139,12 +174,14 @@ fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
         threads: 0,
         // The benchmark server: no timeouts unless asked (see above).
         timeouts: Timeouts::NONE,
+        tls: TlsFlags::default(),
     };
     while let Some(arg) = flags.next()? {
         match arg {
             Long("addr") => args.addr = flags.value()?,
             Long("threads") => args.threads = flags.value()?,
             Long(name) if Timeouts::FLAGS.contains(&name) => args.timeouts.read(flags)?,
+            Long(name) if TlsFlags::FLAGS.contains(&name) => args.tls.read(flags)?,
             Long(name) => return Err(cli::unknown(name)),
             other => return Err(other.unexpected().into()),
         }
@@ -157,8 +194,16 @@ fn main() {
         addr,
         threads,
         timeouts,
+        tls,
     } = cli::parse_or_exit("hello", include_str!("hello.rs"), parse);
     demos::logging::init();
+    let tls = match tls.files("hello") {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("hello: {e}");
+            std::process::exit(2)
+        }
+    };
     let hello = handler_fn(|w, _r| {
         Box::pin(async move {
             w.header().insert(
@@ -192,16 +237,20 @@ fn main() {
         }
     };
     runtime.block_on(async {
-        tracing::info!("hello: listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        match addr.strip_prefix("unix:") {
+            Some(path) => tracing::info!("hello: listening on {scheme}+unix:{path}"),
+            None => tracing::info!("hello: listening on {scheme}://{addr}"),
+        }
+        if let Some(files) = &tls {
+            tracing::info!("hello: certificate {} (curl --cacert trusts it)", files.cert.display());
+        }
         if timeouts != Timeouts::NONE {
             tracing::info!("hello: {}", timeouts.describe());
         }
         // Spawned, so that the accept loop keeps running (and sees the
         // shutdown, and drops the listener) while we wait for the shutdown.
-        let mut serving = tokio::spawn({
-            let server = server.clone();
-            async move { server.listen_and_serve().await }
-        });
+        let mut serving = tokio::spawn(serve(server.clone(), addr, tls));
         tokio::select! {
             result = &mut serving => {
                 if let Ok(Err(e)) = result {
@@ -226,4 +275,26 @@ fn main() {
             }
         }
     });
+}
+
+/// Serves on `addr` (`unix:PATH` for a Unix socket), over TLS when `tls`
+/// names the files (Go: `ListenAndServe`, `ListenAndServeTLS`, or `Serve`
+/// on a `net.Listen("unix", path)`).
+async fn serve(server: Server, addr: String, tls: Option<TlsFiles>) -> Result<(), server::Error> {
+    let Some(path) = addr.strip_prefix("unix:") else {
+        return match tls {
+            Some(files) => server.listen_and_serve_tls(&files.cert, &files.key).await,
+            None => server.listen_and_serve().await,
+        };
+    };
+    // A socket file left by an earlier run would make the bind fail.
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path).map_err(server::Error::Listen)?;
+    match tls {
+        Some(files) => {
+            let config = server::load_server_config(&files.cert, &files.key)?;
+            server.serve_tls(listener, config).await
+        }
+        None => server.serve(listener).await,
+    }
 }
