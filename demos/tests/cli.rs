@@ -83,7 +83,10 @@ fn an_unknown_flag_is_refused_by_name() {
         let out = run(binary, &["--no-such-flag", "x"]);
         assert_eq!(out.status.code(), Some(2), "{binary}");
         let stderr = text(&out.stderr);
-        assert!(stderr.contains("unknown flag --no-such-flag"), "{binary}: {stderr}");
+        assert!(
+            stderr.contains("unknown flag --no-such-flag"),
+            "{binary}: {stderr}"
+        );
         assert!(stderr.contains("--help"), "{binary}: {stderr}");
     }
 }

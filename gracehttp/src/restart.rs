@@ -60,8 +60,11 @@ pub(crate) async fn restart(
         Ok(Ok(1)) => Ok(Ready { pid }),
         Ok(_) => {
             // End of file (or a read error): the child is gone or closed
-            // its end without a word. Either way it is not serving.
-            let status = kill_and_reap(pid).await;
+            // its end without a word. Either way it is not serving. It is
+            // usually on its way out (a certificate it could not load, a
+            // port it could not bind): let it finish saying why and exit
+            // with its own status before we kill it.
+            let status = reap_within(pid, EXIT_GRACE).await;
             Err(RestartError::ChildExited { pid, status })
         }
         Err(_) => {
@@ -88,12 +91,14 @@ pub(crate) async fn kill_and_reap(pid: i32) -> String {
     }
 }
 
-/// Asks `pid` to shut down gracefully (SIGTERM): it may already accept
-/// connections, and those deserve an answer. Waits up to `grace` for it to
-/// exit, then kills it. Returns how it ended, in words.
-pub(crate) async fn stop_and_reap(pid: i32, grace: Duration) -> String {
+/// How long a child that closed its readiness pipe without a word has to
+/// exit by itself: ample for its last log line and exit.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
+
+/// Waits up to `grace` for `pid` to exit by itself, then kills it. Returns
+/// how it ended, in words.
+async fn reap_within(pid: i32, grace: Duration) -> String {
     let child = Pid::from_raw(pid);
-    let _ = kill(child, Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + grace;
     loop {
         match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
@@ -105,6 +110,14 @@ pub(crate) async fn stop_and_reap(pid: i32, grace: Duration) -> String {
             Err(e) => return format!("could not be reaped ({e})"),
         }
     }
+}
+
+/// Asks `pid` to shut down gracefully (SIGTERM): it may already accept
+/// connections, and those deserve an answer. Waits up to `grace` for it to
+/// exit, then kills it. Returns how it ended, in words.
+pub(crate) async fn stop_and_reap(pid: i32, grace: Duration) -> String {
+    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    reap_within(pid, grace).await
 }
 
 fn describe(status: WaitStatus) -> String {

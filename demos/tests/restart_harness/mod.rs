@@ -4,11 +4,13 @@
 //!
 //! It starts the built `example` binary on 127.0.0.1 port 0 with a pid
 //! file, collects its log (every generation writes to the same stderr
-//! pipe), speaks just enough HTTP/1.1 over std sockets to count what a
-//! client would notice, and kills every process it saw when dropped, so a
+//! pipe), speaks just enough HTTP/1.1 over std sockets (or over TLS, with
+//! rustls's blocking client) to count what a client would notice, and kills every process it saw when dropped, so a
 //! failing test leaves nothing running. Every wait has a deadline.
 #![allow(dead_code)]
 
+use server::rustls::pki_types::ServerName;
+use server::rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -140,17 +142,14 @@ impl Example {
         };
         let line = example.log.wait_for("the listening line", START_TIMEOUT, |l| {
             // A socket of its own, or one passed by systemd or systemfd.
-            l.contains("Listening on http://") || l.contains("with the listener inherited on fd 3.")
+            l.contains("Listening on http") || l.contains("with the listener inherited on fd 3.")
         });
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .trim_end_matches('.');
-        example.addr = addr.parse().unwrap();
+        // `http://127.0.0.1:PORT`, `https://...`, or `http+unix:PATH`
+        // (whose address stays a placeholder: tests of it use the path).
+        if let Some(after) = line.split("://").nth(1) {
+            let addr = after.split(' ').next().unwrap().trim_end_matches('.');
+            example.addr = addr.parse().unwrap();
+        }
         let pid = example.wait_pid_file(|p| p.is_some(), START_TIMEOUT);
         assert_eq!(pid, example.first.id() as i32);
         example
@@ -285,8 +284,40 @@ pub struct Response {
     pub body: String,
 }
 
+/// A client's connection: a TCP socket, or a TLS session over one.
+pub trait Stream: Read + Write + Send {
+    /// The certificate the server presented, for a TLS connection.
+    fn server_certificate(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+impl Stream for TcpStream {}
+
+impl Stream for StreamOwned<ClientConnection, TcpStream> {
+    fn server_certificate(&self) -> Option<Vec<u8>> {
+        Some(self.conn.peer_certificates()?.first()?.to_vec())
+    }
+}
+
+/// A connection with its read buffer.
+pub type Conn = BufReader<Box<dyn Stream>>;
+
+/// Where and how a client connects: plain TCP, or TLS trusting `tls`'s roots.
+#[derive(Clone)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub tls: Option<Arc<ClientConfig>>,
+}
+
+impl From<SocketAddr> for Target {
+    fn from(addr: SocketAddr) -> Self {
+        Target { addr, tls: None }
+    }
+}
+
 /// Reads one response (Content-Length framed, as the example's are).
-pub fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
+pub fn read_response(reader: &mut Conn) -> std::io::Result<Response> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Err(std::io::Error::new(
@@ -329,22 +360,35 @@ pub fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Respo
     })
 }
 
-pub fn connect(addr: SocketAddr) -> std::io::Result<BufReader<TcpStream>> {
-    let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+pub fn connect(target: impl Into<Target>) -> std::io::Result<Conn> {
+    let target = target.into();
+    let stream = TcpStream::connect_timeout(&target.addr, IO_TIMEOUT)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     stream.set_nodelay(true)?;
-    Ok(BufReader::new(stream))
+    let Some(tls) = target.tls else {
+        return Ok(BufReader::new(Box::new(stream)));
+    };
+    let name = ServerName::IpAddress(target.addr.ip().into());
+    let session = ClientConnection::new(tls, name).map_err(std::io::Error::other)?;
+    let mut stream = StreamOwned::new(session, stream);
+    // The handshake now, so that its failure is a connection's, not a
+    // request's.
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock)?;
+    }
+    Ok(BufReader::new(Box::new(stream)))
 }
 
-pub fn send_get(conn: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<()> {
+pub fn send_get(conn: &mut Conn, path: &str) -> std::io::Result<()> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    conn.get_mut().write_all(request.as_bytes())
+    conn.get_mut().write_all(request.as_bytes())?;
+    conn.get_mut().flush()
 }
 
 /// One request on a fresh connection.
-pub fn get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
-    let mut conn = connect(addr)?;
+pub fn get(target: impl Into<Target>, path: &str) -> std::io::Result<Response> {
+    let mut conn = connect(target)?;
     send_get(&mut conn, path)?;
     read_response(&mut conn)
 }
@@ -358,33 +402,43 @@ pub struct Load {
     pub ok: Arc<AtomicU64>,
     pub failures: Arc<Mutex<Vec<String>>>,
     pub answered_by: Arc<Mutex<BTreeSet<i32>>>,
+    /// Over TLS: every server certificate a connection was shown.
+    pub certificates: Arc<Mutex<BTreeSet<Vec<u8>>>>,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Load {
-    pub fn start(addr: SocketAddr, keep_alive_clients: usize, fresh_clients: usize) -> Load {
+    pub fn start(target: impl Into<Target>, keep_alive_clients: usize, fresh_clients: usize) -> Load {
+        let target = target.into();
         let mut load = Load {
             stop: Arc::new(AtomicBool::new(false)),
             ok: Arc::new(AtomicU64::new(0)),
             failures: Arc::new(Mutex::new(Vec::new())),
             answered_by: Arc::new(Mutex::new(BTreeSet::new())),
+            certificates: Arc::new(Mutex::new(BTreeSet::new())),
             threads: Vec::new(),
         };
         for i in 0..keep_alive_clients + fresh_clients {
             let keep_alive = i < keep_alive_clients;
-            let (stop, ok, failures, answered_by) = (
+            let (stop, ok, failures, answered_by, certificates, target) = (
                 load.stop.clone(),
                 load.ok.clone(),
                 load.failures.clone(),
                 load.answered_by.clone(),
+                load.certificates.clone(),
+                target.clone(),
             );
             load.threads.push(std::thread::spawn(move || {
-                let mut conn: Option<BufReader<TcpStream>> = None;
+                let mut conn: Option<Conn> = None;
                 let mut reused = false;
                 while !stop.load(Ordering::Relaxed) {
                     let result = (|| {
                         if conn.is_none() {
-                            conn = Some(connect(addr)?);
+                            let fresh = connect(target.clone())?;
+                            if let Some(cert) = fresh.get_ref().server_certificate() {
+                                certificates.lock().unwrap().insert(cert);
+                            }
+                            conn = Some(fresh);
                             reused = false;
                         }
                         let c = conn.as_mut().unwrap();
@@ -468,6 +522,7 @@ impl Drop for Load {
 
 /// A request in flight on its own thread.
 pub fn get_in_background(addr: SocketAddr, path: &str) -> JoinHandle<std::io::Result<Response>> {
+    let addr = Target::from(addr);
     let path = path.to_owned();
     std::thread::spawn(move || get(addr, &path))
 }
