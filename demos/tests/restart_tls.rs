@@ -132,7 +132,7 @@ fn a_broken_certificate_at_restart_leaves_the_old_process_serving() {
     let dir = scratch_dir("restart-tls-broken-files");
     let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
     authority.issue(&cert_file, &key_file);
-    let mut example = Example::start_with("restart-tls-broken", |command| {
+    let example = Example::start_with("restart-tls-broken", |command| {
         command
             .arg("--tls-cert")
             .arg(&cert_file)
