@@ -386,3 +386,42 @@ impl Gate {
         })
     }
 }
+
+#[tokio::test]
+async fn the_write_timeout_cuts_a_tls_client_that_stops_reading_without_close_notify() {
+    let log = StateLog::default();
+    let config = Config {
+        write_timeout: Some(Duration::from_millis(300)),
+        conn_state: Some(log.hook()),
+        ..Config::default()
+    };
+    let flood = server::handler_fn(|w, _r| {
+        Box::pin(async move {
+            let piece = vec![b'x'; 64 << 10];
+            for _ in 0..1024 {
+                if w.write(&piece).await.is_err() {
+                    return;
+                }
+            }
+        })
+    });
+    let s = TlsServer::start(config, flood).await;
+    let mut reader = s.connect().await;
+    reader
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    // 64 MiB do not fit in the sockets' buffers: the response stalls, and
+    // the server gives up at the write timeout.
+    log.wait_until(|e| e.iter().any(|(_, state)| *state == ConnState::Closed))
+        .await;
+    // What had left arrives, then the end; with no close_notify, which
+    // tells the client that the response was cut, not complete.
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(WAIT, reader.read_to_end(&mut got))
+        .await
+        .unwrap();
+    assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(got.len() < 64 << 20, "the whole response arrived");
+}
