@@ -375,7 +375,7 @@ impl<'s> Conn<'s> {
     }
 
     /// The last step of every connection, however it ended (Go:
-    /// `conn.close`, server.go:1729, which closes the `*tls.Conn`, and so
+    /// `conn.close`, server.go:1728, which closes the `*tls.Conn`, and so
     /// sends close_notify first): a TLS session says close_notify, so that
     /// the client can tell our end from a cut connection (RFC 8446 section
     /// 6.1). Without waiting: the alert goes out only if the socket takes

@@ -3,8 +3,9 @@
 //! The pieces, in the order a request meets them:
 //!
 //! - [`Server`] accepts connections ([`Server::serve`], with Go's
-//!   exponential backoff on temporary accept errors) and starts one task
-//!   per connection.
+//!   exponential backoff on temporary accept errors; over TCP or a Unix
+//!   socket) and starts one task per connection; [`Server::serve_tls`]
+//!   starts that task with the TLS handshake (`tls_handshake`, private).
 //! - `conn` (private) is Go's `conn.serve`: the keep-alive loop that reads a
 //!   request head with [`wire`], builds a [`Request`] whose [`Body`] streams
 //!   from the socket, calls the [`Handler`], and finishes the response.
@@ -30,10 +31,14 @@
 //! bottom up, each module using only those above it in this list:
 //!
 //! 1. The leaves, which import no other module: [`net_conn`] (one
-//!    connection over TCP, TLS or a Unix socket; Go's `net.Conn`), [`wire`], [`url`], `date`,
-//!    [`sniff`], `conn_header` (the `Connection` header's options), `error`,
-//!    and `lifecycle` (connection states, the server's phase, the live
-//!    counts; Go: `ConnState`, server.go:2870, `trackConn`, `inShutdown`).
+//!    connection over TCP, TLS or a Unix socket; Go's `net.Conn`),
+//!    `net_addr` ([`NetAddr`], either end's address; Go's `net.Addr`),
+//!    [`wire`], [`url`], `date`, [`sniff`], `conn_header` (the
+//!    `Connection` header's options), and `error`. Then, on a leaf each:
+//!    `lifecycle` (connection states, the server's phase, the live
+//!    counts; Go: `ConnState`, server.go:2870, `trackConn`, `inShutdown`)
+//!    and [`tls`] (certificate and key into a rustls configuration, and
+//!    [`TlsInfo`], Go's `r.TLS`).
 //! 2. [`stream`] (the steps both sides take on a [`net_conn::NetConn`]:
 //!    reads and writes with deadlines), then [`body_read`]: the
 //!    body-reading steps shared with the client, over [`wire`]'s body
@@ -47,7 +52,9 @@
 //! 7. `chunk_writer` (the response head's plan), then `response`
 //!    ([`ResponseWriter`]).
 //! 8. `handler` ([`Handler`] and Go's small handlers) and [`redirect`](mod@redirect).
-//! 9. `conn`: one connection's loop, Go's `conn.serve`.
+//! 9. `conn`: one connection's loop, Go's `conn.serve`, then
+//!    `tls_handshake`: a TLS connection's handshake, in its own task,
+//!    before that loop.
 //! 10. `server`: [`Server`], the accept loop and shutdown.
 //!
 //! ```no_run

@@ -99,7 +99,9 @@ impl Server {
         Err(Error::Listen(last_error))
     }
 
-    /// Accepts connections on `listener` until shutdown (Go: `Serve`, server.go:3040).
+    /// Accepts connections on `listener` until shutdown (Go: `Serve`, server.go:3040):
+    /// a `TcpListener`, a `UnixListener` (Go: `net.Listen("unix", path)`),
+    /// or any other [`Listener`].
     ///
     /// A temporary accept error (too many open files, a connection aborted
     /// before we took it...) is logged and retried after a delay that starts

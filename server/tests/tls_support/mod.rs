@@ -22,10 +22,38 @@ use tokio_rustls::TlsConnector;
 /// Every wait in the tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// A directory of its own under the system's temporary one, removed on
+/// drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "server-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// A file in the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A self-signed certificate for `localhost` and `127.0.0.1`, with its
 /// key, in PEM files of a directory removed on drop.
 pub struct TestCert {
-    dir: PathBuf,
+    pub dir: TempDir,
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
     pub der: CertificateDer<'static>,
@@ -33,17 +61,11 @@ pub struct TestCert {
 
 impl TestCert {
     pub fn new() -> TestCert {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
         let made = rcgen::generate_simple_self_signed(names).unwrap();
-        let dir = std::env::temp_dir().join(format!(
-            "server-tls-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let cert_file = dir.join("cert.pem");
-        let key_file = dir.join("key.pem");
+        let dir = TempDir::new();
+        let cert_file = dir.path("cert.pem");
+        let key_file = dir.path("key.pem");
         std::fs::write(&cert_file, made.cert.pem()).unwrap();
         std::fs::write(&key_file, made.signing_key.serialize_pem()).unwrap();
         TestCert {
@@ -52,11 +74,6 @@ impl TestCert {
             key_file,
             der: made.cert.der().clone(),
         }
-    }
-
-    /// A file in the certificate's directory (removed with it).
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
     }
 
     /// A client configuration that trusts this certificate alone and
@@ -71,12 +88,6 @@ impl TestCert {
             .with_no_client_auth();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Arc::new(config)
-    }
-}
-
-impl Drop for TestCert {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
