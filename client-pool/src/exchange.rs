@@ -129,7 +129,9 @@ fn write_head(
     config: &TransportConfig,
     close: bool,
 ) {
-    let target: std::borrow::Cow<'_, str> = if key.proxy.is_some() {
+    // Absolute form to a proxy (RFC 9112 section 3.2.2); inside a CONNECT
+    // tunnel the origin reads the request, so origin form as usual.
+    let target: std::borrow::Cow<'_, str> = if key.proxy.is_some() && !key.is_tunnel() {
         parts.uri.to_string().into()
     } else {
         parts
