@@ -64,6 +64,21 @@
 //! println!("{text} reused={:?} dials={}", info.map(|i| i.reused), transport.stats().dials);
 //! # Ok(()) }
 //! ```
+//!
+//! `https://` trusting a private CA, as `curl --cacert ca.pem` does:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), client_pool::Error> {
+//! use client_pool::{tls_config_trusting_pem, Client, Transport, TransportConfig};
+//! let transport = Transport::new(TransportConfig {
+//!     tls_config: tls_config_trusting_pem("ca.pem")?,
+//!     ..TransportConfig::default()
+//! });
+//! let mut resp = Client::with_transport(transport).get("https://127.0.0.1:8443/").await?;
+//! let tls = resp.extensions().get::<client_pool::GotConnInfo>().and_then(|i| i.tls.clone());
+//! println!("{:?} {}", tls.map(|t| t.version), resp.body_mut().text().await?);
+//! # Ok(()) }
+//! ```
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

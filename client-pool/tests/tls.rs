@@ -240,3 +240,49 @@ async fn a_ca_file_in_pem_is_what_cacert_trusts() {
     assert!(err.to_string().contains("no certificate"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A server that ends the session after one response (`close_notify`,
+/// then FIN): the pool must see that through TLS before it lends the
+/// connection, or a POST, which is not retried, would fail on it.
+#[tokio::test]
+async fn a_session_the_server_closed_while_idle_is_not_lent() {
+    let ca = TestCa::new();
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&ca.leaf(&["127.0.0.1"])));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let closed = Arc::new(AtomicUsize::new(0));
+    let count = closed.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                }
+                let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                let _ = tls.write_all(answer).await;
+                let _ = tls.shutdown().await;
+                drop(tls);
+                count.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    let client = client_trusting(&ca);
+    let url = format!("https://{addr}/");
+    let (first, _) = get(&client, &url).await;
+    eventually("the server closes", || closed.load(Ordering::SeqCst) == 1).await;
+    let mut resp = within("POST", client.post(&url, "text/plain", "once"))
+        .await
+        .unwrap();
+    assert_eq!(resp.body_mut().text().await.unwrap(), "ok");
+    let second = resp.extensions().get::<GotConnInfo>().cloned().unwrap();
+    assert!(!second.reused && second.conn_id != first.conn_id, "{second:?}");
+}
