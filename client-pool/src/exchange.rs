@@ -7,7 +7,8 @@
 //! 1. [`write_head`] serialises the request head into the connection's
 //!    write buffer (Go: `Request.write`, request.go:551); a small body joins it there, so
 //!    that head and body leave in one write.
-//! 2. [`send`] writes the request and reads the response head. A larger or
+//! 2. [`send`] writes the request and reads the response head (after
+//!    [`await_continue`] when the request carries `Expect: 100-continue`). A larger or
 //!    streamed body is written *while* the head is awaited: a server that
 //!    answers before reading the whole body (an early 413, a streaming
 //!    echo) is still heard. The head is read with the shared sans-IO

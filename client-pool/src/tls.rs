@@ -107,3 +107,19 @@ pub(crate) fn for_http1(config: Arc<ClientConfig>) -> Arc<ClientConfig> {
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
     Arc::new(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_offering_h2_is_narrowed_to_http1_and_one_that_does_not_is_shared() {
+        let mut offering_h2 = (*default_tls_config()).clone();
+        offering_h2.alpn_protocols = vec![b"h2".to_vec(), ALPN_HTTP1.to_vec()];
+        let narrowed = for_http1(Arc::new(offering_h2));
+        assert_eq!(narrowed.alpn_protocols, [ALPN_HTTP1]);
+
+        let default = default_tls_config();
+        assert!(Arc::ptr_eq(&for_http1(default.clone()), &default));
+    }
+}
