@@ -1,14 +1,15 @@
 //! `https://` with our client against a hyper + tokio-rustls server on
 //! 127.0.0.1, certificates made by a CA of the test's own: the
-//! handshake's details in the trace, connection reuse (also when the
-//! server sends TLS records of its own between responses), and clear
-//! errors for an untrusted CA, a wrong name, an expired certificate and a
+//! handshake's details in the trace; connection reuse over TLS 1.3 and
+//! 1.2, also when the server sends TLS records of its own between
+//! responses; a session the server ended while idle; and clear errors
+//! for an untrusted CA, a wrong name, an expired certificate and a
 //! server that never finishes the handshake.
 
 mod common;
 
 use client_pool::{Client, Error, GotConnInfo, TlsError, Transport, TransportConfig};
-use common::tls::{hyper_tls_server, server_config, TestCa};
+use common::tls::{hyper_tls_server, hyper_tls_server_with, server_config, server_config_for, TestCa};
 use common::{eventually, within};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -65,6 +66,21 @@ async fn https_requests_reuse_their_connection_and_report_the_handshake() {
     assert_eq!(second.conn_id, first.conn_id);
     assert_eq!(second.tls, first.tls);
     assert_eq!(client.transport().stats().dials, 1);
+    assert_eq!(server.counts.accepted(), 1);
+}
+
+#[tokio::test]
+async fn a_tls_1_2_server_is_reached_and_reused_too() {
+    let ca = TestCa::new();
+    let config = server_config_for(&ca.leaf(&["127.0.0.1"]), &rustls::version::TLS12);
+    let server = hyper_tls_server_with(config).await;
+    let client = client_trusting(&ca);
+    let (first, _) = get(&client, &server.https_url("/")).await;
+    let tls = first.tls.clone().expect("TLS details");
+    assert_eq!(tls.version, rustls::ProtocolVersion::TLSv1_2);
+    assert_eq!(tls.alpn.as_deref(), Some("http/1.1"));
+    let (second, _) = get(&client, &server.https_url("/")).await;
+    assert!(second.reused, "{second:?}");
     assert_eq!(server.counts.accepted(), 1);
 }
 

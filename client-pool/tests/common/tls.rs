@@ -79,10 +79,18 @@ impl TestCa {
 
 /// A server config for `leaf`, TLS 1.3 only, offering ALPN `http/1.1`.
 pub fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
+    server_config_for(leaf, &rustls::version::TLS13)
+}
+
+/// A server config for `leaf` speaking one TLS version, offering ALPN `http/1.1`.
+pub fn server_config_for(
+    leaf: &Leaf,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Arc<rustls::ServerConfig> {
     #[allow(deprecated)] // ring: see client-pool/src/tls.rs
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
+        .with_protocol_versions(&[version])
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![leaf.cert.clone()], leaf.key.clone_key())
@@ -94,7 +102,12 @@ pub fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
 /// A hyper HTTP/1.1 server over TLS with `leaf`, answering
 /// `hello over tls: N body bytes` (the length of the request body it read).
 pub async fn hyper_tls_server(leaf: &Leaf) -> TestServer {
-    let acceptor = TlsAcceptor::from(server_config(leaf));
+    hyper_tls_server_with(server_config(leaf)).await
+}
+
+/// The same hyper server with a config of the caller's.
+pub async fn hyper_tls_server_with(config: Arc<rustls::ServerConfig>) -> TestServer {
+    let acceptor = TlsAcceptor::from(config);
     let counts = Arc::new(ConnCounts::default());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
