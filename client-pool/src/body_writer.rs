@@ -41,11 +41,24 @@ enum Source {
     },
 }
 
+/// The write queue, starting with `head` unless it is empty (a zero-byte
+/// write would read as a connection that accepts nothing).
+fn head_queue(head: &[u8]) -> VecDeque<Bytes> {
+    let mut queue = VecDeque::with_capacity(2);
+    if !head.is_empty() {
+        queue.push_back(Bytes::copy_from_slice(head));
+    }
+    queue
+}
+
 impl BodyWrite {
-    /// The head, then a body already in memory.
+    /// The head, then a body already in memory. An empty `head` (it went
+    /// out already, before a `100 Continue`) is left out.
     pub(crate) fn whole(head: &[u8], body: Bytes) -> BodyWrite {
+        let mut queue = head_queue(head);
+        queue.push_back(body);
         BodyWrite {
-            queue: VecDeque::from([Bytes::copy_from_slice(head), body]),
+            queue,
             source: Source::Finished,
         }
     }
@@ -59,7 +72,7 @@ impl BodyWrite {
         rx: mpsc::Receiver<Result<Bytes, String>>,
     ) -> BodyWrite {
         BodyWrite {
-            queue: VecDeque::from([Bytes::copy_from_slice(head)]),
+            queue: head_queue(head),
             source: Source::Channel { length, rx, sent: 0 },
         }
     }

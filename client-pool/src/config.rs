@@ -2,6 +2,9 @@
 //! fields and `DefaultTransport` are.
 
 use http::Uri;
+use rustls::ClientConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings of a [`Transport`](crate::Transport).
@@ -16,6 +19,8 @@ use std::time::Duration;
 /// };
 /// assert_eq!(config.max_idle_conns, 100);
 /// assert_eq!(config.idle_conn_timeout, Some(Duration::from_secs(90)));
+/// assert_eq!(config.tls_handshake_timeout, Some(Duration::from_secs(10)));
+/// assert_eq!(config.expect_continue_timeout, Duration::from_secs(1));
 /// ```
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
@@ -55,9 +60,35 @@ pub struct TransportConfig {
     /// (`server::stream::HeadScan`). Like the server's parser, ours also
     /// refuses more than 256 header fields, where Go sets no count.
     pub max_response_header_bytes: usize,
-    /// Send every request through this HTTP proxy (absolute-form targets).
-    /// It becomes part of the pool key, as in Go's `connectMethodKey`.
+    /// Send every request through this HTTP proxy (Go: `Proxy`,
+    /// transport.go:121, here one fixed proxy for all requests). An
+    /// `http://` request goes to it in absolute form; an `https://` one
+    /// first opens a `CONNECT host:port` tunnel through it, then speaks
+    /// TLS to the origin inside. It becomes part of the pool key, as in
+    /// Go's `connectMethodKey`.
     pub proxy: Option<Uri>,
+    /// Dial this Unix socket for every request, whatever the URL's host
+    /// (Go users write a `DialContext`, transport.go:131, that ignores its
+    /// address; curl's `--unix-socket`). The URL still names the `Host`
+    /// sent and the pool key. Plain HTTP only: TLS runs over TCP here.
+    pub unix_socket: Option<PathBuf>,
+    /// TLS settings for `https://` (Go: `TLSClientConfig`,
+    /// transport.go:169): trusted roots, versions, cipher suites. The
+    /// default trusts the `webpki-roots` list; replace it with
+    /// [`tls_config_trusting_pem`](crate::tls_config_trusting_pem) or
+    /// [`tls_config_with_roots`](crate::tls_config_with_roots). Whatever
+    /// it offers by ALPN, the Transport offers `http/1.1` only.
+    pub tls_config: Arc<ClientConfig>,
+    /// Time allowed for a TLS handshake (Go: `TLSHandshakeTimeout`,
+    /// transport.go:173, 10 s in `DefaultTransport`); `None` waits as long
+    /// as it takes (Go's zero).
+    pub tls_handshake_timeout: Option<Duration>,
+    /// How long a request carrying `Expect: 100-continue` waits for the
+    /// server's `100 Continue` before sending its body anyway (Go:
+    /// `ExpectContinueTimeout`, transport.go:227, 1 s in
+    /// `DefaultTransport`). Zero sends the body at once, without waiting
+    /// (Go's zero).
+    pub expect_continue_timeout: Duration,
     /// Sent as `User-Agent` when the request has none (Go sends
     /// `Go-http-client/1.1`).
     pub user_agent: Option<String>,
@@ -76,6 +107,10 @@ impl Default for TransportConfig {
             disable_keep_alives: false,
             max_response_header_bytes: 10 << 20,
             proxy: None,
+            unix_socket: None,
+            tls_config: crate::tls::default_tls_config(),
+            tls_handshake_timeout: Some(Duration::from_secs(10)),
+            expect_continue_timeout: Duration::from_secs(1),
             user_agent: Some(concat!("client-pool/", env!("CARGO_PKG_VERSION")).to_owned()),
         }
     }

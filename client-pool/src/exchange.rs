@@ -7,7 +7,8 @@
 //! 1. [`write_head`] serialises the request head into the connection's
 //!    write buffer (Go: `Request.write`, request.go:551); a small body joins it there, so
 //!    that head and body leave in one write.
-//! 2. [`send`] writes the request and reads the response head. A larger or
+//! 2. [`send`] writes the request and reads the response head (after
+//!    [`await_continue`] when the request carries `Expect: 100-continue`). A larger or
 //!    streamed body is written *while* the head is awaited: a server that
 //!    answers before reading the whole body (an early 413, a streaming
 //!    echo) is still heard. The head is read with the shared sans-IO
@@ -24,12 +25,13 @@
 //! the response body, which gives it back when read to its end.
 
 use crate::body_writer::BodyWrite;
+use crate::conn::PersistConn;
 use crate::pool::Pooled;
 use crate::request_body::{BodyKind, RequestBody};
 use crate::response_body::{Response, ResponseBody};
 use crate::write_loop::{self, WriteHandle};
 use crate::{ConnectKey, Error, TransportConfig};
-use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
+use http::header::{CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, Method, StatusCode, Version};
 use server::net_conn::NetConn;
 use server::stream::{before_deadline, read_some, HeadScan};
@@ -67,6 +69,10 @@ enum BodyState {
     Written,
     /// Writing it failed: the connection cannot be reused.
     Failed,
+    /// The request asked `Expect: 100-continue` and the final answer came
+    /// instead: the body was never sent, and the connection is closed
+    /// (see [`await_continue`]).
+    Withheld,
     /// The server answered first: the rest is still to write.
     Pending(BodyWrite),
 }
@@ -84,7 +90,18 @@ pub(crate) async fn round_trip(
     let request_close = config.disable_keep_alives || server::connection_tokens(&parts.headers).close;
     conn.write_buf.clear();
     write_head(&mut conn.write_buf, parts, &body, key, config, request_close);
-    let (head, body_state) = send(&mut conn, body.kind, limits, config.response_header_timeout).await?;
+    // Go: `continueCh` in `persistConn.roundTrip`, transport.go:2574.
+    let continue_wait =
+        (!body.is_empty() && !config.expect_continue_timeout.is_zero() && expects_continue(&parts.headers))
+            .then_some(config.expect_continue_timeout);
+    let (head, body_state) = send(
+        &mut conn,
+        body.kind,
+        limits,
+        config.response_header_timeout,
+        continue_wait,
+    )
+    .await?;
     let framing = wire::response_framing(&parts.method, &head)
         .map_err(|e| Failure::after_response_began(Error::Protocol(e)))?;
     conn.requests_served += 1;
@@ -92,7 +109,7 @@ pub(crate) async fn round_trip(
     let response_close = tokens.close || (head.version == Version::HTTP_10 && !tokens.keep_alive);
     let reusable = !request_close
         && !response_close
-        && !matches!(body_state, BodyState::Failed)
+        && !matches!(body_state, BodyState::Failed | BodyState::Withheld)
         && framing != BodyFraming::UntilClose
         && head.status != StatusCode::SWITCHING_PROTOCOLS;
     tracing::trace!(conn = conn.id, status = %head.status, reusable, "response head");
@@ -101,7 +118,7 @@ pub(crate) async fn round_trip(
     // transport.go:2389, keeps writing beside `readLoop`).
     let writer = match body_state {
         BodyState::Pending(rest) => Some(WriteHandle::spawn(rest, conn.stream.clone(), conn.id)),
-        BodyState::Written | BodyState::Failed => None,
+        BodyState::Written | BodyState::Failed | BodyState::Withheld => None,
     };
     let body = match framing {
         BodyFraming::Empty | BodyFraming::Length(0) => {
@@ -129,7 +146,9 @@ fn write_head(
     config: &TransportConfig,
     close: bool,
 ) {
-    let target: std::borrow::Cow<'_, str> = if key.proxy.is_some() {
+    // Absolute form to a proxy (RFC 9112 section 3.2.2); inside a CONNECT
+    // tunnel the origin reads the request, so origin form as usual.
+    let target: std::borrow::Cow<'_, str> = if key.proxy.is_some() && !key.is_tunnel() {
         parts.uri.to_string().into()
     } else {
         parts
@@ -172,6 +191,18 @@ fn write_head(
     out.extend_from_slice(b"\r\n");
 }
 
+/// Whether the request asks the server to approve its body first (Go:
+/// `Request.expectsContinue`, request.go:1410): an `Expect` field holding
+/// the `100-continue` token, in any case.
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(EXPECT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("100-continue"))
+}
+
 /// True when a request method must send `Content-Length: 0` even with no
 /// body (Go: `transferWriter.shouldSendContentLength`, transfer.go:252).
 fn method_expects_body(method: &Method) -> bool {
@@ -185,14 +216,24 @@ fn method_expects_body(method: &Method) -> bool {
 /// written beside the response (Go's `writeLoop` goes on).
 ///
 /// `header_timeout` starts once the request is written, as Go's
-/// `respHeaderTimer` does (transport.go:2633).
+/// `respHeaderTimer` does (transport.go:2633). With `continue_wait`, the
+/// head goes out alone and the body waits for the server's approval (see
+/// [`await_continue`]).
 async fn send(
     conn: &mut Pooled,
     body: BodyKind,
     limits: &Limits,
     header_timeout: Option<Duration>,
+    continue_wait: Option<Duration>,
 ) -> Result<(ResponseHead, BodyState), Failure> {
     let conn = &mut **conn;
+    if let Some(wait) = continue_wait {
+        if let Some(head) = await_continue(conn, limits, wait).await? {
+            return Ok((head, BodyState::Withheld));
+        }
+        // The head is out: what follows is the body alone.
+        conn.write_buf.clear();
+    }
     let mut body_write = match body {
         BodyKind::Empty => None,
         BodyKind::Full(bytes) if bytes.len() <= COALESCE_BODY => {
@@ -205,7 +246,7 @@ async fn send(
     let stream = &*conn.stream;
     // Pinned here and awaited through `as_mut()`: the futures below hold a
     // pointer to it instead of a copy (each move of a future is a memcpy).
-    let head = read_head(stream, &mut conn.read_buf, limits);
+    let head = read_head(stream, &mut conn.read_buf, limits, Interim::Skip);
     tokio::pin!(head);
     let Some(body_write_ref) = body_write.as_mut() else {
         if let Err(e) = stream.write_all(&conn.write_buf).await {
@@ -254,6 +295,59 @@ async fn send(
     }
 }
 
+/// Writes the request head alone and waits up to `wait` for the server's
+/// `100 Continue` (Go: `Request.write` calling `waitForContinue`,
+/// request.go:676 and transport.go:2332). `None` means "send the body
+/// now": the 100 came, or the wait ran out (the server may not know the
+/// expectation, RFC 9110 section 10.1.1). A final response arriving first
+/// is returned, and the body is never sent.
+///
+/// The connection is then closed, whatever the response says, because
+/// the server may still expect the body we declared. Go has changed its
+/// mind here: Go 1.19 skips the body and reuses the connection (the
+/// server then reads our next request as the old body, unless it closed);
+/// Go 1.27 (transport.go:2735) skips the body only when the connection
+/// closes anyway, and otherwise sends it after all. We keep the promise
+/// `Expect` makes, no body without approval, at the price of a new
+/// connection; Go's server marks such a response `Connection: close`
+/// itself (server.go:1357), so against it nothing is lost.
+async fn await_continue(
+    conn: &mut PersistConn,
+    limits: &Limits,
+    wait: Duration,
+) -> Result<Option<ResponseHead>, Failure> {
+    let stream = &*conn.stream;
+    if let Err(e) = stream.write_all(&conn.write_buf).await {
+        return Err(Failure {
+            error: Error::Write(e),
+            nothing_received: true,
+        });
+    }
+    let first_head = read_head(stream, &mut conn.read_buf, limits, Interim::StopAtContinue);
+    match before_deadline(Instant::now() + wait, first_head).await {
+        None => {
+            tracing::trace!(conn = conn.id, ?wait, "no 100 Continue in time: sending the body");
+            Ok(None)
+        }
+        Some(Ok(head)) if head.status == StatusCode::CONTINUE => Ok(None),
+        Some(Ok(head)) => {
+            tracing::debug!(conn = conn.id, status = %head.status,
+                "final response before 100 Continue: the body is not sent");
+            Ok(Some(head))
+        }
+        Some(Err(failure)) => Err(failure),
+    }
+}
+
+/// Which interim (1xx) responses [`read_head`] passes over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Interim {
+    /// All but 101, which is final: the response to a request.
+    Skip,
+    /// All but 100 and 101: waiting for the approval of a body.
+    StopAtContinue,
+}
+
 /// Awaits the response head for at most `timeout`, counted from now (Go:
 /// `ResponseHeaderTimeout` and its `respHeaderTimer`, transport.go:2633).
 ///
@@ -276,11 +370,13 @@ async fn within_header_timeout(
 
 /// Reads until a final response head is parsed (Go:
 /// `persistConn.readResponse`, transport.go:2275). 1xx responses (100
-/// Continue, 103 Early Hints) are skipped, as Go does; 101 is final.
+/// Continue, 103 Early Hints) are skipped, as Go does; 101 is final; with
+/// [`Interim::StopAtContinue`], so is 100.
 async fn read_head(
     reader: &NetConn,
     buf: &mut bytes::BytesMut,
     limits: &Limits,
+    interim: Interim,
 ) -> Result<ResponseHead, Failure> {
     let mut received_any = !buf.is_empty();
     // A fresh scan per head: after a skipped 1xx, the next head starts anew.
@@ -292,7 +388,9 @@ async fn read_head(
             tracing::trace!(buffered = buf.len(), "parsing response head");
             match wire::parse_response_head(buf, limits) {
                 Ok(Some(head))
-                    if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS =>
+                    if head.status.is_informational()
+                        && head.status != StatusCode::SWITCHING_PROTOCOLS
+                        && !(interim == Interim::StopAtContinue && head.status == StatusCode::CONTINUE) =>
                 {
                     scan = HeadScan::default();
                     continue;

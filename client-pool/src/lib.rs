@@ -1,12 +1,15 @@
 //! # client-pool: Go's `http.Transport` and `http.Client`, by hand
 //!
-//! A [`Transport`] keeps idle HTTP/1.1 connections in a pool keyed by
-//! scheme, `host:port` and proxy ([`ConnectKey`], Go's
-//! `connectMethodKey`), hands the most recently used one to the next
+//! A [`Transport`] keeps idle HTTP/1.1 connections, over TCP, TLS
+//! (`https://`, with rustls) or a Unix socket, in a pool keyed by scheme,
+//! `host:port` and proxy ([`ConnectKey`], Go's `connectMethodKey`), hands the most recently used one to the next
 //! request, makes requests wait in line when none is free (while dialling
 //! a new one at the same time), and honours Go's limits:
 //! `max_idle_conns`, `max_idle_conns_per_host`, `max_conns_per_host` and
-//! `idle_conn_timeout` ([`TransportConfig`]).
+//! `idle_conn_timeout`, and the two knobs of the course's client
+//! example, `tls_handshake_timeout` and `expect_continue_timeout`
+//! ([`TransportConfig`]). Through an HTTP proxy, `https://` requests
+//! travel in `CONNECT` tunnels, pooled like any connection.
 //!
 //! A [`Client`] sits on top: `get`, `post`, `post_form`, `send` (Go's
 //! `Do`), a timeout over the whole exchange, and Go's redirect rules.
@@ -21,13 +24,16 @@
 //! The modules form a line: each uses only those above it in this list,
 //! so it reads best from the top down, from the bottom layer up.
 //!
-//! 1. `error`, `config`, `key`, `trace`, `lock`: the vocabulary (the one
-//!    error type, the settings, the pool key, the trace hook, and taking a
-//!    mutex whose holder panicked).
+//! 1. `error`, `tls`, `config`, `key`, `trace`, `lock`: the vocabulary
+//!    (the one error type, the TLS settings and what a handshake agreed
+//!    on, the settings, the pool key, the trace hook, and taking a mutex
+//!    whose holder panicked).
 //! 2. `request_body`: what a request carries ([`RequestBody`]).
 //! 3. `body_writer`: a request body going out, resumable at any `.await`.
-//! 4. `conn`: one connection, dialled; knows nothing of pools
-//!    (Go: `persistConn`, transport.go:1872; `dialConn`, :1564).
+//! 4. `dial`, `conn`: opening a connection (TCP or Unix socket, a
+//!    `CONNECT` tunnel, the TLS handshake; Go: `dialConn`,
+//!    transport.go:1564), and one connection, dialled; neither knows of
+//!    pools (Go: `persistConn`, transport.go:1872).
 //! 5. `idle`, `want_conn`: the pool's bookkeeping, without I/O (Go:
 //!    `idleConn`, transport.go:98; `wantConn`, :1188; `wantConnQueue`, :1251).
 //! 6. `pool`: idle connections, waiters, per-host counts, and `Pooled`,
@@ -49,13 +55,28 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), client_pool::Error> {
-//! use client_pool::{Client, ClientTrace, Transport, TransportConfig};
+//! use client_pool::{Client, Transport, TransportConfig};
 //! let transport = Transport::new(TransportConfig { max_conns_per_host: 8, ..TransportConfig::default() });
 //! let client = Client::with_transport(transport.clone());
 //! let mut resp = client.get("http://127.0.0.1:8080/").await?;
 //! let text = resp.body_mut().text().await?; // read to the end: the connection is pooled
-//! let info = resp.extensions().get::<client_pool::GotConnInfo>().copied();
+//! let info = resp.extensions().get::<client_pool::GotConnInfo>().cloned();
 //! println!("{text} reused={:?} dials={}", info.map(|i| i.reused), transport.stats().dials);
+//! # Ok(()) }
+//! ```
+//!
+//! `https://` trusting a private CA, as `curl --cacert ca.pem` does:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), client_pool::Error> {
+//! use client_pool::{tls_config_trusting_pem, Client, Transport, TransportConfig};
+//! let transport = Transport::new(TransportConfig {
+//!     tls_config: tls_config_trusting_pem("ca.pem")?,
+//!     ..TransportConfig::default()
+//! });
+//! let mut resp = Client::with_transport(transport).get("https://127.0.0.1:8443/").await?;
+//! let tls = resp.extensions().get::<client_pool::GotConnInfo>().and_then(|i| i.tls.clone());
+//! println!("{:?} {}", tls.map(|t| t.version), resp.body_mut().text().await?);
 //! # Ok(()) }
 //! ```
 #![warn(clippy::unwrap_used)]
@@ -65,6 +86,7 @@ mod body_writer;
 mod client;
 mod config;
 mod conn;
+mod dial;
 mod error;
 mod exchange;
 mod idle;
@@ -75,6 +97,7 @@ pub mod redirect;
 mod request_body;
 mod response_body;
 pub mod reverse_proxy;
+mod tls;
 mod trace;
 mod transport;
 mod want_conn;
@@ -82,10 +105,14 @@ mod write_loop;
 
 pub use client::{encode_form, CheckRedirect, Client};
 pub use config::TransportConfig;
-pub use error::Error;
+pub use error::{Error, TlsError};
 pub use key::ConnectKey;
 pub use redirect::{default_check_redirect, RedirectAction, RedirectAttempt};
 pub use request_body::{BodySender, Request, RequestBody};
 pub use response_body::{Response, ResponseBody};
+/// The rustls crate these settings come from, for building a
+/// [`TransportConfig::tls_config`] of one's own.
+pub use rustls;
+pub use tls::{default_tls_config, tls_config_trusting_pem, tls_config_with_roots, TlsInfo};
 pub use trace::{ClientTrace, GotConnHook, GotConnInfo};
 pub use transport::{Transport, TransportStats};

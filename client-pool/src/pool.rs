@@ -131,6 +131,7 @@ impl Pooled {
             conn_id: self.conn.id,
             local_addr: self.conn.local_addr,
             remote_addr: self.conn.remote_addr,
+            tls: self.conn.tls.clone(),
         }
     }
 }
@@ -253,7 +254,7 @@ impl Pool {
         tokio::spawn(async move {
             let id = pool.next_conn_id.fetch_add(1, Ordering::Relaxed);
             let key = &slot.key;
-            match PersistConn::dial(id, key.dial_addr(), &pool.config).await {
+            match PersistConn::dial(id, key, &pool.config).await {
                 Ok(conn) => {
                     pool.dials.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(key = %key, conn = id, local = ?conn.local_addr, "dialled");

@@ -4,14 +4,18 @@
 //! Put a [`ClientTrace`] in a request's extensions and the Transport calls
 //! it when the request has its connection. The same [`GotConnInfo`] is also
 //! left in the response's extensions, so a caller can log it afterwards.
+//! On an `https://` connection it carries what the TLS handshake agreed
+//! on, which Go reports apart, in `Response.TLS` and the trace's
+//! `TLSHandshakeDone` hook.
 
+use crate::tls::TlsInfo;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How a request got its connection (Go: `httptrace.GotConnInfo`, httptrace/trace.go:238).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GotConnInfo {
     /// The connection served an earlier request (Go: `Reused`, httptrace/trace.go:246).
     pub reused: bool,
@@ -22,8 +26,14 @@ pub struct GotConnInfo {
     pub idle_time: Duration,
     /// A number unique to this connection within its Transport.
     pub conn_id: u64,
+    /// Our end of the connection; `None` over a Unix socket.
     pub local_addr: Option<SocketAddr>,
+    /// The server's end (the proxy's, through one); `None` over a Unix socket.
     pub remote_addr: Option<SocketAddr>,
+    /// The TLS session of an `https://` connection: version, cipher
+    /// suite, ALPN protocol, server name (Go: `Response.TLS`,
+    /// response.go:121). Shared by every request on the connection.
+    pub tls: Option<Arc<TlsInfo>>,
 }
 
 /// Hooks called during one request (Go: `httptrace.ClientTrace`, httptrace/trace.go:80).

@@ -82,7 +82,8 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    pub fn new(config: TransportConfig) -> Transport {
+    pub fn new(mut config: TransportConfig) -> Transport {
+        config.tls_config = crate::tls::for_http1(config.tls_config);
         let limits = Limits {
             max_header_bytes: config.max_response_header_bytes,
             ..Limits::default()

@@ -1,6 +1,9 @@
 //! Test servers on 127.0.0.1:0: our `server::Server` with connection
-//! counters, a hyper server, and raw TCP servers that misbehave on purpose.
+//! counters, a hyper server, and raw TCP servers that misbehave on purpose;
+//! TLS servers and certificates in `tls`.
 #![allow(dead_code)]
+
+pub mod tls;
 
 use http_body_util::Full;
 use hyper::service::service_fn;
@@ -49,8 +52,21 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A server that stops with the test's runtime.
+    pub fn unmanaged(addr: SocketAddr, counts: Arc<ConnCounts>) -> TestServer {
+        TestServer {
+            addr,
+            counts,
+            server: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
     }
 }
 
