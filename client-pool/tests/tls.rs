@@ -302,3 +302,39 @@ async fn a_session_the_server_closed_while_idle_is_not_lent() {
     let second = resp.extensions().get::<GotConnInfo>().cloned().unwrap();
     assert!(!second.reused && second.conn_id != first.conn_id, "{second:?}");
 }
+
+/// Both ends ours: our client over https to our server's `serve_tls`. The
+/// handler sees the session as Go's `r.TLS` shows it (TLS 1.3, ALPN
+/// `http/1.1`, the name the client sent by SNI), and the second request
+/// rides the same session.
+#[tokio::test]
+async fn our_client_and_our_server_speak_tls_to_each_other() {
+    let ca = TestCa::new();
+    let tls = server_config(&ca.leaf(&["localhost"]));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handler = server::handler_fn(|w, r| {
+        let seen = match r.tls() {
+            Some(tls) => format!(
+                "{:?} alpn={:?} sni={:?}",
+                tls.version, tls.negotiated_protocol, tls.server_name
+            ),
+            None => "plain".to_owned(),
+        };
+        Box::pin(async move {
+            let _ = w.write(seen.as_bytes()).await;
+        })
+    });
+    let server = server::Server::new(server::Config::default(), handler);
+    let serving = server.clone();
+    tokio::spawn(async move { serving.serve_tls(listener, tls).await });
+
+    let client = client_trusting(&ca);
+    let url = format!("https://localhost:{port}/");
+    let (first, text) = get(&client, &url).await;
+    assert_eq!(text, r#"TLSv1_3 alpn=Some("http/1.1") sni=Some("localhost")"#);
+    assert!(!first.reused);
+    let (second, _) = get(&client, &url).await;
+    assert!(second.reused, "the second request rode the same session");
+    server.close();
+}

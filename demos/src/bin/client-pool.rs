@@ -30,7 +30,11 @@
 //! fractions allowed; 0 = never expire), `--server-delay-ms MS` (20; how
 //! long the in-process server holds each request), `--max-body-bytes B`
 //! (1048576; a longer body fails its request instead of filling memory, as
-//! a server that never ends its body would). `LOG_LEVEL=debug` also shows
+//! a server that never ends its body would), `--cacert PATH` (trust the
+//! certificates of this PEM file for `https://` URLs, as curl's
+//! `--cacert`; by default the Mozilla roots of `webpki-roots`),
+//! `--unix-socket PATH` (send every request to this Unix socket, whatever
+//! the URL's host, as curl's `--unix-socket`). `LOG_LEVEL=debug` also shows
 //! the Transport's own events (dials, closes, retries). `--help` prints
 //! this text.
 //!
@@ -68,6 +72,27 @@
 //! requests=10 ok=10 failed=0 dials=1 reuses=9
 //! ```
 //!
+//! Over https: a second `hello`, with `--tls` (on 8241), and the demo
+//! trusting the certificate it made, as `curl --cacert` would. One TLS
+//! handshake, then nine requests on the same session:
+//!
+//! <!-- check: start hello-tls port=8241 -->
+//! ```console
+//! $ cargo run -p demos --bin hello -- --addr 127.0.0.1:8241 --tls
+//! ... hello: listening on https://127.0.0.1:8241
+//! ```
+//!
+//! <!-- check -->
+//! ```console
+//! $ LOG_LEVEL=warn cargo run -q -p demos --bin client-pool -- --url https://127.0.0.1:8241/ --cacert /tmp/hello-tls/cert.pem --requests 10
+//! requests=10 ok=10 failed=0 dials=1 reuses=9
+//! ```
+//!
+//! Without `--cacert` the self-signed certificate is refused, in Go's
+//! words (`x509: certificate signed by unknown authority`). A `hello`
+//! started with `--addr unix:/tmp/hello.sock` is reached with
+//! `--unix-socket /tmp/hello.sock --url http://localhost/`.
+//!
 //! (With `--server-delay-ms 0` the rounds overlap less and a dial or two
 //! may be saved: 150 instead of 152.) Each log line reads like the
 //! course's client log:
@@ -96,6 +121,8 @@ struct Args {
     idle_timeout: f64,
     server_delay: Duration,
     max_body_bytes: usize,
+    cacert: Option<String>,
+    unix_socket: Option<String>,
 }
 
 fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
@@ -108,6 +135,8 @@ fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
         idle_timeout: 90.0,
         server_delay: Duration::from_millis(20),
         max_body_bytes: 1 << 20,
+        cacert: None,
+        unix_socket: None,
     };
     while let Some(arg) = flags.next()? {
         match arg {
@@ -119,6 +148,8 @@ fn parse(flags: &mut Flags) -> Result<Args, cli::Error> {
             Long("idle-timeout") => args.idle_timeout = flags.value()?,
             Long("server-delay-ms") => args.server_delay = Duration::from_millis(flags.value()?),
             Long("max-body-bytes") => args.max_body_bytes = flags.value()?,
+            Long("cacert") => args.cacert = Some(flags.value()?),
+            Long("unix-socket") => args.unix_socket = Some(flags.value()?),
             Long(name) => return Err(cli::unknown(name)),
             other => return Err(other.unexpected().into()),
         }
@@ -141,12 +172,23 @@ async fn main() {
     };
 
     let idle_timeout = args.idle_timeout;
-    let transport = Transport::new(TransportConfig {
+    let mut config = TransportConfig {
         max_conns_per_host: args.max_conns_per_host,
         max_idle_conns_per_host: args.max_idle_per_host,
         idle_conn_timeout: (idle_timeout > 0.0).then(|| Duration::from_secs_f64(idle_timeout)),
+        unix_socket: args.unix_socket.map(Into::into),
         ..TransportConfig::default()
-    });
+    };
+    if let Some(path) = &args.cacert {
+        match client_pool::tls_config_trusting_pem(path) {
+            Ok(tls) => config.tls_config = tls,
+            Err(e) => {
+                eprintln!("client-pool: --cacert {path}: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let transport = Transport::new(config);
     let client = Client::with_transport(transport.clone()).with_timeout(Duration::from_secs(30));
     let host = url
         .parse::<http::Uri>()
