@@ -119,12 +119,11 @@ impl<'s> Conn<'s> {
         // Everything the connection allocates comes from the pool of closed
         // connections when it can (Go: `newBufioReader`, server.go:823).
         let mut bufs = PooledBuffers::take();
-        let read = std::mem::take(&mut bufs.read);
         let response = std::mem::take(&mut bufs.response);
         let stream = Arc::new(stream);
         let final_head_sent = Arc::new(AtomicBool::new(false));
         let phase = shared.tracker.phase.subscribe();
-        let reader = ConnReader::new(stream.clone(), read, final_head_sent.clone());
+        let reader = ConnReader::new(stream.clone(), final_head_sent.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         let config = &shared.config;
         Conn {
@@ -381,13 +380,9 @@ impl<'s> Conn<'s> {
 impl Drop for Conn<'_> {
     /// The connection is done: the buffers it borrowed go back into its
     /// [`PooledBuffers`], which then returns to the pool (Go:
-    /// `conn.finalFlush`, server.go:1710, putting its `bufio.Reader` back).
-    /// A read buffer that a handler took away with the request's body is
-    /// not recovered.
+    /// `conn.finalFlush`, server.go:1710). Its read buffer goes back to
+    /// its own pool when the reader is dropped (see `conn_io.rs`).
     fn drop(&mut self) {
-        if let Some(body) = self.bufs.slot.request.body.take_conn() {
-            self.bufs.read = body.into_reader().into_buffer();
-        }
         self.bufs.response = self.w.take_buffers();
     }
 }
@@ -449,7 +444,7 @@ impl ShutdownWatch {
             reader.set_read_deadline(deadline);
             tokio::select! {
                 biased;
-                read = reader.fill() => return matches!(read, Ok(n) if n > 0),
+                read = reader.fill_when_readable() => return matches!(read, Ok(n) if n > 0),
                 changed = phase_changed(&self.phase) => if !changed { return false },
             }
         }

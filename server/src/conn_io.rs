@@ -17,11 +17,14 @@
 
 use crate::lifecycle::Phase;
 use crate::net_conn::NetConn;
+use crate::read_buffers;
 use crate::stream::{with_deadline, READ_CHUNK};
 use bytes::BytesMut;
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -45,11 +48,12 @@ pub(crate) struct ConnReader {
 }
 
 impl ConnReader {
-    /// `buf` comes from the pool of a closed connection, or is new (see `recycle.rs`).
-    pub fn new(stream: Arc<NetConn>, buf: BytesMut, final_head_sent: Arc<AtomicBool>) -> Self {
+    /// A reader with no buffer yet: it takes one when the first bytes
+    /// arrive (see `read_buffers.rs`).
+    pub fn new(stream: Arc<NetConn>, final_head_sent: Arc<AtomicBool>) -> Self {
         ConnReader {
             stream,
-            buf,
+            buf: BytesMut::new(),
             deadline: None,
             write_deadline: None,
             final_head_sent,
@@ -65,11 +69,6 @@ impl ConnReader {
     /// The buffer, for a parser or decoder to consume from.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
-    }
-
-    /// Gives the read buffer up, to the pool of a closed connection.
-    pub fn into_buffer(self) -> BytesMut {
-        self.buf
     }
 
     /// Sets the time after which a read fails with `TimedOut` (Go:
@@ -97,17 +96,50 @@ impl ConnReader {
 
     /// Reads more bytes into the buffer; `Ok(0)` means the peer closed.
     pub async fn fill(&mut self) -> io::Result<usize> {
-        // An empty buffer starts again at the front of its allocation (a
-        // `BytesMut` that no request still points into takes it back
-        // without copying), so a keep-alive connection reads every request
-        // into the same first few hundred bytes: they stay in the CPU's
-        // cache, and the rest of the allocation is never touched, never
-        // made resident. Otherwise each head would be read a little
-        // further along, until all 8 KiB had been written.
-        if self.buf.is_empty() || self.buf.capacity() - self.buf.len() < 1024 {
+        self.make_room();
+        with_deadline(self.deadline, self.stream.read_buf(&mut self.buf)).await
+    }
+
+    /// Reads more bytes of a request head into the buffer, like
+    /// [`ConnReader::fill`], except that a connection with nothing
+    /// buffered (one waiting for its next request) waits holding no
+    /// buffer: it takes one from the pool once its socket is readable,
+    /// and gives it back when the read would wait (see `read_buffers.rs`).
+    /// One readiness check per wake-up, as in `fill`.
+    pub async fn fill_when_readable(&mut self) -> io::Result<usize> {
+        with_deadline(self.deadline, poll_fn(|cx| self.poll_fill_when_readable(cx))).await
+    }
+
+    fn poll_fill_when_readable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if !self.buf.is_empty() || self.stream.is_tls() {
+            // A head begun keeps its bytes; a TLS session reads into
+            // buffers of its own (see `read_buffers.rs`).
+            self.make_room();
+            return self.stream.poll_read_buf(cx, &mut self.buf);
+        }
+        loop {
+            if self.stream.poll_read_ready(cx)?.is_pending() {
+                read_buffers::give_back(std::mem::take(&mut self.buf));
+                return Poll::Pending;
+            }
+            self.make_room();
+            match self.stream.try_read_buf(&mut self.buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Makes room in the buffer for a read: takes one from the pool if the
+    /// connection holds none, or makes an empty one start again at the
+    /// front of its allocation (see `read_buffers::take`), or one nearly
+    /// full grow.
+    fn make_room(&mut self) {
+        if self.buf.capacity() == 0 {
+            self.buf = read_buffers::take();
+        } else if self.buf.is_empty() || self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_CHUNK);
         }
-        with_deadline(self.deadline, self.stream.read_buf(&mut self.buf)).await
     }
 
     /// Reads and throws away what the peer sends until it closes or the
@@ -135,6 +167,16 @@ impl ConnReader {
     /// the response writer shares.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
         with_deadline(self.write_deadline, self.stream.write_all(bytes)).await
+    }
+}
+
+impl Drop for ConnReader {
+    /// The connection is closing (or a handler dropped the body it took
+    /// away): its read buffer, if it holds one, goes back to the pool (Go:
+    /// `conn.finalFlush`, server.go:1710, putting its `bufio.Reader`
+    /// back).
+    fn drop(&mut self) {
+        read_buffers::give_back(std::mem::take(&mut self.buf));
     }
 }
 

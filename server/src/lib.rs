@@ -79,6 +79,7 @@ mod lifecycle;
 mod listen;
 pub mod net_conn;
 mod path_values;
+mod read_buffers;
 mod recycle;
 pub mod redirect;
 mod request;
