@@ -89,7 +89,7 @@ struct Conn<'s> {
     /// request slot holds the request, refilled in place for each one,
     /// whose body holds the connection's reader (see [`ConnBody`]).
     bufs: PooledBuffers,
-    shutdown: ShutdownWatch,
+    shutdown: ShutdownWatch<'s>,
     limits: Limits,
     accepted_at: Instant,
 }
@@ -122,7 +122,6 @@ impl<'s> Conn<'s> {
         let response = std::mem::take(&mut bufs.response);
         let stream = Arc::new(stream);
         let final_head_sent = Arc::new(AtomicBool::new(false));
-        let phase = shared.tracker.phase.subscribe();
         let reader = ConnReader::new(stream.clone(), final_head_sent.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         let config = &shared.config;
@@ -131,8 +130,11 @@ impl<'s> Conn<'s> {
             handler: &*shared.handler,
             tracked,
             bufs,
-            w: ResponseWriter::for_conn(ConnWriter::new(stream, final_head_sent, phase.clone()), response),
-            shutdown: ShutdownWatch::new(phase, config.shutdown_idle_grace),
+            w: ResponseWriter::for_conn(
+                ConnWriter::new(stream, final_head_sent, shared.tracker.clone()),
+                response,
+            ),
+            shutdown: ShutdownWatch::new(&shared.tracker, config.shutdown_idle_grace),
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,
                 max_headers: config.max_headers,
@@ -399,7 +401,8 @@ impl Drop for Conn<'_> {
 /// counted once, so bytes trickling in do not extend it. A client that
 /// sent `GET /x HT` and stopped would otherwise hold the shutdown (and the
 /// old process of a graceful restart) until its timeout.
-struct ShutdownWatch {
+struct ShutdownWatch<'s> {
+    tracker: &'s Tracker,
     phase: watch::Receiver<Phase>,
     /// `Config::shutdown_idle_grace`.
     grace: Duration,
@@ -407,10 +410,11 @@ struct ShutdownWatch {
     grace_end: Option<Instant>,
 }
 
-impl ShutdownWatch {
-    fn new(phase: watch::Receiver<Phase>, grace: Duration) -> Self {
+impl<'s> ShutdownWatch<'s> {
+    fn new(tracker: &'s Tracker, grace: Duration) -> Self {
         ShutdownWatch {
-            phase,
+            tracker,
+            phase: tracker.phase.subscribe(),
             grace,
             grace_end: None,
         }
@@ -418,7 +422,7 @@ impl ShutdownWatch {
 
     /// True once shutdown (or close) has begun.
     fn began(&self) -> bool {
-        *self.phase.borrow() != Phase::Serving
+        self.tracker.shutting_down()
     }
 
     /// Reads more bytes into `reader`'s buffer, for a connection with no
@@ -428,7 +432,13 @@ impl ShutdownWatch {
     /// closed).
     async fn fill_idle(&mut self, reader: &mut ConnReader, deadline: Option<Instant>) -> bool {
         loop {
-            let deadline = match *self.phase.borrow_and_update() {
+            // The watch is read (and marked seen) only once shutdown began:
+            // until then the flag says `Serving` without taking its lock.
+            let phase = match self.tracker.shutting_down() {
+                false => Phase::Serving,
+                true => *self.phase.borrow_and_update(),
+            };
+            let deadline = match phase {
                 Phase::Serving => deadline,
                 Phase::Draining => {
                     let grace = self.grace;
@@ -483,7 +493,7 @@ fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> +
 /// [`HeadScan`] keeps this linear in the head's length.
 async fn read_head(
     reader: &mut ConnReader,
-    shutdown: &mut ShutdownWatch,
+    shutdown: &mut ShutdownWatch<'_>,
     deadline: Option<Instant>,
     limits: &Limits,
     head: &mut RequestHead,

@@ -15,7 +15,7 @@
 //! the buffer and the flag they share change only through the methods
 //! below, each named after the step it is.
 
-use crate::lifecycle::Phase;
+use crate::lifecycle::Tracker;
 use crate::net_conn::NetConn;
 use crate::read_buffers;
 use crate::stream::{with_deadline, READ_CHUNK};
@@ -26,7 +26,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// The read side of a connection plus its buffer.
@@ -192,26 +191,22 @@ pub(crate) struct ConnWriter {
     final_head_sent: Arc<AtomicBool>,
     /// The server's phase: a response started while draining says
     /// `Connection: close`.
-    phase: watch::Receiver<Phase>,
+    tracker: Arc<Tracker>,
 }
 
 impl ConnWriter {
-    pub fn new(
-        stream: Arc<NetConn>,
-        final_head_sent: Arc<AtomicBool>,
-        phase: watch::Receiver<Phase>,
-    ) -> Self {
+    pub fn new(stream: Arc<NetConn>, final_head_sent: Arc<AtomicBool>, tracker: Arc<Tracker>) -> Self {
         ConnWriter {
             stream,
             deadline: None,
             final_head_sent,
-            phase,
+            tracker,
         }
     }
 
     /// True when the server is shutting down.
     pub fn draining(&self) -> bool {
-        *self.phase.borrow() != Phase::Serving
+        self.tracker.shutting_down()
     }
 
     pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
