@@ -15,9 +15,9 @@
 //! the buffer and the flag they share change only through the methods
 //! below, each named after the step it is.
 
+use crate::lent_buffers;
 use crate::lifecycle::Tracker;
 use crate::net_conn::NetConn;
-use crate::read_buffers;
 use crate::stream::{with_deadline, READ_CHUNK};
 use bytes::BytesMut;
 use std::future::poll_fn;
@@ -48,7 +48,7 @@ pub(crate) struct ConnReader {
 
 impl ConnReader {
     /// A reader with no buffer yet: it takes one when the first bytes
-    /// arrive (see `read_buffers.rs`).
+    /// arrive (see `lent_buffers.rs`).
     pub fn new(stream: Arc<NetConn>, final_head_sent: Arc<AtomicBool>) -> Self {
         ConnReader {
             stream,
@@ -103,7 +103,7 @@ impl ConnReader {
     /// [`ConnReader::fill`], except that a connection with nothing
     /// buffered (one waiting for its next request) waits holding no
     /// buffer: it takes one from the pool once its socket is readable,
-    /// and gives it back when the read would wait (see `read_buffers.rs`).
+    /// and gives it back when the read would wait (see `lent_buffers.rs`).
     /// One readiness check per wake-up, as in `fill`.
     pub async fn fill_when_readable(&mut self) -> io::Result<usize> {
         with_deadline(self.deadline, poll_fn(|cx| self.poll_fill_when_readable(cx))).await
@@ -112,13 +112,13 @@ impl ConnReader {
     fn poll_fill_when_readable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if !self.buf.is_empty() || self.stream.is_tls() {
             // A head begun keeps its bytes; a TLS session reads into
-            // buffers of its own (see `read_buffers.rs`).
+            // buffers of its own (see `lent_buffers.rs`).
             self.make_room();
             return self.stream.poll_read_buf(cx, &mut self.buf);
         }
         loop {
             if self.stream.poll_read_ready(cx)?.is_pending() {
-                read_buffers::give_back(std::mem::take(&mut self.buf));
+                lent_buffers::give_back_read(std::mem::take(&mut self.buf));
                 return Poll::Pending;
             }
             self.make_room();
@@ -131,11 +131,11 @@ impl ConnReader {
 
     /// Makes room in the buffer for a read: takes one from the pool if the
     /// connection holds none, or makes an empty one start again at the
-    /// front of its allocation (see `read_buffers::take`), or one nearly
+    /// front of its allocation (see `lent_buffers::take_read`), or one nearly
     /// full grow.
     fn make_room(&mut self) {
         if self.buf.capacity() == 0 {
-            self.buf = read_buffers::take();
+            self.buf = lent_buffers::take_read();
         } else if self.buf.is_empty() || self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_CHUNK);
         }
@@ -175,7 +175,7 @@ impl Drop for ConnReader {
     /// `conn.finalFlush`, server.go:1710, putting its `bufio.Reader`
     /// back).
     fn drop(&mut self) {
-        read_buffers::give_back(std::mem::take(&mut self.buf));
+        lent_buffers::give_back_read(std::mem::take(&mut self.buf));
     }
 }
 

@@ -29,7 +29,7 @@
 //!   connection takes them instead of allocating.
 //!
 //! The read buffer is not among them: a connection holds one only while it
-//! has bytes to read, lent per request by `read_buffers.rs`.
+//! has bytes to read, lent per request by `lent_buffers.rs`.
 //!
 //! Both are speed tricks with no counterpart in Go's code; the connection
 //! loop (`conn.rs`) uses them without knowing how they work: it asks for a
@@ -201,8 +201,6 @@ pub(crate) struct ResponseBuffers {
     pub headers: HeaderMap,
     /// Body bytes held back before the head is committed.
     pub body: Vec<u8>,
-    /// Where heads and chunks are serialised.
-    pub out: Vec<u8>,
 }
 
 impl ResponseBuffers {
@@ -210,7 +208,6 @@ impl ResponseBuffers {
     pub fn clear(&mut self) {
         empty_map(&mut self.headers);
         empty_buffer(&mut self.body);
-        empty_buffer(&mut self.out);
     }
 }
 
