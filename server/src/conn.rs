@@ -18,7 +18,7 @@
 
 use crate::body::{Body, ConnBody, Drained};
 use crate::config::Config;
-use crate::conn_io::{ConnReader, ConnWriter};
+use crate::conn_io::{self, ConnReader};
 use crate::handler::Handler;
 use crate::lifecycle::{ConnState, Phase, TrackedConn, Tracker};
 use crate::net_conn::NetConn;
@@ -32,7 +32,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -120,9 +119,7 @@ impl<'s> Conn<'s> {
         // connections when it can (Go: `newBufioReader`, server.go:823).
         let mut bufs = PooledBuffers::take();
         let response = std::mem::take(&mut bufs.response);
-        let stream = Arc::new(stream);
-        let final_head_sent = Arc::new(AtomicBool::new(false));
-        let reader = ConnReader::new(stream.clone(), final_head_sent.clone());
+        let (reader, writer) = conn_io::halves(stream, shared.tracker.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         let config = &shared.config;
         Conn {
@@ -130,10 +127,7 @@ impl<'s> Conn<'s> {
             handler: &*shared.handler,
             tracked,
             bufs,
-            w: ResponseWriter::for_conn(
-                ConnWriter::new(stream, final_head_sent, shared.tracker.clone()),
-                response,
-            ),
+            w: ResponseWriter::for_conn(writer, response),
             shutdown: ShutdownWatch::new(&shared.tracker, config.shutdown_idle_grace),
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,
