@@ -128,17 +128,6 @@ impl Body {
         }
     }
 
-    /// Takes the connection's body out, when the connection ends.
-    pub(crate) fn take_conn(&mut self) -> Option<ConnBody> {
-        match std::mem::replace(&mut self.source, Source::Empty) {
-            Source::Conn(body) => Some(body),
-            other => {
-                self.source = other;
-                None
-            }
-        }
-    }
-
     /// The next piece of the body, or `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
         match &mut self.source {
@@ -220,11 +209,6 @@ impl ConnBody {
     /// The connection's reader.
     pub fn reader(&mut self) -> &mut ConnReader {
         &mut self.reader
-    }
-
-    /// Gives the reader up, when the connection ends.
-    pub fn into_reader(self) -> ConnReader {
-        self.reader
     }
 
     async fn chunk(&mut self) -> Result<Option<Bytes>, BodyError> {

@@ -18,7 +18,7 @@
 
 use crate::body::{Body, ConnBody, Drained};
 use crate::config::Config;
-use crate::conn_io::{ConnReader, ConnWriter};
+use crate::conn_io::{self, ConnReader};
 use crate::handler::Handler;
 use crate::lifecycle::{ConnState, Phase, TrackedConn, Tracker};
 use crate::net_conn::NetConn;
@@ -33,7 +33,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -97,7 +96,7 @@ struct Conn<'s> {
     /// request slot holds the request, refilled in place for each one,
     /// whose body holds the connection's reader (see [`ConnBody`]).
     bufs: PooledBuffers,
-    shutdown: ShutdownWatch,
+    shutdown: ShutdownWatch<'s>,
     limits: Limits,
     accepted_at: Instant,
 }
@@ -127,12 +126,8 @@ impl<'s> Conn<'s> {
         // Everything the connection allocates comes from the pool of closed
         // connections when it can (Go: `newBufioReader`, server.go:823).
         let mut bufs = PooledBuffers::take();
-        let read = std::mem::take(&mut bufs.read);
         let response = std::mem::take(&mut bufs.response);
-        let stream = Arc::new(stream);
-        let final_head_sent = Arc::new(AtomicBool::new(false));
-        let phase = shared.tracker.phase.subscribe();
-        let reader = ConnReader::new(stream.clone(), read, final_head_sent.clone());
+        let (reader, writer) = conn_io::halves(stream, shared.tracker.clone());
         bufs.slot.request.body = Body::from_conn(ConnBody::new(reader));
         // Set for every connection: the request may come from the pool,
         // filled by another connection.
@@ -143,8 +138,8 @@ impl<'s> Conn<'s> {
             handler: &*shared.handler,
             tracked,
             bufs,
-            w: ResponseWriter::for_conn(ConnWriter::new(stream, final_head_sent, phase.clone()), response),
-            shutdown: ShutdownWatch::new(phase, config.shutdown_idle_grace),
+            w: ResponseWriter::for_conn(writer, response),
+            shutdown: ShutdownWatch::new(&shared.tracker, config.shutdown_idle_grace),
             limits: Limits {
                 max_header_bytes: config.max_header_bytes,
                 max_headers: config.max_headers,
@@ -406,13 +401,9 @@ impl<'s> Conn<'s> {
 impl Drop for Conn<'_> {
     /// The connection is done: the buffers it borrowed go back into its
     /// [`PooledBuffers`], which then returns to the pool (Go:
-    /// `conn.finalFlush`, server.go:1710, putting its `bufio.Reader` back).
-    /// A read buffer that a handler took away with the request's body is
-    /// not recovered.
+    /// `conn.finalFlush`, server.go:1710). Its read buffer goes back to
+    /// its own pool when the reader is dropped (see `conn_io.rs`).
     fn drop(&mut self) {
-        if let Some(body) = self.bufs.slot.request.body.take_conn() {
-            self.bufs.read = body.into_reader().into_buffer();
-        }
         self.bufs.response = self.w.take_buffers();
     }
 }
@@ -429,7 +420,8 @@ impl Drop for Conn<'_> {
 /// counted once, so bytes trickling in do not extend it. A client that
 /// sent `GET /x HT` and stopped would otherwise hold the shutdown (and the
 /// old process of a graceful restart) until its timeout.
-struct ShutdownWatch {
+struct ShutdownWatch<'s> {
+    tracker: &'s Tracker,
     phase: watch::Receiver<Phase>,
     /// `Config::shutdown_idle_grace`.
     grace: Duration,
@@ -437,10 +429,11 @@ struct ShutdownWatch {
     grace_end: Option<Instant>,
 }
 
-impl ShutdownWatch {
-    fn new(phase: watch::Receiver<Phase>, grace: Duration) -> Self {
+impl<'s> ShutdownWatch<'s> {
+    fn new(tracker: &'s Tracker, grace: Duration) -> Self {
         ShutdownWatch {
-            phase,
+            tracker,
+            phase: tracker.phase.subscribe(),
             grace,
             grace_end: None,
         }
@@ -448,7 +441,7 @@ impl ShutdownWatch {
 
     /// True once shutdown (or close) has begun.
     fn began(&self) -> bool {
-        *self.phase.borrow() != Phase::Serving
+        self.tracker.shutting_down()
     }
 
     /// Reads more bytes into `reader`'s buffer, for a connection with no
@@ -458,7 +451,13 @@ impl ShutdownWatch {
     /// closed).
     async fn fill_idle(&mut self, reader: &mut ConnReader, deadline: Option<Instant>) -> bool {
         loop {
-            let deadline = match *self.phase.borrow_and_update() {
+            // The watch is read (and marked seen) only once shutdown began:
+            // until then the flag says `Serving` without taking its lock.
+            let phase = match self.tracker.shutting_down() {
+                false => Phase::Serving,
+                true => *self.phase.borrow_and_update(),
+            };
+            let deadline = match phase {
                 Phase::Serving => deadline,
                 Phase::Draining => {
                     let grace = self.grace;
@@ -474,7 +473,7 @@ impl ShutdownWatch {
             reader.set_read_deadline(deadline);
             tokio::select! {
                 biased;
-                read = reader.fill() => return matches!(read, Ok(n) if n > 0),
+                read = reader.fill_when_readable() => return matches!(read, Ok(n) if n > 0),
                 changed = phase_changed(&self.phase) => if !changed { return false },
             }
         }
@@ -513,7 +512,7 @@ fn phase_changed(phase: &watch::Receiver<Phase>) -> impl Future<Output = bool> +
 /// [`HeadScan`] keeps this linear in the head's length.
 async fn read_head(
     reader: &mut ConnReader,
-    shutdown: &mut ShutdownWatch,
+    shutdown: &mut ShutdownWatch<'_>,
     deadline: Option<Instant>,
     limits: &Limits,
     head: &mut RequestHead,

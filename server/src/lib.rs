@@ -82,6 +82,7 @@ mod conn_io;
 mod date;
 mod error;
 mod handler;
+mod lent_buffers;
 mod lifecycle;
 mod listen;
 mod net_addr;

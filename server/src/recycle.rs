@@ -22,11 +22,14 @@
 //!   and target back to the parser after each response. A keep-alive
 //!   connection allocates them once, not once per request, and the request
 //!   is never rebuilt or moved.
-//! - [`PooledBuffers`]: everything a connection allocates (the read buffer,
-//!   the response's buffers and header map, the request slot), in a guard
+//! - [`PooledBuffers`]: everything else a connection allocates (the
+//!   response's buffers and header map, the request slot), in a guard
 //!   that returns itself to a process-wide pool when the connection drops
 //!   it, as Go's bufio readers go back to theirs; the next accepted
 //!   connection takes them instead of allocating.
+//!
+//! The read buffer is not among them: a connection holds one only while it
+//! has bytes to read, lent per request by `lent_buffers.rs`.
 //!
 //! Both are speed tricks with no counterpart in Go's code; the connection
 //! loop (`conn.rs`) uses them without knowing how they work: it asks for a
@@ -40,10 +43,8 @@ use crate::body::Body;
 use crate::conn_header::ConnectionTokens;
 use crate::lifecycle::lock;
 use crate::request::Request;
-use crate::stream::READ_CHUNK;
 use crate::url::{parse_request_target_into, Url};
 use crate::wire::{self, BodyFraming, RequestHead, WireError};
-use bytes::BytesMut;
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use http::HeaderMap;
 use std::mem::ManuallyDrop;
@@ -200,8 +201,6 @@ pub(crate) struct ResponseBuffers {
     pub headers: HeaderMap,
     /// Body bytes held back before the head is committed.
     pub body: Vec<u8>,
-    /// Where heads and chunks are serialised.
-    pub out: Vec<u8>,
 }
 
 impl ResponseBuffers {
@@ -209,7 +208,6 @@ impl ResponseBuffers {
     pub fn clear(&mut self) {
         empty_map(&mut self.headers);
         empty_buffer(&mut self.body);
-        empty_buffer(&mut self.out);
     }
 }
 
@@ -235,9 +233,6 @@ pub(crate) fn empty_buffer(buf: &mut Vec<u8>) {
 /// to the next accepted one.
 #[derive(Debug)]
 pub(crate) struct ConnBuffers {
-    /// The read buffer (Go: `conn.bufr`, server.go:287). Lent to the
-    /// connection's reader while it lives.
-    pub read: BytesMut,
     /// The response writer's (Go: the `bufio.Writer`s `conn.bufw`,
     /// server.go:290, and `response.w`, server.go:443). Lent to the response writer while the connection lives.
     pub response: ResponseBuffers,
@@ -273,7 +268,6 @@ impl PooledBuffers {
         let pooled = lock(&POOL).pop();
         let buffers = pooled.unwrap_or_else(|| {
             Box::new(ConnBuffers {
-                read: BytesMut::with_capacity(READ_CHUNK),
                 response: ResponseBuffers::default(),
                 slot: RequestSlot::default(),
             })
@@ -298,17 +292,12 @@ impl DerefMut for PooledBuffers {
 }
 
 impl Drop for PooledBuffers {
-    /// Gives the buffers back to the pool, emptied: the read buffer
-    /// (`ConnReader::fill` starts it again at its front), the response
-    /// buffers, and the request slot, whose head may still hold part of a
-    /// head that failed to parse. What grew too large is freed instead.
+    /// Gives the buffers back to the pool, emptied: the response buffers,
+    /// and the request slot, whose head may still hold part of a head that
+    /// failed to parse. What grew too large is freed instead.
     fn drop(&mut self) {
         // SAFETY: `buffers` is taken here only, once, and never used after.
         let mut buffers = unsafe { ManuallyDrop::take(&mut self.buffers) };
-        if buffers.read.capacity() > MAX_KEPT_BYTES {
-            return;
-        }
-        buffers.read.clear();
         buffers.response.clear();
         buffers.slot.request.body = Body::empty();
         buffers.slot.reclaim();

@@ -22,6 +22,7 @@
 
 use crate::chunk_writer::{body_allowed_for_status, plan_head, write_head, HandlerHeaders, HeadInput};
 use crate::conn_io::ConnWriter;
+use crate::lent_buffers;
 use crate::recycle::{self, ResponseBuffers};
 use crate::sniff::detect_content_type;
 use crate::wire::{encode_chunk, encode_chunk_size, encode_last_chunk, write_response_head};
@@ -33,10 +34,6 @@ use std::io;
 /// `bufio.Writer` in front of `chunkWriter`, `bufferBeforeChunkingSize`,
 /// server.go:338).
 pub const BUFFER_SIZE: usize = 2048;
-
-/// Room for the first head (and a small body) of a connection's first
-/// response, reserved at once.
-const OUT_START_CAPACITY: usize = 1024;
 
 /// Where the response goes.
 #[derive(Debug)]
@@ -95,7 +92,8 @@ pub struct ResponseWriter {
     head_sent: bool,
     /// Body bytes not yet handed to the socket.
     body_buf: Vec<u8>,
-    /// Scratch space where head and chunks are serialised.
+    /// Scratch space where head and chunks are serialised: lent from a
+    /// pool while a response goes out, empty otherwise.
     out: Vec<u8>,
     /// The body is being sent chunked.
     chunked: bool,
@@ -115,18 +113,31 @@ impl ResponseWriter {
         let mut w = ResponseWriter::new(Sink::Conn(conn), &Method::GET, Version::HTTP_11, false);
         w.headers = buffers.headers;
         w.body_buf = buffers.body;
-        w.out = buffers.out;
         w
     }
 
     /// Takes the buffers and header map back when the connection ends, for
     /// the pool (see `recycle.rs`).
     pub(crate) fn take_buffers(&mut self) -> ResponseBuffers {
+        self.release_head_buffer();
         ResponseBuffers {
             headers: std::mem::take(&mut self.headers),
             body: std::mem::take(&mut self.body_buf),
-            out: std::mem::take(&mut self.out),
         }
+    }
+
+    /// Takes a buffer for heads and chunks from the pool, unless the
+    /// writer holds one already (see `lent_buffers.rs`).
+    fn hold_head_buffer(&mut self) {
+        if self.out.capacity() == 0 {
+            self.out = lent_buffers::take_head();
+        }
+    }
+
+    /// Gives the head buffer back to the pool: the response is out, and
+    /// the connection may now wait a long time for its next request.
+    fn release_head_buffer(&mut self) {
+        lent_buffers::give_back_head(std::mem::take(&mut self.out));
     }
 
     /// Readies the writer for the next response on its connection, in
@@ -140,12 +151,6 @@ impl ResponseWriter {
         // Do not keep a huge buffer alive on an idle connection.
         recycle::empty_map(&mut self.headers);
         recycle::empty_buffer(&mut self.body_buf);
-        recycle::empty_buffer(&mut self.out);
-        // A connection's first head would otherwise be built through a
-        // string of reallocations (8, 16, 32... bytes).
-        if self.out.capacity() == 0 {
-            self.out.reserve(OUT_START_CAPACITY);
-        }
         self.status = None;
         self.head_sent = false;
         self.chunked = false;
@@ -279,6 +284,7 @@ impl ResponseWriter {
         let mut headers = self.headers.clone();
         headers.remove(CONTENT_LENGTH);
         headers.remove(TRANSFER_ENCODING);
+        self.hold_head_buffer();
         write_response_head(&mut self.out, self.request.version, status, &headers);
         self.out.extend_from_slice(b"\r\n");
     }
@@ -409,7 +415,9 @@ impl ResponseWriter {
         if self.status.is_none() {
             self.write_header(StatusCode::OK);
         }
-        self.send_buffered(true).await?;
+        let sent = self.send_buffered(true).await;
+        self.release_head_buffer();
+        sent?;
         if self.declared_len.is_some_and(|len| self.written < len) && !self.request.is_head {
             // The handler promised more than it wrote: the client would wait
             // for the missing bytes, so the connection cannot be reused.
@@ -431,10 +439,14 @@ impl ResponseWriter {
     /// socket in one write. `done` is true when the handler has returned:
     /// only then may we compute Content-Length ourselves.
     async fn send_buffered(&mut self, done: bool) -> io::Result<()> {
-        let Sink::Conn(conn) = &mut self.sink else {
+        if !matches!(self.sink, Sink::Conn(_)) {
             // A recorder keeps bytes as they are written; only the head
             // remains to commit.
             self.head_sent = true;
+            return Ok(());
+        }
+        self.hold_head_buffer();
+        let Sink::Conn(conn) = &mut self.sink else {
             return Ok(());
         };
         // `out` may already hold interim (1xx) heads: they go first.
@@ -473,6 +485,10 @@ impl ResponseWriter {
     /// heads), then `data` from the caller's slice, in one gathered write.
     /// Only for a body that is sent (not HEAD, status allows one).
     async fn send_direct(&mut self, data: &[u8]) -> io::Result<()> {
+        if !matches!(self.sink, Sink::Conn(_)) {
+            return Ok(());
+        }
+        self.hold_head_buffer();
         let Sink::Conn(conn) = &mut self.sink else {
             return Ok(());
         };

@@ -1,0 +1,114 @@
+//! # fixed-response: the ceiling of any tokio HTTP/1.1 server on this machine
+//!
+//! A tokio server that parses nothing: on each connection it reads, counts
+//! the ends of heads (`\r\n\r\n`) in what arrived, and answers each with the
+//! same fixed response, as long as our hello's (status line, Content-Type,
+//! Date, Content-Length, `Hello, World!`; the Date is frozen). One task per
+//! connection, TCP_NODELAY set, an 8 KiB read buffer, as the two servers it
+//! bounds. Whatever a real server does per request beyond one read and one
+//! write costs more than this; so on a machine where the kernel's share of
+//! a request dominates, this is how far above hyper any tokio server could
+//! go (`benches/README.md`, "Many connections"). Requests with a body are
+//! not understood; `load.sh` and `wrk` send none.
+//!
+//! ```text
+//! cargo run --release -p benches --bin fixed-response -- --addr 127.0.0.1:8012 --threads 1
+//! curl -i http://127.0.0.1:8012/hello
+//! ```
+//!
+//! `--threads 1` is a one-thread (current-thread) tokio runtime; `--threads N`
+//! a multi-thread one with N workers. SIGTERM or Ctrl+C stops it.
+
+use benches::cli::flag;
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Date: Mon, 07 Dec 2026 06:00:00 GMT\r\nContent-Length: 13\r\n\r\nHello, World!";
+
+fn main() {
+    let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8012".to_owned());
+    let threads: usize = match flag("threads").map(|t| t.parse()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("fixed-response: --threads wants a number");
+            std::process::exit(2)
+        }
+    };
+    let mut runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    if threads > 1 {
+        runtime.worker_threads(threads);
+    }
+    let runtime = match runtime.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fixed-response: cannot start the runtime: {e}");
+            std::process::exit(1)
+        }
+    };
+    runtime.block_on(async {
+        let listener = match TcpListener::bind(&addr).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("fixed-response: cannot listen on {addr}: {e}");
+                std::process::exit(1)
+            }
+        };
+        eprintln!("fixed-response: listening on http://{addr}");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = accept_loop(listener) => {}
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    });
+}
+
+async fn accept_loop(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(serve(stream));
+            }
+            Err(e) => {
+                eprintln!("fixed-response: accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
+
+/// Answers every complete head on `stream` with [`RESPONSE`] until the
+/// client closes (or sends a head larger than the buffer).
+async fn serve(mut stream: TcpStream) {
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut out = Vec::with_capacity(RESPONSE.len());
+    loop {
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(8 * 1024); // an empty buffer starts again at its front
+        }
+        match stream.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        out.clear();
+        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let _ = buf.split_to(end + 4);
+            out.extend_from_slice(RESPONSE);
+        }
+        if buf.len() == buf.capacity() {
+            return; // a head larger than the buffer: not for this server
+        }
+        if !out.is_empty() && stream.write_all(&out).await.is_err() {
+            return;
+        }
+    }
+}
