@@ -68,9 +68,14 @@ async fn hyper_over_rustls_sends_several_requests_on_one_connection() {
             "{body}"
         );
     }
-    // All three on the one connection.
+    // All three on the one connection, whose states are a plain one's:
+    // New during the handshake, then Active and Idle in turn.
+    log.wait_until(|e| e.len() >= 6).await;
     let ids: std::collections::BTreeSet<u64> = log.events().iter().map(|(id, _)| *id).collect();
     assert_eq!(ids.len(), 1, "{:?}", log.events());
+    let states: Vec<ConnState> = log.events().iter().map(|(_, s)| *s).collect();
+    use ConnState::{Active, Idle, New};
+    assert_eq!(states[..6], [New, Active, Idle, Active, Idle, Active]);
 }
 
 #[tokio::test]
