@@ -168,8 +168,12 @@ impl Server {
             match accepted {
                 Ok((stream, remote_addr)) => {
                     accept_backoff = None;
-                    if let (NetConn::Tcp(tcp), false) = (&stream, options_inherited) {
-                        let _ = set_conn_options(SockRef::from(tcp), &self.shared.config);
+                    // TCP options only: a Unix socket has none of them.
+                    match &stream {
+                        NetConn::Tcp(tcp) if !options_inherited => {
+                            let _ = set_conn_options(SockRef::from(tcp), &self.shared.config);
+                        }
+                        _ => {}
                     }
                     self.start_conn(stream, remote_addr, tls.as_ref());
                 }

@@ -68,9 +68,14 @@ async fn hyper_over_rustls_sends_several_requests_on_one_connection() {
             "{body}"
         );
     }
-    // All three on the one connection.
+    // All three on the one connection, whose states are a plain one's:
+    // New during the handshake, then Active and Idle in turn.
+    log.wait_until(|e| e.len() >= 6).await;
     let ids: std::collections::BTreeSet<u64> = log.events().iter().map(|(id, _)| *id).collect();
     assert_eq!(ids.len(), 1, "{:?}", log.events());
+    let states: Vec<ConnState> = log.events().iter().map(|(_, s)| *s).collect();
+    use ConnState::{Active, Idle, New};
+    assert_eq!(states[..6], [New, Active, Idle, Active, Idle, Active]);
 }
 
 #[tokio::test]
@@ -424,4 +429,26 @@ async fn the_write_timeout_cuts_a_tls_client_that_stops_reading_without_close_no
     assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
     assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert!(got.len() < 64 << 20, "the whole response arrived");
+}
+
+#[tokio::test]
+async fn a_plain_request_never_sees_the_tls_state_of_an_earlier_connection() {
+    // Closed connections hand their request, refilled in place, to a pool
+    // that the next connection, TLS or not, takes it from.
+    let log = StateLog::default();
+    let config = Config {
+        conn_state: Some(log.hook()),
+        ..Config::default()
+    };
+    let tls = TlsServer::start(config, conn_info_app()).await;
+    let plain = runtime_support::TestServer::start(Config::default(), conn_info_app()).await;
+    for round in 1..=3 {
+        assert_still_serving(&tls).await;
+        log.wait_until(|e| e.iter().filter(|(_, s)| *s == ConnState::Closed).count() == round)
+            .await;
+        let mut c = plain.connect().await;
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let answer = c.response().await.text();
+        assert!(answer.ends_with(" tls=-"), "{answer}");
+    }
 }
