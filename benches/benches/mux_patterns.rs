@@ -21,7 +21,7 @@
 //! benches/go-patterns/run.sh                       # ours, matchit and Go 1.27, as ratios
 //! ```
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use mux::PatternServeMux;
 use server::{handler_fn, Request};
 use std::hint::black_box;
@@ -117,5 +117,48 @@ fn register(c: &mut Criterion) {
     group.finish();
 }
 
+/// `MUX_PATTERNS_LOOKUPS=N` (and `MUX_PATTERNS_ROUTER=matchit` for the
+/// peer): instead of criterion, route the 130 requests `N` times and stop,
+/// for `valgrind --tool=callgrind` (`benches/go-patterns/instructions.sh`
+/// runs it twice and takes the difference: instructions per request,
+/// which a loaded machine does not disturb).
+fn count_lookups(rounds: usize, router: &str) {
+    let patterns: Vec<&str> = lines(ROUTES, "pattern").collect();
+    let targets: Vec<&str> = lines(ROUTES, "request").collect();
+    if router == "matchit" {
+        let router = matchit_router(&patterns);
+        for _ in 0..rounds {
+            for path in &targets {
+                let found = router.at(black_box(path)).map(|m| (*m.value, m.params.len()));
+                black_box(found.ok());
+            }
+        }
+        return;
+    }
+    let mux = our_mux(&patterns);
+    let mut requests: Vec<Request> = targets
+        .iter()
+        .map(|t| {
+            Request::new(http::Method::GET, t)
+                .expect("target")
+                .with_header(http::header::HOST, "api.example.com")
+        })
+        .collect();
+    for _ in 0..rounds {
+        for r in requests.iter_mut() {
+            black_box(mux.route(black_box(r)).1.len());
+        }
+    }
+}
+
 criterion_group!(benches, lookup, register);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(rounds) = std::env::var("MUX_PATTERNS_LOOKUPS") {
+        let router = std::env::var("MUX_PATTERNS_ROUTER").unwrap_or_default();
+        count_lookups(rounds.parse().expect("MUX_PATTERNS_LOOKUPS: a count"), &router);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -35,6 +35,7 @@
 mod escape;
 mod index;
 mod pattern;
+mod segments;
 mod specificity;
 mod tree;
 
@@ -44,17 +45,18 @@ pub use specificity::Relationship;
 use crate::clean::clean_path;
 use crate::hostport::strip_host_port;
 use crate::Error;
-use escape::{escaped_path, is_plain_and_clean, unescape_into};
+use escape::{escaped_path, unescape_into};
 use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Method, StatusCode, Version};
 use index::Index;
+use segments::Segments;
 use server::url::Url;
 use server::{BoxFuture, Handler, PathValues, Request, ResponseWriter};
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use tree::{Captures, RouteIndex, Subject, Tree};
+use tree::{RouteIndex, Taken, Tree};
 
 /// A registered pattern, where it was registered, and its handler.
 struct Entry {
@@ -63,6 +65,8 @@ struct Entry {
     /// conflict messages.
     location: String,
     handler: Arc<dyn Handler>,
+    /// Where a match takes the values of the pattern's wildcards.
+    taken: Box<[Taken]>,
 }
 
 /// Go's modern request multiplexer (`http.ServeMux` since Go 1.22), beside
@@ -173,7 +177,8 @@ struct Asked<'r> {
 }
 
 /// Go: `exactMatch`: the pattern matched without a multi wildcard taking
-/// a non-empty rest. `slash` stands for a `/` appended to `path`.
+/// a non-empty rest. `slash` stands for a `/` appended to `path` (escaped
+/// or decoded: only its slashes are read).
 fn exact_match(pattern: &Pattern, path: &[u8], slash: bool) -> bool {
     if !pattern.last_segment().multi {
         return true;
@@ -259,6 +264,7 @@ impl PatternServeMux {
         }
         self.index.add(&pattern, route);
         self.entries.push(Entry {
+            taken: Taken::all(&pattern),
             pattern,
             location,
             handler,
@@ -310,64 +316,59 @@ impl PatternServeMux {
     /// escaping nor cleaning, any method but CONNECT), then CONNECT, then
     /// the rest.
     fn find_handler<'m>(&'m self, r: &Asked<'_>, values: Option<&mut PathValues>) -> Decision<'m> {
-        let mut captures = Captures::new();
         let connect = r.method == Method::CONNECT.as_str();
-        if !connect && is_plain_and_clean(r.url) {
-            return self.find_plain(r, &mut captures, values);
+        if !connect && r.url.raw_path.is_empty() {
+            let path = Segments::decoded(r.url.path.as_bytes());
+            if path.is_clean() {
+                return self.find_plain(r, &path, values);
+            }
         }
         let escaped = escaped_path(r.url);
         let (host, path, found) = if connect {
-            match self.find_connect(r, &escaped, &mut captures) {
+            match self.find_connect(r, &escaped) {
                 Ok(found) => (&*r.url.host, Cow::Borrowed(&*escaped), found),
                 Err(redirect) => return redirect,
             }
         } else {
-            match self.find_cleaned(r, &escaped, &mut captures) {
+            match self.find_cleaned(r, &escaped) {
                 Ok(Cleaned { host, path, found }) => (host, path, found),
                 Err(redirect) => return redirect,
             }
         };
-        self.decided(host, Subject::new(&path, false), found, &captures, values)
+        self.decided(host, &Segments::escaped(&path, false), found, values)
     }
 
-    /// The common case, decided with less work: the path is its own
-    /// escaped and clean form, so no redirect to a clean path and no `%`
-    /// to unescape; and the host matters only if some pattern has one.
+    /// The common case, decided with less work: the URL's decoded path
+    /// is clean and its escaped form the default one (no `raw_path`), so
+    /// no redirect to a clean path, and the decoded segments are what
+    /// Go's unescaped segments would be; and the host matters only if
+    /// some pattern has one.
     fn find_plain<'m>(
         &'m self,
         r: &Asked<'_>,
-        captures: &mut Captures,
+        path: &Segments<'_>,
         values: Option<&mut PathValues>,
     ) -> Decision<'m> {
-        let path = r.url.path.as_bytes();
         let host = if self.tree.has_hosts() {
             strip_host_port(r.host)
         } else {
             ""
         };
-        let subject = Subject::plain(path);
-        let found = self.tree.find(host, r.method, subject, captures);
+        let found = self.tree.find(host, r.method, path);
         if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
-            let location = location(path, true, &r.url.raw_query);
+            let location = location(&escaped_path(r.url), true, &r.url.raw_query);
             return (PatternRoute::Redirect(location), self.pattern_str(to));
         }
-        self.decided(host, subject, found, captures, values)
+        self.decided(host, path, found, values)
     }
 
     /// CONNECT: the path is neither cleaned nor the port stripped; the
     /// slash redirect is decided on the URL's host, the match on `r.Host`.
     /// `Err` is the redirect, with the new path as its pattern (Go's
     /// `u.Path`).
-    fn find_connect<'m>(
-        &'m self,
-        r: &Asked<'_>,
-        escaped: &[u8],
-        captures: &mut Captures,
-    ) -> Result<Option<RouteIndex>, Decision<'m>> {
-        if self
-            .slash_redirect(&r.url.host, r.method, escaped, None)
-            .is_some()
-        {
+    fn find_connect<'m>(&'m self, r: &Asked<'_>, escaped: &[u8]) -> Result<Option<RouteIndex>, Decision<'m>> {
+        let path = Segments::escaped(escaped, false);
+        if self.slash_redirect(&r.url.host, r.method, &path, None).is_some() {
             let mut new_path = escaped.to_vec();
             new_path.push(b'/');
             let mut unescaped = Vec::new();
@@ -376,26 +377,18 @@ impl PatternServeMux {
             let pattern = String::from_utf8_lossy(&unescaped).into_owned();
             return Err((PatternRoute::Redirect(to), Cow::Owned(pattern)));
         }
-        Ok(self
-            .tree
-            .find(r.host, r.method, Subject::new(escaped, false), captures))
+        Ok(self.tree.find(r.host, r.method, &path))
     }
 
     /// Any other method: the port stripped, the path cleaned, then the
     /// slash redirect and the clean-path redirect (`Err`), else the host,
     /// the path matched and what it matched.
-    fn find_cleaned<'m, 'p>(
-        &'m self,
-        r: &Asked<'p>,
-        escaped: &'p [u8],
-        captures: &mut Captures,
-    ) -> Result<Cleaned<'p>, Decision<'m>> {
+    fn find_cleaned<'m, 'p>(&'m self, r: &Asked<'p>, escaped: &'p [u8]) -> Result<Cleaned<'p>, Decision<'m>> {
         let host = strip_host_port(r.host);
         let path = clean_path(escaped);
-        let found = self
-            .tree
-            .find(host, r.method, Subject::new(&path, false), captures);
-        if let Some(to) = self.slash_redirect(host, r.method, &path, Some(found)) {
+        let segments = Segments::escaped(&path, false);
+        let found = self.tree.find(host, r.method, &segments);
+        if let Some(to) = self.slash_redirect(host, r.method, &segments, Some(found)) {
             let location = location(&path, true, &r.url.raw_query);
             return Err((PatternRoute::Redirect(location), self.pattern_str(to)));
         }
@@ -412,19 +405,17 @@ impl PatternServeMux {
     fn decided<'m>(
         &'m self,
         host: &str,
-        subject: Subject<'_>,
+        path: &Segments<'_>,
         found: Option<RouteIndex>,
-        captures: &Captures,
         values: Option<&mut PathValues>,
     ) -> Decision<'m> {
-        let path = subject.path();
         if let Some(values) = values {
             values.clear_matches();
             if let Some(route) = found {
-                let names = self.entries[route].pattern.wildcard_names();
-                for (name, &(start, end)) in names.zip(captures.iter()) {
-                    let value = &path[start..end];
-                    if subject.has_escapes() {
+                let entry = &self.entries[route];
+                let taken = entry.taken.iter().filter_map(|t| t.value(path));
+                for (name, value) in entry.pattern.wildcard_names().zip(taken) {
+                    if path.has_escapes() {
                         values.push_match(name, |buf| unescape_into(value, buf));
                     } else {
                         values.push_match(name, |buf| buf.extend_from_slice(value));
@@ -456,39 +447,53 @@ impl PatternServeMux {
     /// that will. Not for a path that already ends in `/` (from Go 1.23)
     /// or is empty (from Go 1.26: an authority-form CONNECT). `found` is
     /// what `path` itself matched, when the caller has looked already.
+    #[inline]
     fn slash_redirect(
         &self,
         host: &str,
         method: &str,
-        path: &[u8],
+        path: &Segments<'_>,
         found: Option<Option<RouteIndex>>,
     ) -> Option<RouteIndex> {
-        if path.is_empty() || path.last() == Some(&b'/') {
+        // Almost every request: a pattern without a multi matched, which
+        // is an exact match (`exact_match`'s first test, without a call).
+        if let Some(Some(i)) = found {
+            if !self.entries[i].pattern.last_segment().multi {
+                return None;
+            }
+        }
+        self.slash_redirect_walk(host, method, path, found)
+    }
+
+    /// The rest of [`PatternServeMux::slash_redirect`], which walks the
+    /// tree again.
+    fn slash_redirect_walk(
+        &self,
+        host: &str,
+        method: &str,
+        path: &Segments<'_>,
+        found: Option<Option<RouteIndex>>,
+    ) -> Option<RouteIndex> {
+        let bytes = path.path();
+        if bytes.is_empty() || bytes.last() == Some(&b'/') {
             return None;
         }
-        let mut captures = Captures::new();
-        let found = found.unwrap_or_else(|| {
-            let exact = Subject::new(path, false);
-            self.tree.find(host, method, exact, &mut captures)
-        });
-        if found.is_some_and(|i| exact_match(&self.entries[i].pattern, path, false)) {
+        let found = found.unwrap_or_else(|| self.tree.find(host, method, path));
+        if found.is_some_and(|i| exact_match(&self.entries[i].pattern, bytes, false)) {
             return None;
         }
-        let with_slash = Subject::new(path, true);
-        let found = self.tree.find(host, method, with_slash, &mut captures)?;
-        exact_match(&self.entries[found].pattern, path, true).then_some(found)
+        let found = self.tree.find(host, method, &path.with_slash())?;
+        exact_match(&self.entries[found].pattern, bytes, true).then_some(found)
     }
 
     /// Go: `ServeMux.matchingMethods`: the methods for which `path` (or
     /// `path + "/"`, which would redirect) matches, sorted and joined as
     /// an `Allow` value; `None` when there are none (a 404).
-    fn matching_methods(&self, host: &str, path: &[u8]) -> Option<String> {
+    fn matching_methods(&self, host: &str, path: &Segments<'_>) -> Option<String> {
         let mut methods = Vec::new();
-        self.tree
-            .matching_methods(host, Subject::new(path, false), &mut methods);
-        if path.last() != Some(&b'/') {
-            self.tree
-                .matching_methods(host, Subject::new(path, true), &mut methods);
+        self.tree.matching_methods(host, path, &mut methods);
+        if path.path().last() != Some(&b'/') {
+            self.tree.matching_methods(host, &path.with_slash(), &mut methods);
         }
         if methods.is_empty() {
             return None;
