@@ -38,25 +38,26 @@ mod pattern;
 mod segments;
 mod specificity;
 mod tree;
+mod words;
 
 pub use pattern::{Pattern, Segment};
 pub use specificity::Relationship;
 
-use crate::clean::clean_path;
+use crate::clean::{clean_path, is_clean};
 use crate::hostport::strip_host_port;
 use crate::Error;
 use escape::{escaped_path, unescape_into};
 use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Method, StatusCode, Version};
 use index::Index;
-use segments::Segments;
+use segments::Subject;
 use server::url::Url;
 use server::{BoxFuture, Handler, PathValues, Request, ResponseWriter};
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use tree::{RouteIndex, Taken, Tree};
+use tree::{Captures, RouteIndex, Tree};
 
 /// A registered pattern, where it was registered, and its handler.
 struct Entry {
@@ -65,8 +66,6 @@ struct Entry {
     /// conflict messages.
     location: String,
     handler: Arc<dyn Handler>,
-    /// Where a match takes the values of the pattern's wildcards.
-    taken: Box<[Taken]>,
 }
 
 /// Go's modern request multiplexer (`http.ServeMux` since Go 1.22), beside
@@ -264,7 +263,6 @@ impl PatternServeMux {
         }
         self.index.add(&pattern, route);
         self.entries.push(Entry {
-            taken: Taken::all(&pattern),
             pattern,
             location,
             handler,
@@ -313,61 +311,80 @@ impl PatternServeMux {
     }
 
     /// Go: `findHandler`: the common case first (a path that needs neither
-    /// escaping nor cleaning, any method but CONNECT), then CONNECT, then
-    /// the rest.
+    /// escaping nor cleaning and matches exactly, any method but
+    /// CONNECT), then CONNECT, then the rest.
     fn find_handler<'m>(&'m self, r: &Asked<'_>, values: Option<&mut PathValues>) -> Decision<'m> {
+        let mut captures = Captures::new();
         let connect = r.method == Method::CONNECT.as_str();
         if !connect && r.url.raw_path.is_empty() {
-            let path = Segments::decoded(r.url.path.as_bytes());
-            if path.is_clean() {
-                return self.find_plain(r, &path, values);
+            let path = Subject::decoded(r.url.path.as_bytes());
+            if let Some(route) = self.find_plain(r, &path, &mut captures) {
+                return self.decided("", &path, Some(route), &captures, values);
             }
         }
         let escaped = escaped_path(r.url);
         let (host, path, found) = if connect {
-            match self.find_connect(r, &escaped) {
+            match self.find_connect(r, &escaped, &mut captures) {
                 Ok(found) => (&*r.url.host, Cow::Borrowed(&*escaped), found),
                 Err(redirect) => return redirect,
             }
         } else {
-            match self.find_cleaned(r, &escaped) {
+            match self.find_cleaned(r, &escaped, &mut captures) {
                 Ok(Cleaned { host, path, found }) => (host, path, found),
                 Err(redirect) => return redirect,
             }
         };
-        self.decided(host, &Segments::escaped(&path, false), found, values)
+        let path = Subject::escaped(&path, false);
+        self.decided(host, &path, found, &captures, values)
     }
 
-    /// The common case, decided with less work: the URL's decoded path
-    /// is clean and its escaped form the default one (no `raw_path`), so
-    /// no redirect to a clean path, and the decoded segments are what
-    /// Go's unescaped segments would be; and the host matters only if
-    /// some pattern has one.
-    fn find_plain<'m>(
-        &'m self,
-        r: &Asked<'_>,
-        path: &Segments<'_>,
-        values: Option<&mut PathValues>,
-    ) -> Decision<'m> {
+    /// The common case, decided with less work, or `None` to leave it to
+    /// the general way. The URL has no `raw_path`, so its decoded path is
+    /// walked as it is (see `segments`), and the host matters only if
+    /// some pattern has one. What the general way does first, clean the
+    /// path and maybe redirect, is checked after the walk instead: a
+    /// pattern that matched without a multi wildcard met every segment
+    /// on the way, and none was one that cleaning removes; such a match
+    /// is exact, so no slash redirect applies either. A multi's rest is
+    /// checked apart. No match, an unclean path or a match that is not
+    /// exact: the general way decides (and walks again).
+    #[inline]
+    fn find_plain(&self, r: &Asked<'_>, path: &Subject<'_>, captures: &mut Captures) -> Option<RouteIndex> {
+        if path.path().first() != Some(&b'/') {
+            return None;
+        }
         let host = if self.tree.has_hosts() {
             strip_host_port(r.host)
         } else {
             ""
         };
-        let found = self.tree.find(host, r.method, path);
-        if let Some(to) = self.slash_redirect(host, r.method, path, Some(found)) {
-            let location = location(&escaped_path(r.url), true, &r.url.raw_query);
-            return (PatternRoute::Redirect(location), self.pattern_str(to));
+        let route = self.tree.find(host, r.method, path, captures)?;
+        if path.met_unclean() {
+            return None;
         }
-        self.decided(host, path, found, values)
+        let pattern = &self.entries[route].pattern;
+        if pattern.last_segment().multi {
+            // The multi took the rest unseen: the rest must be clean, and
+            // the match exact (else a slash redirect may apply).
+            let bytes = path.path();
+            if !is_clean(bytes) || !exact_match(pattern, bytes, false) {
+                return None;
+            }
+        }
+        Some(route)
     }
 
     /// CONNECT: the path is neither cleaned nor the port stripped; the
     /// slash redirect is decided on the URL's host, the match on `r.Host`.
     /// `Err` is the redirect, with the new path as its pattern (Go's
     /// `u.Path`).
-    fn find_connect<'m>(&'m self, r: &Asked<'_>, escaped: &[u8]) -> Result<Option<RouteIndex>, Decision<'m>> {
-        let path = Segments::escaped(escaped, false);
+    fn find_connect<'m>(
+        &'m self,
+        r: &Asked<'_>,
+        escaped: &[u8],
+        captures: &mut Captures,
+    ) -> Result<Option<RouteIndex>, Decision<'m>> {
+        let path = Subject::escaped(escaped, false);
         if self.slash_redirect(&r.url.host, r.method, &path, None).is_some() {
             let mut new_path = escaped.to_vec();
             new_path.push(b'/');
@@ -377,18 +394,23 @@ impl PatternServeMux {
             let pattern = String::from_utf8_lossy(&unescaped).into_owned();
             return Err((PatternRoute::Redirect(to), Cow::Owned(pattern)));
         }
-        Ok(self.tree.find(r.host, r.method, &path))
+        Ok(self.tree.find(r.host, r.method, &path, captures))
     }
 
     /// Any other method: the port stripped, the path cleaned, then the
     /// slash redirect and the clean-path redirect (`Err`), else the host,
     /// the path matched and what it matched.
-    fn find_cleaned<'m, 'p>(&'m self, r: &Asked<'p>, escaped: &'p [u8]) -> Result<Cleaned<'p>, Decision<'m>> {
+    fn find_cleaned<'m, 'p>(
+        &'m self,
+        r: &Asked<'p>,
+        escaped: &'p [u8],
+        captures: &mut Captures,
+    ) -> Result<Cleaned<'p>, Decision<'m>> {
         let host = strip_host_port(r.host);
         let path = clean_path(escaped);
-        let segments = Segments::escaped(&path, false);
-        let found = self.tree.find(host, r.method, &segments);
-        if let Some(to) = self.slash_redirect(host, r.method, &segments, Some(found)) {
+        let subject = Subject::escaped(&path, false);
+        let found = self.tree.find(host, r.method, &subject, captures);
+        if let Some(to) = self.slash_redirect(host, r.method, &subject, Some(found)) {
             let location = location(&path, true, &r.url.raw_query);
             return Err((PatternRoute::Redirect(location), self.pattern_str(to)));
         }
@@ -405,16 +427,17 @@ impl PatternServeMux {
     fn decided<'m>(
         &'m self,
         host: &str,
-        path: &Segments<'_>,
+        path: &Subject<'_>,
         found: Option<RouteIndex>,
+        captures: &Captures,
         values: Option<&mut PathValues>,
     ) -> Decision<'m> {
         if let Some(values) = values {
             values.clear_matches();
             if let Some(route) = found {
-                let entry = &self.entries[route];
-                let taken = entry.taken.iter().filter_map(|t| t.value(path));
-                for (name, value) in entry.pattern.wildcard_names().zip(taken) {
+                let names = self.entries[route].pattern.names();
+                for (name, &(start, end)) in names.iter().zip(captures.iter()) {
+                    let value = path.bytes(start, end);
                     if path.has_escapes() {
                         values.push_match(name, |buf| unescape_into(value, buf));
                     } else {
@@ -447,49 +470,30 @@ impl PatternServeMux {
     /// that will. Not for a path that already ends in `/` (from Go 1.23)
     /// or is empty (from Go 1.26: an authority-form CONNECT). `found` is
     /// what `path` itself matched, when the caller has looked already.
-    #[inline]
     fn slash_redirect(
         &self,
         host: &str,
         method: &str,
-        path: &Segments<'_>,
-        found: Option<Option<RouteIndex>>,
-    ) -> Option<RouteIndex> {
-        // Almost every request: a pattern without a multi matched, which
-        // is an exact match (`exact_match`'s first test, without a call).
-        if let Some(Some(i)) = found {
-            if !self.entries[i].pattern.last_segment().multi {
-                return None;
-            }
-        }
-        self.slash_redirect_walk(host, method, path, found)
-    }
-
-    /// The rest of [`PatternServeMux::slash_redirect`], which walks the
-    /// tree again.
-    fn slash_redirect_walk(
-        &self,
-        host: &str,
-        method: &str,
-        path: &Segments<'_>,
+        path: &Subject<'_>,
         found: Option<Option<RouteIndex>>,
     ) -> Option<RouteIndex> {
         let bytes = path.path();
         if bytes.is_empty() || bytes.last() == Some(&b'/') {
             return None;
         }
-        let found = found.unwrap_or_else(|| self.tree.find(host, method, path));
+        let mut captures = Captures::new();
+        let found = found.unwrap_or_else(|| self.tree.find(host, method, path, &mut captures));
         if found.is_some_and(|i| exact_match(&self.entries[i].pattern, bytes, false)) {
             return None;
         }
-        let found = self.tree.find(host, method, &path.with_slash())?;
+        let found = self.tree.find(host, method, &path.with_slash(), &mut captures)?;
         exact_match(&self.entries[found].pattern, bytes, true).then_some(found)
     }
 
     /// Go: `ServeMux.matchingMethods`: the methods for which `path` (or
     /// `path + "/"`, which would redirect) matches, sorted and joined as
     /// an `Allow` value; `None` when there are none (a 404).
-    fn matching_methods(&self, host: &str, path: &Segments<'_>) -> Option<String> {
+    fn matching_methods(&self, host: &str, path: &Subject<'_>) -> Option<String> {
         let mut methods = Vec::new();
         self.tree.matching_methods(host, path, &mut methods);
         if path.path().last() != Some(&b'/') {
