@@ -5,7 +5,9 @@
 //! and unescapes each segment on its own: `/a%2Fb` is the one segment
 //! `a/b`, not the two segments `a` and `b` that the decoded path would
 //! give. So the mux starts from [`escaped_path`], and unescapes pieces of
-//! it with [`unescape_into`] / [`with_unescaped`].
+//! it with [`unescape_into`] / [`with_unescaped`] (unless the URL has no
+//! `raw_path`: then the decoded path has the very same segments, and the
+//! mux walks it as it is, see `segments`).
 //!
 //! The server crate's `url` module has the same operations, returning new
 //! strings; these write into a caller's buffer or compare in place, so
@@ -24,9 +26,10 @@ const fn should_escape_slow(b: u8) -> bool {
         | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@')
 }
 
-/// [`should_escape_slow`] for every byte, computed at compile time: every
-/// request's path is scanned with it, and one load per byte is about
-/// twice as fast as the chain of ranges (as Go's own `encoding_table.go`).
+/// [`should_escape_slow`] for every byte, computed at compile time: one
+/// load per byte is about twice as fast as the chain of ranges (as Go's
+/// own `encoding_table.go`), and a path that is not plain (a `raw_path`,
+/// CONNECT, a path to clean) is scanned with it.
 static SHOULD_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;

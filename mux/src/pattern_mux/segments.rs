@@ -23,7 +23,6 @@
 //! such a path as it is ([`Subject::decoded`]), and unescapes nothing.
 
 use super::escape::with_unescaped;
-use super::words::next_slash;
 use std::cell::Cell;
 
 /// A path to walk, and what the walk has learnt about it.
@@ -49,7 +48,7 @@ pub struct Segment {
     /// Where what is left after it starts, and whether the appended slash
     /// is still to come.
     pub next: usize,
-    pub next_slash: bool,
+    pub slash_after: bool,
     /// It is the `/` of a trailing slash (or of the appended one).
     pub is_last_slash: bool,
 }
@@ -122,13 +121,16 @@ impl<'p> Subject<'p> {
                 start: path.len(),
                 end: path.len(),
                 next: path.len(),
-                next_slash: false,
+                slash_after: false,
                 is_last_slash: true,
             };
         }
         // Skip the slash before the segment (Go assumes one is there).
         let start = pos + 1;
-        let end = next_slash(path, start);
+        let end = path[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(path.len(), |i| start + i);
         if end - start <= 2 && matches!(path[start..end], [] | [b'.'] | [b'.', b'.']) {
             self.unclean.set(true);
         }
@@ -136,7 +138,7 @@ impl<'p> Subject<'p> {
             start,
             end,
             next: end,
-            next_slash: slash,
+            slash_after: slash,
             is_last_slash: false,
         }
     }
@@ -190,7 +192,7 @@ mod tests {
                 None => s.with_unescaped(&seg, <[u8]>::to_vec),
             };
             out.push(String::from_utf8(key).unwrap());
-            (pos, slash) = (seg.next, seg.next_slash);
+            (pos, slash) = (seg.next, seg.slash_after);
         }
         out
     }
@@ -230,7 +232,7 @@ mod tests {
             let (mut pos, mut slash) = s.start();
             while !s.is_done(pos, slash) {
                 let seg = s.segment(pos, slash);
-                (pos, slash) = (seg.next, seg.next_slash);
+                (pos, slash) = (seg.next, seg.slash_after);
             }
             assert_eq!(s.met_unclean(), unclean, "{path}");
         }

@@ -24,12 +24,11 @@
 //! pair of offsets); the mux unescapes the values once the walk has found
 //! its pattern, straight into the request's reused buffer.
 //!
-//! Where this differs from Go, for speed (each measured where it is done):
-//! the literal children are found through a small table keyed by the
-//! segment's first and last eight bytes (`Children`, `words::Key`), not a
-//! string map; segments are cut eight bytes at a time
-//! (`words::next_slash`); and a child after which nothing is left to
-//! try is walked into by a loop, not a call (`Node::find`).
+//! Where this differs from Go, for speed (each measured where it is
+//! done): the literal children are found through a small table keyed by
+//! the segment's length and first and last eight bytes (`Children`,
+//! `key::Key`), not a string map; and a child after which nothing is left
+//! to try is walked into by a loop, not a call (`Node::find`).
 //!
 //! One quirk of Go's tree is kept on purpose: Go keys the `{x}` child by
 //! the empty string, so an empty path segment (`//`, which only a CONNECT
@@ -38,9 +37,9 @@
 //! is stored as a wildcard. Go answers such a request with a handler that
 //! panics on `PathValue`; we reproduce the match and leave the value out.
 
+use super::key::Key;
 use super::pattern::{Pattern, Segment};
 use super::segments::Subject;
-use super::words::Key;
 use crate::hash::FxBuildHasher;
 use smallvec::SmallVec;
 use std::collections::HashMap;
@@ -85,7 +84,7 @@ struct Slot {
 
 impl Children {
     fn get_or_insert(&mut self, literal: &[u8]) -> &mut Node {
-        let at = match self.entries.iter().position(|(k, _)| **k == *literal) {
+        let at = match self.position(literal) {
             Some(at) => at,
             None => {
                 self.entries.push((literal.into(), Node::default()));
@@ -126,6 +125,13 @@ impl Children {
     /// the `{x}` child, looked up apart).
     #[inline]
     fn find(&self, literal: &[u8]) -> Option<&Node> {
+        let at = self.position(literal)?;
+        Some(&self.entries[at].1)
+    }
+
+    /// Where `literal` is in `entries`.
+    #[inline(always)]
+    fn position(&self, literal: &[u8]) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
@@ -135,11 +141,8 @@ impl Children {
         loop {
             let Slot { key: there, entry } = self.slots[slot];
             let at = (entry as usize).checked_sub(1)?;
-            if there == key {
-                let (bytes, node) = &self.entries[at];
-                if key.is_exact() || **bytes == *literal {
-                    return Some(node);
-                }
+            if there == key && (key.is_exact() || *self.entries[at].0 == *literal) {
+                return Some(at);
             }
             slot = (slot + 1) & mask;
         }
@@ -344,11 +347,11 @@ impl Node {
             let wildcard = node.wildcard.as_deref().filter(|_| !is_slash);
             if let Some(child) = literal {
                 if wildcard.is_none() && node.multi.is_none() {
-                    (node, pos, slash) = (child, seg.next, seg.next_slash);
+                    (node, pos, slash) = (child, seg.next, seg.slash_after);
                     continue;
                 }
                 let mark = captures.len();
-                if let Some(found) = child.find(path, seg.next, seg.next_slash, captures) {
+                if let Some(found) = child.find(path, seg.next, seg.slash_after, captures) {
                     return Some(found);
                 }
                 captures.truncate(mark);
@@ -357,10 +360,10 @@ impl Node {
                 let mark = captures.len();
                 captures.push((seg.start, seg.end));
                 if node.multi.is_none() {
-                    (node, pos, slash) = (child, seg.next, seg.next_slash);
+                    (node, pos, slash) = (child, seg.next, seg.slash_after);
                     continue;
                 }
-                if let Some(found) = child.find(path, seg.next, seg.next_slash, captures) {
+                if let Some(found) = child.find(path, seg.next, seg.slash_after, captures) {
                     return Some(found);
                 }
                 captures.truncate(mark);
