@@ -11,9 +11,9 @@
 //! over the bytes and no call to `memcmp`.
 //!
 //! Measured with callgrind on the 130 GitHub routes of
-//! `benches/go-patterns` (`instructions.sh`): 967 instructions per
-//! request, against 1 101 with an FxHash map of the literals in its
-//! place; about 65 fewer for each literal child looked up (two per
+//! `benches/go-patterns` (`instructions.sh`): 987 instructions per
+//! request, against 1 098 with an FxHash map of the literals in its
+//! place; about 50 fewer for each literal child looked up (two per
 //! request there).
 
 /// Reads eight bytes at `at` as a little-endian `u64` (the first byte is

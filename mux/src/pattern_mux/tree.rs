@@ -325,8 +325,9 @@ impl Node {
     /// Go recurses into every child it tries. Here a child after which
     /// nothing is left to try at this node (no `{x}` or multi to back up
     /// to) is walked into by the loop instead: the same answer, without a
-    /// call per level (about 20 instructions a level, measured with
-    /// callgrind).
+    /// call per level. Measured with callgrind on the 130 GitHub routes
+    /// of `benches/go-patterns`: 987 instructions per request, 1 087 with
+    /// a call for every child.
     fn find(
         &self,
         path: &Subject<'_>,
