@@ -39,9 +39,10 @@ pub struct Subject<'p> {
     unclean: Cell<bool>,
 }
 
-/// One segment of the path, as [`Subject::segment`] cuts it.
+/// One segment of the request's path, as [`Subject::segment`] cuts it
+/// (a pattern's segment is `pattern::Segment`).
 #[derive(Debug, Clone, Copy)]
-pub struct Segment {
+pub struct PathSegment {
     /// Where it lies in the path (empty for the last `/`).
     pub start: usize,
     pub end: usize,
@@ -113,11 +114,11 @@ impl<'p> Subject<'p> {
     /// then the pending slash). Notes a segment that cleaning would
     /// remove.
     #[inline]
-    pub fn segment(&self, pos: usize, slash: bool) -> Segment {
+    pub fn segment(&self, pos: usize, slash: bool) -> PathSegment {
         let path = self.path;
         let rest = &path[pos..];
         if (rest.is_empty() && slash) || (rest == b"/" && !slash) {
-            return Segment {
+            return PathSegment {
                 start: path.len(),
                 end: path.len(),
                 next: path.len(),
@@ -134,7 +135,7 @@ impl<'p> Subject<'p> {
         if end - start <= 2 && matches!(path[start..end], [] | [b'.'] | [b'.', b'.']) {
             self.unclean.set(true);
         }
-        Segment {
+        PathSegment {
             start,
             end,
             next: end,
@@ -147,7 +148,7 @@ impl<'p> Subject<'p> {
     /// when that is its own bytes; `None` when it must be unescaped first
     /// ([`Subject::with_unescaped`]).
     #[inline]
-    pub fn plain_key(&self, seg: &Segment) -> Option<&'p [u8]> {
+    pub fn plain_key(&self, seg: &PathSegment) -> Option<&'p [u8]> {
         if seg.is_last_slash {
             return Some(b"/");
         }
@@ -160,7 +161,7 @@ impl<'p> Subject<'p> {
 
     /// Calls `f` with the segment unescaped, without allocating (the
     /// unescaped bytes live on the stack).
-    pub fn with_unescaped<R>(&self, seg: &Segment, f: impl FnOnce(&[u8]) -> R) -> R {
+    pub fn with_unescaped<R>(&self, seg: &PathSegment, f: impl FnOnce(&[u8]) -> R) -> R {
         with_unescaped(&self.path[seg.start..seg.end], f)
     }
 
@@ -170,8 +171,8 @@ impl<'p> Subject<'p> {
     }
 
     /// True when the walk met a segment that `cleanPath` would remove.
-    /// A walk that matched without a multi wildcard met every segment, so
-    /// then `false` means the path is clean; a multi took the rest unseen.
+    /// An exact match met every segment of the path on its way, so then
+    /// `false` means the path is clean.
     pub fn met_unclean(&self) -> bool {
         self.unclean.get()
     }

@@ -55,7 +55,7 @@ pub type RouteIndex = usize;
 
 /// The literal children of a node (Go: `mapping`, a list that turns into
 /// a map past eight children), found through a small open-addressing
-/// table of [`Key`]s.
+/// table of [`Key`]s (why, and what it saves: the `key` module).
 ///
 /// A probe starts at the key's slot and goes on to the next while the
 /// slot holds another key; a free slot ends it. Two different keys may
@@ -129,7 +129,9 @@ impl Children {
         Some(&self.entries[at].1)
     }
 
-    /// Where `literal` is in `entries`.
+    /// Where `literal` is in `entries`. Always inlined: left to the
+    /// compiler, `find` called it, and the walk cost about 90 more
+    /// instructions a request (callgrind, the 130 GitHub routes).
     #[inline(always)]
     fn position(&self, literal: &[u8]) -> Option<usize> {
         if self.slots.is_empty() {
