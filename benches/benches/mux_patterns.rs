@@ -21,11 +21,11 @@
 //! benches/go-patterns/run.sh                       # ours, matchit and Go 1.27, as ratios
 //! ```
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use mux::PatternServeMux;
 use server::{handler_fn, Request};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const ROUTES: &str = include_str!("../go-patterns/routes.txt");
 const REGISTER: &str = include_str!("../go-patterns/register.txt");
@@ -61,44 +61,77 @@ fn matchit_router(patterns: &[&str]) -> matchit::Router<usize> {
     router
 }
 
-fn lookup(c: &mut Criterion) {
-    let patterns: Vec<&str> = lines(ROUTES, "pattern").collect();
-    let targets: Vec<&str> = lines(ROUTES, "request").collect();
-    let mux = our_mux(&patterns);
-    let router = matchit_router(&patterns);
-    let mut requests: Vec<Request> = targets
-        .iter()
-        .map(|t| {
-            Request::new(http::Method::GET, t)
-                .expect("target")
-                .with_header(http::header::HOST, "api.example.com")
-        })
-        .collect();
-    // Every request matches the route it was made from, in both routers.
-    for (i, r) in requests.iter_mut().enumerate() {
-        assert_eq!(mux.route(r).1, patterns[i], "{}", targets[i]);
-        let found = router.at(targets[i]).expect("matchit match");
-        assert_eq!(*found.value, i, "{}", targets[i]);
+/// The lookup benchmark's two routers on `routes.txt`, and what each
+/// routes: our requests (as the server hands them over) and matchit's
+/// paths.
+struct Lookups<'t> {
+    patterns: Vec<&'t str>,
+    targets: Vec<&'t str>,
+    mux: PatternServeMux,
+    requests: Vec<Request>,
+    router: matchit::Router<usize>,
+}
+
+impl Lookups<'static> {
+    fn new() -> Lookups<'static> {
+        let patterns: Vec<&str> = lines(ROUTES, "pattern").collect();
+        let targets: Vec<&str> = lines(ROUTES, "request").collect();
+        let requests = targets
+            .iter()
+            .map(|t| {
+                Request::new(http::Method::GET, t)
+                    .expect("target")
+                    .with_header(http::header::HOST, "api.example.com")
+            })
+            .collect();
+        Lookups {
+            mux: our_mux(&patterns),
+            router: matchit_router(&patterns),
+            patterns,
+            targets,
+            requests,
+        }
     }
+}
+
+impl Lookups<'_> {
+    /// Every request matches the route it was made from, in both routers.
+    fn check(&mut self) {
+        for (i, r) in self.requests.iter_mut().enumerate() {
+            assert_eq!(self.mux.route(r).1, self.patterns[i], "{}", self.targets[i]);
+            let found = self.router.at(self.targets[i]).expect("matchit match");
+            assert_eq!(*found.value, i, "{}", self.targets[i]);
+        }
+    }
+
+    /// One iteration of ours: all 130 requests routed.
+    fn ours(&mut self) {
+        for r in self.requests.iter_mut() {
+            black_box(self.mux.route(black_box(r)).1.len());
+        }
+    }
+
+    /// One iteration of matchit's: all 130 paths looked up.
+    fn matchit(&self) {
+        for path in &self.targets {
+            let found = self
+                .router
+                .at(black_box(path))
+                .map(|m| (*m.value, m.params.len()));
+            black_box(found.ok());
+        }
+    }
+}
+
+fn lookup(c: &mut Criterion) {
+    let mut lookups = Lookups::new();
+    lookups.check();
     let mut group = c.benchmark_group("mux_patterns_lookup");
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    group.bench_function("ours", |b| {
-        b.iter(|| {
-            for r in requests.iter_mut() {
-                black_box(mux.route(black_box(r)).1.len());
-            }
-        })
-    });
-    group.bench_function("matchit", |b| {
-        b.iter(|| {
-            for path in &targets {
-                let found = router.at(black_box(path)).map(|m| (*m.value, m.params.len()));
-                black_box(found.ok());
-            }
-        })
-    });
+    group.bench_function("ours", |b| b.iter(|| lookups.ours()));
+    group.bench_function("matchit", |b| b.iter(|| lookups.matchit()));
     group.finish();
 }
 
@@ -117,5 +150,66 @@ fn register(c: &mut Criterion) {
     group.finish();
 }
 
+/// `MUX_PATTERNS_LOOKUPS=N` (and `MUX_PATTERNS_ROUTER=matchit` for the
+/// peer): instead of criterion, route the 130 requests `N` times and stop,
+/// for `valgrind --tool=callgrind` (`benches/go-patterns/instructions.sh`
+/// runs it twice and takes the difference: instructions per request,
+/// which a loaded machine does not disturb).
+fn count_lookups(rounds: usize, router: &str) {
+    let mut lookups = Lookups::new();
+    for _ in 0..rounds {
+        if router == "matchit" {
+            lookups.matchit();
+        } else {
+            lookups.ours();
+        }
+    }
+}
+
+/// `MUX_PATTERNS_ALTERNATE=ROUNDS`: instead of criterion, time ours and
+/// matchit in turn, `ROUNDS` times each, 2 000 iterations a turn, and
+/// print each one's fastest turn and their ratio. On a shared machine a
+/// burst of load slows one turn, not one router: the fastest turns are
+/// the two routers measured at the same quiet moments, where criterion,
+/// measuring one router and then the other, can see them at different
+/// loads (`run.sh` prints both).
+fn alternate(rounds: usize) {
+    const TURN: u32 = 2_000;
+    let mut lookups = Lookups::new();
+    lookups.check();
+    let (mut ours, mut matchit) = (Duration::MAX, Duration::MAX);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..TURN {
+            lookups.ours();
+        }
+        ours = ours.min(start.elapsed() / TURN);
+        let start = Instant::now();
+        for _ in 0..TURN {
+            lookups.matchit();
+        }
+        matchit = matchit.min(start.elapsed() / TURN);
+    }
+    println!(
+        "lookup, alternating, fastest of {rounds} turns: ours {:.1} us, matchit {:.1} us, ours/matchit {:.2}",
+        ours.as_secs_f64() * 1e6,
+        matchit.as_secs_f64() * 1e6,
+        ours.as_secs_f64() / matchit.as_secs_f64()
+    );
+}
+
 criterion_group!(benches, lookup, register);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(rounds) = std::env::var("MUX_PATTERNS_LOOKUPS") {
+        let router = std::env::var("MUX_PATTERNS_ROUTER").unwrap_or_default();
+        count_lookups(rounds.parse().expect("MUX_PATTERNS_LOOKUPS: a count"), &router);
+        return;
+    }
+    if let Ok(rounds) = std::env::var("MUX_PATTERNS_ALTERNATE") {
+        alternate(rounds.parse().expect("MUX_PATTERNS_ALTERNATE: a count"));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -6,7 +6,8 @@
 # mux). Prints microseconds per iteration and the ratios ours / peer
 # (below 1: ours is faster). On a shared machine the times swing from run
 # to run, so the figures are the steadiest of each side: criterion's
-# median, and the fastest of three Go runs.
+# median, and the fastest of three Go runs; a last line times ours and
+# matchit in turn and gives the fastest turn of each.
 #
 #   benches/go-patterns/run.sh              # from anywhere; extra args go to criterion
 #
@@ -38,6 +39,9 @@ fi
 
 echo "== cargo bench -p benches --bench mux_patterns (ours and matchit)" >&2
 (cd "$root" && cargo bench -p benches --bench mux_patterns -- --noplot "$@" >&2)
+# The same two lookups timed in turn, the fastest turn of each: a ratio
+# that a burst of load on the shared machine does not tilt.
+alternating="$(cd "$root" && MUX_PATTERNS_ALTERNATE=30 cargo bench -q -p benches --bench mux_patterns 2>/dev/null)"
 
 if [ -n "$go_bin" ]; then
   echo "== go test -bench ($("$go_bin" env GOVERSION) http.ServeMux)" >&2
@@ -75,3 +79,4 @@ for name, group in (("Lookup", "mux_patterns_lookup"), ("Register", "mux_pattern
     g, allocs = go.get(name, (None, None))
     print("%-22s %9s %11s %8s %10s %13s %13s" % (name.lower(), fmt(ours), fmt(mt), fmt(g), allocs or "-", ratio(ours, mt), ratio(ours, g)))
 PY
+echo "$alternating"

@@ -5,7 +5,9 @@
 //! and unescapes each segment on its own: `/a%2Fb` is the one segment
 //! `a/b`, not the two segments `a` and `b` that the decoded path would
 //! give. So the mux starts from [`escaped_path`], and unescapes pieces of
-//! it with [`unescape_into`] / [`with_unescaped`].
+//! it with [`unescape_into`] / [`with_unescaped`] (unless the URL has no
+//! `raw_path`: then the decoded path has the very same segments, and the
+//! mux walks it as it is, see `segments`).
 //!
 //! The server crate's `url` module has the same operations, returning new
 //! strings; these write into a caller's buffer or compare in place, so
@@ -24,9 +26,10 @@ const fn should_escape_slow(b: u8) -> bool {
         | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@')
 }
 
-/// [`should_escape_slow`] for every byte, computed at compile time: every
-/// request's path is scanned with it, and one load per byte is about
-/// twice as fast as the chain of ranges (as Go's own `encoding_table.go`).
+/// [`should_escape_slow`] for every byte, computed at compile time: one
+/// load per byte is about twice as fast as the chain of ranges (as Go's
+/// own `encoding_table.go`), and a path that is not plain (a `raw_path`,
+/// CONNECT, a path to clean) is scanned with it.
 static SHOULD_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -39,66 +42,6 @@ static SHOULD_ESCAPE: [bool; 256] = {
 
 fn should_escape(b: u8) -> bool {
     SHOULD_ESCAPE[usize::from(b)]
-}
-
-/// What a byte is to [`is_plain_and_clean`]: part of a name, a slash, a
-/// dot, or a byte that escaping would change.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Class {
-    Name,
-    Slash,
-    Dot,
-    Escaped,
-}
-
-static CLASS: [Class; 256] = {
-    let mut table = [Class::Name; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = match b as u8 {
-            b'/' => Class::Slash,
-            b'.' => Class::Dot,
-            c if should_escape_slow(c) => Class::Escaped,
-            _ => Class::Name,
-        };
-        b += 1;
-    }
-    table
-};
-
-/// True when the decoded path is its own escaped form and already clean
-/// (Go: `EscapedPath() == Path` and `cleanPath(p) == p`): no byte to
-/// escape, a leading `/`, and no element that is empty (but the last),
-/// `.` or `..`. Almost every request's path is, and then the mux matches
-/// `url.path` itself. One pass over the bytes with one table load each
-/// does both checks, which otherwise take a pass each (counted with
-/// callgrind on the 130-route table: 300 instructions per request for the
-/// two passes, 210 for one pass with two tests per byte, 150 for this).
-pub fn is_plain_and_clean(url: &Url) -> bool {
-    let path = url.path.as_bytes();
-    if !url.raw_path.is_empty() || path.first() != Some(&b'/') {
-        return false;
-    }
-    // The current element's length, and how many of its bytes are dots.
-    let (mut len, mut dots) = (0usize, 0usize);
-    for &b in &path[1..] {
-        match CLASS[usize::from(b)] {
-            Class::Name => len += 1,
-            Class::Dot => {
-                len += 1;
-                dots += 1;
-            }
-            Class::Slash => {
-                if len == 0 || (dots == len && len <= 2) {
-                    return false;
-                }
-                (len, dots) = (0, 0);
-            }
-            Class::Escaped => return false,
-        }
-    }
-    // The last element may be empty (a trailing slash), not `.` or `..`.
-    !(len > 0 && dots == len && len <= 2)
 }
 
 /// Go: `validEncoded(s, encodePath)`: `s` holds nothing that escaping
@@ -250,25 +193,6 @@ mod tests {
     use super::*;
     use http::Method;
     use server::url::parse_request_target;
-
-    /// Go: `URL.EscapedPath`, checked against the server crate's own.
-    /// The one-pass check says yes exactly when the path needs neither
-    /// escaping nor cleaning.
-    #[test]
-    fn plain_and_clean_agrees_with_escaping_and_cleaning() {
-        for target in [
-            "/", "/a", "/a/", "/a//b", "/./a", "/a/.", "/a/..", "/a/../b", "/.a", "/..a", "/a.", "/...",
-            "/a/.../", "/a%20b", "/a%2Fb", "/a b", "/日本", "/x?y", "*", "/a/b/c/", "//",
-        ] {
-            let Ok(url) = parse_request_target(&Method::GET, target) else {
-                continue;
-            };
-            let escaped = escaped_path(&url);
-            let clean = crate::clean::is_clean(&escaped);
-            let want = clean && *escaped == *url.path.as_bytes();
-            assert_eq!(is_plain_and_clean(&url), want, "{target}");
-        }
-    }
 
     #[test]
     fn the_table_is_the_function() {

@@ -128,6 +128,12 @@ impl Pattern {
     pub fn wildcard_names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(|name| &**name)
     }
+
+    /// [`Pattern::wildcard_names`] as a slice, which the mux pairs with
+    /// a match's values in one tight loop.
+    pub(crate) fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
 }
 
 impl std::fmt::Display for Pattern {
