@@ -16,6 +16,8 @@
 #             data reads and writes (D1), and the last level (LL). Three times slower.
 #   -s LIST   servers (default hyper,ours)
 #   -k        keep the callgrind outputs (for callgrind_annotate) in ./instructions-out/
+#   -T        over TLS: servers started with --tls, fixed-load --tls (with -- --close: one TLS
+#             handshake per request, and ten times fewer requests, since valgrind makes each slow)
 #   -B        do not build
 #   after --:  more fixed-load options, e.g. -- --close (one request per connection)
 #
@@ -23,15 +25,16 @@
 set -uo pipefail
 
 die() { echo "instructions.sh: $*" >&2; exit 2; }
-conns=64 servers=hyper,ours keep=0 build=1 n1=2000 n2=12000 cache=no
-while getopts 'c:s:CkBh' opt; do
+conns=64 servers=hyper,ours keep=0 build=1 n1=2000 n2=12000 cache=no tls=()
+while getopts 'c:s:CkTBh' opt; do
   case $opt in
-    c) conns=$OPTARG ;; s) servers=$OPTARG ;; C) cache=yes ;; k) keep=1 ;; B) build=0 ;;
+    c) conns=$OPTARG ;; s) servers=$OPTARG ;; C) cache=yes ;; k) keep=1 ;; B) build=0 ;; T) tls=(--tls) ;;
     h) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; *) exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 extra=("$@")
+if (( ${#tls[@]} )) && [[ " ${extra[*]} " == *" --close "* ]]; then n1=200 n2=1200; fi
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind not installed (apt-get install valgrind): skipped"; exit 0; }
 source "$(dirname "$0")/servers.sh" fixed-load
 if (( keep )); then out=$PWD/instructions-out; mkdir -p "$out"; else out=$(mktemp -d); fi
@@ -48,10 +51,10 @@ count() {  # $1 server, $2 requests -> "Ir I1mr D1mr D1mw ILmr DLmr DLmw" totals
   local port=$((20000 + RANDOM % 12000)) file=$out/$1.$2.callgrind
   while port_open "$port"; do port=$((port + 1)); done
   valgrind --tool=callgrind --cache-sim="$cache" --callgrind-out-file="$file" "$(server_bin "$1")" \
-    --addr "127.0.0.1:$port" --threads 1 >"$out/$1.$2.log" 2>&1 &
+    --addr "127.0.0.1:$port" --threads 1 "${tls[@]}" >"$out/$1.$2.log" 2>&1 &
   vpid=$!
   local k; for ((k = 0; k < 600; k++)); do port_open "$port" && break; sleep 0.1; done
-  timeout 600 "$bin/fixed-load" --addr "127.0.0.1:$port" --conns "$conns" --requests "$2" "${extra[@]}" >&2 \
+  timeout 600 "$bin/fixed-load" --addr "127.0.0.1:$port" --conns "$conns" --requests "$2" "${tls[@]}" "${extra[@]}" >&2 \
     || die "fixed-load failed against $1"
   kill -TERM "$vpid"; wait "$vpid" 2>/dev/null; vpid=
   awk '/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i }
@@ -64,7 +67,7 @@ count() {  # $1 server, $2 requests -> "Ir I1mr D1mr D1mw ILmr DLmr DLmw" totals
 
 echo "# instructions.sh $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "- user-space instructions per request (valgrind callgrind), $conns connections ${extra[*]}, requests $n1 then $n2"
+echo "- user-space instructions per request (valgrind callgrind), $conns connections ${tls[*]} ${extra[*]}, requests $n1 then $n2"
 echo
 declare -A per i1 d1 ll
 for s in "${names[@]}"; do

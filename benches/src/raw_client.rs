@@ -2,13 +2,16 @@
 //! request bytes and reads the response head (httparse) and a
 //! `Content-Length` body, nothing more. It does as little work as it can, so
 //! that a benchmark's time is mostly the server's, and it treats every server
-//! the same way.
+//! the same way. Over TLS ([`Conn::connect_tls`]) it trusts any
+//! certificate: it loads servers on 127.0.0.1 that made their own.
 
 use bytes::{Buf, BytesMut};
 use std::io;
 use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::{Arc, OnceLock};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// `GET /hello` on a keep-alive connection.
 pub const GET_HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -34,10 +37,10 @@ pub fn chunked_upload(len: usize, chunk: usize) -> Vec<u8> {
     out
 }
 
-/// One client connection.
+/// One client connection, over TCP or TLS.
 #[derive(Debug)]
-pub struct Conn {
-    stream: TcpStream,
+pub struct Conn<S = TcpStream> {
+    stream: S,
     buf: BytesMut,
 }
 
@@ -55,7 +58,26 @@ impl Conn {
             buf: BytesMut::with_capacity(64 * 1024),
         })
     }
+}
 
+impl Conn<TlsStream<TcpStream>> {
+    /// Connects with TCP_NODELAY set and makes a TLS handshake, trusting
+    /// whatever certificate the server shows.
+    pub async fn connect_tls(addr: SocketAddr) -> io::Result<Conn<TlsStream<TcpStream>>> {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
+        let stream = tokio_rustls::TlsConnector::from(trust_anything())
+            .connect(name, tcp)
+            .await?;
+        Ok(Conn {
+            stream,
+            buf: BytesMut::with_capacity(64 * 1024),
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Sends `request` and reads the whole response, throwing the body
     /// away; returns the body's length. Fails on any status but 200.
     pub async fn roundtrip(&mut self, request: &[u8]) -> io::Result<usize> {
@@ -144,4 +166,71 @@ pub async fn close_roundtrip(addr: SocketAddr) -> io::Result<()> {
     let mut conn = Conn::connect(addr).await?;
     conn.roundtrip(GET_HELLO_CLOSE).await?;
     conn.wait_close().await
+}
+
+/// [`close_roundtrip`] over TLS: a handshake per request.
+pub async fn close_roundtrip_tls(addr: SocketAddr) -> io::Result<()> {
+    let mut conn = Conn::connect_tls(addr).await?;
+    conn.roundtrip(GET_HELLO_CLOSE).await?;
+    conn.wait_close().await
+}
+
+/// A client configuration that accepts any server certificate, with the
+/// workspace's crypto provider. For loading our own servers only.
+fn trust_anything() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = server::tls::crypto_provider();
+            let verifier = Arc::new(AnyCertificate(provider.clone()));
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("the provider supports the default protocol versions")
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth();
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// A certificate verifier that accepts every certificate, but still checks
+/// the handshake's signatures (so the server does the same work as for a
+/// real client).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls_pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls_pki_types::CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }

@@ -3,7 +3,8 @@
 //! Sends exactly `--requests N` `GET /hello` requests (default 20000) over
 //! `--conns C` keep-alive connections (default 64), each connection one
 //! request at a time, then exits; `--close` sends each on a fresh connection
-//! with `Connection: close` instead. A fixed amount of work is what an
+//! with `Connection: close` instead. `--tls` speaks https (to a server
+//! started with `--tls`; any certificate is accepted). A fixed amount of work is what an
 //! instruction count needs: run a server under `valgrind --tool=callgrind`,
 //! load it twice with different N, and the difference of the totals divided
 //! by the difference of N is the cost of one request, start-up excluded.
@@ -14,7 +15,7 @@
 //! ```
 
 use benches::cli::flag;
-use benches::raw_client::{close_roundtrip, Conn, GET_HELLO};
+use benches::raw_client::{close_roundtrip, close_roundtrip_tls, Conn, GET_HELLO};
 use std::net::SocketAddr;
 
 fn fail(msg: String) -> ! {
@@ -34,6 +35,7 @@ fn main() {
         n.parse().unwrap_or_else(|e| fail(format!("--requests: {e}")))
     });
     let close = std::env::args().any(|a| a == "--close");
+    let tls = std::env::args().any(|a| a == "--tls");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -45,14 +47,28 @@ fn main() {
             // Spread the requests evenly; the first connections take the remainder.
             let share = requests / conns + u64::from(i < requests % conns);
             set.spawn(async move {
-                if close {
-                    for _ in 0..share {
-                        close_roundtrip(addr).await?;
+                match (close, tls) {
+                    (true, false) => {
+                        for _ in 0..share {
+                            close_roundtrip(addr).await?;
+                        }
                     }
-                } else {
-                    let mut conn = Conn::connect(addr).await?;
-                    for _ in 0..share {
-                        conn.roundtrip(GET_HELLO).await?;
+                    (true, true) => {
+                        for _ in 0..share {
+                            close_roundtrip_tls(addr).await?;
+                        }
+                    }
+                    (false, false) => {
+                        let mut conn = Conn::connect(addr).await?;
+                        for _ in 0..share {
+                            conn.roundtrip(GET_HELLO).await?;
+                        }
+                    }
+                    (false, true) => {
+                        let mut conn = Conn::connect_tls(addr).await?;
+                        for _ in 0..share {
+                            conn.roundtrip(GET_HELLO).await?;
+                        }
                     }
                 }
                 Ok::<_, std::io::Error>(())
