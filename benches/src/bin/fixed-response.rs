@@ -9,7 +9,8 @@
 //! write costs more than this; so on a machine where the kernel's share of
 //! a request dominates, this is how far above hyper any tokio server could
 //! go (`benches/README.md`, "Many connections"). Requests with a body are
-//! not understood; `load.sh` and `wrk` send none.
+//! not understood; `load.sh` and `wrk` send none. The one header it looks
+//! for is `Connection: close`, which it honours.
 //!
 //! ```text
 //! cargo run --release -p benches --bin fixed-response -- --addr 127.0.0.1:8012 --threads 1
@@ -26,6 +27,12 @@ use tokio::net::{TcpListener, TcpStream};
 
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
 Date: Mon, 07 Dec 2026 06:00:00 GMT\r\nContent-Length: 13\r\n\r\nHello, World!";
+
+/// The answer to a request that asked to close; the connection then closes.
+const RESPONSE_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Date: Mon, 07 Dec 2026 06:00:00 GMT\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
+
+const CLOSE: &[u8] = b"\r\nconnection: close\r\n";
 
 fn main() {
     let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8012".to_owned());
@@ -100,14 +107,23 @@ async fn serve(mut stream: TcpStream) {
             Ok(_) => {}
         }
         out.clear();
+        let mut close = false;
         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let _ = buf.split_to(end + 4);
-            out.extend_from_slice(RESPONSE);
+            let head = buf.split_to(end + 4);
+            // The one header looked at: `load.sh`'s `close` profile sends it.
+            close = head.windows(CLOSE.len()).any(|w| w.eq_ignore_ascii_case(CLOSE));
+            out.extend_from_slice(if close { RESPONSE_CLOSE } else { RESPONSE });
+            if close {
+                break;
+            }
         }
         if buf.len() == buf.capacity() {
             return; // a head larger than the buffer: not for this server
         }
         if !out.is_empty() && stream.write_all(&out).await.is_err() {
+            return;
+        }
+        if close {
             return;
         }
     }
