@@ -67,7 +67,7 @@ use http::{Method, StatusCode, Version};
 use index::Index;
 use segments::Subject;
 use server::url::Url;
-use server::{BoxFuture, Handler, PathValues, Request, ResponseWriter};
+use server::{BoxFuture, Handler, PathValues, PatternNames, Request, ResponseWriter};
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
@@ -117,6 +117,9 @@ struct Entry {
 #[derive(Default)]
 pub struct PatternServeMux {
     entries: Vec<Entry>,
+    /// Every pattern's wildcard names, by route, shared with the requests
+    /// routed (their values name themselves through it).
+    names: Arc<PatternNames>,
     tree: Tree,
     index: Index,
 }
@@ -277,6 +280,8 @@ impl PatternServeMux {
             });
         }
         self.index.add(&pattern, route);
+        let numbered = Arc::make_mut(&mut self.names).push(pattern.names());
+        debug_assert_eq!(numbered, route);
         self.entries.push(Entry {
             pattern,
             location,
@@ -333,7 +338,7 @@ impl PatternServeMux {
             let mut captures = Captures::new();
             let path = Subject::decoded(r.url.path.as_bytes());
             if let Some(route) = self.find_plain(r, &path, &mut captures) {
-                return self.decided("", &path, Some(route), &captures, values);
+                return self.matched(route, &path, &captures, values);
             }
         }
         self.find_general(r, values)
@@ -445,32 +450,65 @@ impl PatternServeMux {
         captures: &Captures,
         values: Option<&mut PathValues>,
     ) -> Decision<'m> {
+        if let Some(route) = found {
+            return self.matched(route, path, captures, values);
+        }
         if let Some(values) = values {
             values.clear_matches();
-            if let Some(route) = found {
-                let names = self.entries[route].pattern.names();
-                for (name, &(start, end)) in names.iter().zip(captures.iter()) {
-                    let value = path.bytes(start, end);
-                    if path.has_escapes() {
-                        values.push_match(name, |buf| unescape_into(value, buf));
-                    } else {
-                        values.push_match(name, |buf| buf.extend_from_slice(value));
-                    }
-                }
-            }
         }
-        match found {
-            Some(route) => {
-                let entry = &self.entries[route];
-                (
-                    PatternRoute::Handler(&entry.handler),
-                    Cow::Borrowed(entry.pattern.as_str()),
-                )
+        match self.matching_methods(host, path) {
+            Some(allow) => (PatternRoute::MethodNotAllowed(allow), Cow::Borrowed("")),
+            None => (PatternRoute::NotFound, Cow::Borrowed("")),
+        }
+    }
+
+    /// A pattern matched: its handler and its text, its values stored.
+    #[inline]
+    fn matched<'m>(
+        &'m self,
+        route: RouteIndex,
+        path: &Subject<'_>,
+        captures: &Captures,
+        values: Option<&mut PathValues>,
+    ) -> Decision<'m> {
+        if let Some(values) = values {
+            self.store_values(route, path, captures, values);
+        }
+        let entry = &self.entries[route];
+        (
+            PatternRoute::Handler(&entry.handler),
+            Cow::Borrowed(entry.pattern.as_str()),
+        )
+    }
+
+    /// What Go's `ServeHTTP` sets before it calls the handler: the
+    /// pattern (`r.pat`) and its values (`r.matches`). A value is a range
+    /// of the walked path, which `values` copies once; only one that
+    /// holds a `%` in an escaped path is unescaped, on its own.
+    #[inline]
+    fn store_values(
+        &self,
+        route: RouteIndex,
+        path: &Subject<'_>,
+        captures: &Captures,
+        values: &mut PathValues,
+    ) {
+        values.start_match(&self.names, route, path.path());
+        // As many values as names: Go's empty-literal quirk (`tree`) can
+        // capture more.
+        let captures = &captures[..captures.len().min(self.names.of(route).len())];
+        if !path.has_escapes() {
+            // The common case: every value as it lies in the path.
+            values.push_values(captures);
+            return;
+        }
+        for &(start, end) in captures {
+            let value = path.bytes(start, end);
+            if value.contains(&b'%') {
+                values.push_value_with(|buf| unescape_into(value, buf));
+            } else {
+                values.push_values(&[(start, end)]);
             }
-            None => match self.matching_methods(host, path) {
-                Some(allow) => (PatternRoute::MethodNotAllowed(allow), Cow::Borrowed("")),
-                None => (PatternRoute::NotFound, Cow::Borrowed("")),
-            },
         }
     }
 
