@@ -21,6 +21,10 @@
 //! one, and escaping never touches `/` while unescaping undoes it, so the
 //! decoded path's segments *are* the unescaped segments. The mux walks
 //! such a path as it is ([`Subject::decoded`]), and unescapes nothing.
+//!
+//! And one for speed: Go's `firstSegment` finds the next `/` with
+//! `strings.IndexByte`; here `next_slash` reads the path eight bytes at a
+//! time (its measured gain is written beside it).
 
 use super::escape::with_unescaped;
 use std::cell::Cell;
