@@ -37,6 +37,7 @@
 //! [`UrlPath`](crate::url::UrlPath): `%FF` in a path unescapes to the byte
 //! 0xFF, and Go hands it to the handler unchanged.
 
+use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -90,7 +91,7 @@ struct SetByHand {
 /// assert_eq!(values.get("id"), None);
 /// assert_eq!(values.get("user"), Some(&b"ann"[..]));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PathValues {
     /// The table the matched pattern's names are in. Kept when the values
     /// are emptied: the next match is most likely from the same mux.
@@ -124,7 +125,9 @@ impl PathValues {
                 &set.value
             }
         };
-        Some(&self.bytes[range.clone()])
+        // `get`, not indexing: a range pushed past the path is a caller's
+        // mistake, answered with no value rather than a panic.
+        self.bytes.get(range.clone())
     }
 
     /// Sets `name` to `value`, as given (not unescaped): the matched
@@ -250,6 +253,16 @@ impl PathValues {
     }
 }
 
+/// The names and values, not the mux's whole table of names.
+impl fmt::Debug for PathValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        f.debug_map()
+            .entries(self.iter().map(|(name, value)| (text(name), text(value))))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +329,6 @@ mod tests {
         assert_eq!((values.get("a"), values.get("b")), (Some(&b"q"[..]), None));
         values.set("b", b"set");
         assert_eq!(values.get("b"), Some(&b"set"[..]));
-        assert_eq!(values.iter().count(), 2);
+        assert_eq!(format!("{values:?}"), r#"{"a": "q", "b": "set"}"#);
     }
 }
