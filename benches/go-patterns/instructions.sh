@@ -5,7 +5,8 @@
 # of the two totals, divided by 130 N, is the cost of one request, setup
 # excluded. A count does not swing with the machine's load as times do.
 #
-#   benches/go-patterns/instructions.sh        # N = 200, ours then matchit
+#   benches/go-patterns/instructions.sh        # N = 200: ours, ours storing no
+#                                              # values (handler), matchit
 #   benches/go-patterns/instructions.sh -k     # also keep the callgrind files
 #                                              # (callgrind_annotate FILE) in ./instructions-out/
 set -euo pipefail
@@ -28,8 +29,9 @@ count() { # router rounds
   MUX_PATTERNS_ROUTER="$1" MUX_PATTERNS_LOOKUPS="$2" valgrind --tool=callgrind \
     --callgrind-out-file="$out/$1.$2" "$bin" 2>&1 | sed -nE 's/.*Collected : ([0-9]+).*/\1/p'
 }
-echo "instructions per request (130 GitHub API routes, $rounds rounds):"
-for router in ours matchit; do
+echo "instructions per request (130 GitHub API routes, $rounds rounds;"
+echo "handler: ours through PatternServeMux::handler, which stores no values):"
+for router in ours handler matchit; do
   base="$(count "$router" 0)"
   total="$(count "$router" "$rounds")"
   echo "  $router: $(( (total - base) / (130 * rounds) ))"

@@ -101,6 +101,14 @@ fn path_values_are_unescaped_and_set_on_the_request() {
     assert_eq!(r.path_value("bucket"), Some("a/b"));
     assert_eq!(r.path_value("obj"), Some("x/y z"));
     assert_eq!(r.path_value("nope"), None);
+    // In an escaped path, a value without a `%` is kept as it lies, the
+    // other one unescaped.
+    let mut r = request("GET", "/b/plain/o/x%20y", "h");
+    mux.route(&mut r);
+    assert_eq!(
+        (r.path_value("bucket"), r.path_value("obj")),
+        (Some("plain"), Some("x y"))
+    );
     // A value that is not UTF-8 is still there, as bytes.
     let mut r = request("GET", "/u/%FF", "h");
     mux.route(&mut r);

@@ -109,7 +109,7 @@ pub use handler::{error, handler_fn, not_found, BoxFuture, Handler, HandlerFunc,
 pub use lifecycle::{ConnInfo, ConnState, ConnStateHook};
 pub use listen::{bind_listener, is_temporary_accept_error, set_conn_options, Listener};
 pub use net_addr::NetAddr;
-pub use path_values::PathValues;
+pub use path_values::{PathValues, PatternNames};
 pub use redirect::redirect;
 pub use request::Request;
 pub use response::{ResponseWriter, BUFFER_SIZE};

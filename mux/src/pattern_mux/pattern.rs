@@ -129,8 +129,8 @@ impl Pattern {
         self.names.iter().map(|name| &**name)
     }
 
-    /// [`Pattern::wildcard_names`] as a slice, which the mux pairs with
-    /// a match's values in one tight loop.
+    /// [`Pattern::wildcard_names`] as a slice, as the mux files them in
+    /// the names table its requests read (`server::PatternNames`).
     pub(crate) fn names(&self) -> &[Box<str>] {
         &self.names
     }
