@@ -36,44 +36,13 @@ const CLOSE: &[u8] = b"\r\nconnection: close\r\n";
 
 fn main() {
     let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8012".to_owned());
-    let threads: usize = match flag("threads").map(|t| t.parse()) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            eprintln!("fixed-response: --threads wants a number");
-            std::process::exit(2)
-        }
-    };
-    let mut runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    };
-    if threads > 1 {
-        runtime.worker_threads(threads);
-    }
-    let runtime = match runtime.enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("fixed-response: cannot start the runtime: {e}");
-            std::process::exit(1)
-        }
-    };
+    let runtime = benches::cli::runtime("fixed-response");
     runtime.block_on(async {
-        let listener = match TcpListener::bind(&addr).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                eprintln!("fixed-response: cannot listen on {addr}: {e}");
-                std::process::exit(1)
-            }
-        };
+        let listener = benches::cli::listen("fixed-response", &addr).await;
         eprintln!("fixed-response: listening on http://{addr}");
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
         tokio::select! {
             _ = accept_loop(listener) => {}
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = benches::cli::stop_signal() => {}
         }
     });
 }

@@ -19,7 +19,6 @@
 //! runtime (one worker per CPU it may run on). SIGTERM or Ctrl+C stops it.
 
 use benches::cli::flag;
-use tokio::net::TcpListener;
 
 fn main() {
     let addr = flag("addr").unwrap_or_else(|| "127.0.0.1:8011".to_owned());
@@ -33,41 +32,11 @@ fn main() {
             }
         },
     };
-    let threads: usize = match flag("threads").map(|t| t.parse()) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            eprintln!("hyper-hello: --threads wants a number");
-            std::process::exit(2)
-        }
-    };
-    let mut runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    };
-    if threads > 1 {
-        runtime.worker_threads(threads);
-    }
-    let runtime = match runtime.enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("hyper-hello: cannot start the runtime: {e}");
-            std::process::exit(1)
-        }
-    };
+    let runtime = benches::cli::runtime("hyper-hello");
     runtime.block_on(async {
-        let listener = match TcpListener::bind(&addr).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                eprintln!("hyper-hello: cannot listen on {addr}: {e}");
-                std::process::exit(1)
-            }
-        };
+        let listener = benches::cli::listen("hyper-hello", &addr).await;
         let scheme = if tls.is_some() { "https" } else { "http" };
         eprintln!("hyper-hello: listening on {scheme}://{addr}");
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
         tokio::select! {
             _ = async {
                 match tls {
@@ -75,8 +44,7 @@ fn main() {
                     None => benches::hyper_peer::serve(listener, false).await,
                 }
             } => {}
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = benches::cli::stop_signal() => {}
         }
     });
 }
