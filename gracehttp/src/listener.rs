@@ -36,7 +36,9 @@ pub(crate) fn bind(config: &Config) -> Result<ListenSocket, Error> {
         source,
     };
     if let Some(path) = addr.strip_prefix(UNIX_PREFIX) {
-        return bind_unix(Path::new(path)).map_err(listen_error);
+        return server::bind_unix_listener(Path::new(path))
+            .map(ListenSocket::Unix)
+            .map_err(listen_error);
     }
     let mut last_error = io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on");
     for candidate in addr.to_socket_addrs().map_err(listen_error)? {
@@ -46,21 +48,6 @@ pub(crate) fn bind(config: &Config) -> Result<ListenSocket, Error> {
         }
     }
     Err(listen_error(last_error))
-}
-
-/// Binds a Unix socket at `path`. A socket file left by a server that is
-/// gone (nobody accepts on it) is removed first, as a restarted service
-/// expects; one that a live server still accepts on is left alone, and
-/// the bind fails with "address in use", as Go's `net.Listen` does.
-fn bind_unix(path: &Path) -> io::Result<ListenSocket> {
-    let stale = std::os::unix::net::UnixStream::connect(path)
-        .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
-    if stale {
-        std::fs::remove_file(path)?;
-    }
-    let listener = std::os::unix::net::UnixListener::bind(path)?;
-    listener.set_nonblocking(true)?;
-    Ok(ListenSocket::Unix(listener))
 }
 
 /// The listening socket registered with tokio.

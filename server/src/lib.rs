@@ -45,7 +45,9 @@
 //!    decoder.
 //! 3. `config` ([`Config`], Go's `Server` fields), then `listen` (listening
 //!    sockets, socket options, which accept errors are temporary).
-//! 4. `conn_io`: the two halves of a connection and their deadlines.
+//! 4. `lent_buffers` (read and response-head buffers lent per request, so
+//!    that an idle connection holds none), then `conn_io`: the two halves
+//!    of a connection, their buffers and deadlines.
 //! 5. `body` ([`Body`], streamed off `conn_io`'s reader), then `request`
 //!    ([`Request`]).
 //! 6. `recycle`: the request refilled in place, and the buffers pool.
@@ -107,7 +109,7 @@ pub use conn_header::{connection_tokens, ConnectionTokens};
 pub use error::Error;
 pub use handler::{error, handler_fn, not_found, BoxFuture, Handler, HandlerFunc, NotFound};
 pub use lifecycle::{ConnInfo, ConnState, ConnStateHook};
-pub use listen::{bind_listener, is_temporary_accept_error, set_conn_options, Listener};
+pub use listen::{bind_listener, bind_unix_listener, is_temporary_accept_error, set_conn_options, Listener};
 pub use net_addr::NetAddr;
 pub use path_values::{PathValues, PatternNames};
 pub use redirect::redirect;

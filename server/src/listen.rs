@@ -66,6 +66,23 @@ impl Listener for UnixListener {
     }
 }
 
+/// Makes a listening Unix socket at `path` (Go: `net.Listen("unix",
+/// path)`), non-blocking, as a plain `std` listener like
+/// [`bind_listener`]'s. A socket file left by a server that is gone
+/// (nobody accepts on it) is removed first, as a restarted service
+/// expects; one that a live server still accepts on is left alone, and the
+/// bind fails with "address in use", as Go's does.
+pub fn bind_unix_listener(path: &std::path::Path) -> io::Result<std::os::unix::net::UnixListener> {
+    let stale = std::os::unix::net::UnixStream::connect(path)
+        .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
+    if stale {
+        std::fs::remove_file(path)?;
+    }
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 /// Makes a listening socket on `addr` as Go's `net.Listen` does on Linux
 /// (SO_REUSEADDR, so that a restarted server can bind while old
 /// connections linger in TIME_WAIT; a deep backlog; non-blocking;

@@ -287,9 +287,9 @@ async fn serve(server: Server, addr: String, tls: Option<TlsFiles>) -> Result<()
             None => server.listen_and_serve().await,
         };
     };
-    // A socket file left by an earlier run would make the bind fail.
-    let _ = std::fs::remove_file(path);
-    let listener = tokio::net::UnixListener::bind(path).map_err(server::Error::Listen)?;
+    let listener = server::bind_unix_listener(path.as_ref())
+        .and_then(tokio::net::UnixListener::from_std)
+        .map_err(server::Error::Listen)?;
     match tls {
         Some(files) => {
             let config = server::load_server_config(&files.cert, &files.key)?;
