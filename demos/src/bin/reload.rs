@@ -3,9 +3,10 @@
 //! A proxy listens on a public port. On each request it makes sure your app
 //! is built and running (on the app port), then forwards the request to it
 //! through our `ReverseProxy`. A watcher scans the project for changed
-//! source files; a change starts a build while the old app keeps
-//! answering; when the build is done the old app is stopped (it gets time
-//! to finish its requests), and the next request starts the new build.
+//! source files; a change starts a build, and requests wait for it (the
+//! old app finishes what it was serving); when the build is done the old
+//! app is stopped (it gets time to finish its requests), and the waiting
+//! requests start the new build.
 //! While the last build failed, every request is answered with the
 //! compiler's errors, so you read them in the browser.
 //!
@@ -35,8 +36,8 @@
 //! ```
 //!
 //! Edit `demos/src/example_app.rs` (change the text `before demo action`,
-//! in your editor or with `sed` as here), and ask again: the old app
-//! answers while the new build runs, then it is stopped and the new one
+//! in your editor or with `sed` as here), and ask again: curl waits while
+//! the new build runs, then the old app is stopped and the new one
 //! answers. Put the text back and the same happens again:
 //!
 //! <!-- check -->
@@ -56,7 +57,7 @@
 //! gets `500 Internal Server Error` with the compiler's message. Fix it and
 //! the next request works again. Ctrl+C (or `kill -TERM`) stops the tool
 //! and the app with it. The log (stderr) has told the story: a build, a
-//! start, and for each change a build while the old app serves, then the
+//! start, and for each change a build (requests wait for it), then the
 //! old app stopped (it gets time to finish its requests), and a new start:
 //!
 //! <!-- check: signal reload INT -->

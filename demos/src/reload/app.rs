@@ -3,22 +3,30 @@
 //! half-built or half-started app (gin keeps them apart and lets the proxy
 //! race the rebuild).
 //!
-//! - [`App::check_for_changes`] scans the project with the watcher and, on
-//!   a change, calls [`App::rebuild`]: build, then stop the old app. The
-//!   tool's watch loop calls it every poll interval, and the proxy calls
-//!   it on each request too, so that the request right after an edit sees
-//!   the edit even if the loop has not woken up yet (that request waits
-//!   for the build). A request that comes while another is already
-//!   scanning or building does not wait for it.
+//! The rule a request keeps: **it sees every edit saved before it
+//! arrived.** gin breaks it twice: it kills the app before building, so a
+//! request during the build starts the old binary, and its proxy does not
+//! look for edits at all, so the request right after a save can beat the
+//! watcher to it.
+//!
+//! - [`App::catch_up`] is the proxy's first step: walk the project with
+//!   the watcher and, on a change, [`App::rebuild`]: build, then stop the
+//!   old app. One walk at a time: a request that comes while a walk (or
+//!   the rebuild it started) is under way waits for it, then walks again
+//!   unless a walk that began after it arrived has already finished, so
+//!   a burst of requests shares one walk. The tool's loop calls
+//!   [`App::poll`] every poll interval, which walks only when no one else
+//!   is, and notices an edit even when no request comes.
 //! - The proxy then calls [`App::ensure_running`]: if the app runs, the
-//!   request goes to it, even while a new build compiles: the old app
-//!   keeps serving until the build is done. Otherwise wait for any build
-//!   under way, answer with the build errors if it failed, else start the
-//!   app and wait until its port accepts.
-//! - When a build ends, the old app is stopped (SIGTERM, and its shutdown
-//!   time to finish what it is serving): after a good build the next
-//!   request starts the new one; after a failed one, requests get the
-//!   errors instead, so that no one reads an old app and thinks it new.
+//!   request goes to it. Otherwise answer with the build errors if the
+//!   last build failed, else start the app and wait until its port
+//!   accepts.
+//! - During a build the old app keeps running: the requests it was
+//!   already serving finish, and new ones wait for the build. When the
+//!   build ends the old app is stopped (SIGTERM, and its shutdown time to
+//!   finish what it is serving): after a good build the next request
+//!   starts the new one; after a failed one, requests get the errors
+//!   instead, so that no one reads an old app and thinks it new.
 //! - The tool calls [`App::shutdown`] when it stops: abort a build, stop
 //!   the app.
 
@@ -30,6 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, RwLock};
+use tokio::time::Instant;
 
 /// Why a request cannot be forwarded to the app.
 #[derive(Debug)]
@@ -59,8 +68,9 @@ pub struct App {
     /// The project's watcher; a std mutex, because it is used on a
     /// blocking thread (walking the tree is blocking file-system work).
     watcher: Arc<std::sync::Mutex<Watcher>>,
-    /// One scan (and the rebuild it may start) at a time.
-    checking: Mutex<()>,
+    /// One walk of the project (and the rebuild it may start) at a time;
+    /// inside, when the last walk began.
+    last_walk: Mutex<Option<Instant>>,
     /// The proxy's Transport: its idle connections to the app are closed
     /// before the app is stopped, so a graceful app need not wait for them.
     transport: Transport,
@@ -80,7 +90,7 @@ impl App {
         App {
             transport,
             watcher: Arc::new(std::sync::Mutex::new(watcher)),
-            checking: Mutex::new(()),
+            last_walk: Mutex::new(None),
             builder,
             runner: Mutex::new(runner),
             build_lock: RwLock::new(()),
@@ -95,14 +105,34 @@ impl App {
         &self.builder
     }
 
-    /// Scans the project for changed sources; on a change, builds again
-    /// and stops the old app (gin: `scanChanges` and its callback). True
-    /// when it rebuilt. When a scan (or the rebuild it started) is already
-    /// under way, returns false at once: the caller is not held up by it.
-    pub async fn check_for_changes(&self) -> bool {
-        let Ok(_one_at_a_time) = self.checking.try_lock() else {
+    /// Builds every edit saved before this call, if it is not built yet
+    /// (the proxy's first step). Waits for a walk or a rebuild under way;
+    /// walks again, and rebuilds on a change, unless a walk that began
+    /// after this call has finished meanwhile. True when it rebuilt.
+    pub async fn catch_up(&self) -> bool {
+        let arrived = Instant::now();
+        let mut last_walk = self.last_walk.lock().await;
+        if last_walk.is_some_and(|began| began >= arrived) {
+            return false;
+        }
+        *last_walk = Some(Instant::now());
+        self.rebuild_if_changed().await
+    }
+
+    /// The watch loop's turn (gin: `scanChanges`): walks and rebuilds on a
+    /// change, unless a request is walking already. True when it rebuilt.
+    pub async fn poll(&self) -> bool {
+        let Ok(mut last_walk) = self.last_walk.try_lock() else {
             return false;
         };
+        *last_walk = Some(Instant::now());
+        self.rebuild_if_changed().await
+    }
+
+    /// One walk of the project; on a change, builds again and stops the old
+    /// app (gin: `scanChanges` and its callback). The caller holds
+    /// `last_walk`.
+    async fn rebuild_if_changed(&self) -> bool {
         let watcher = self.watcher.clone();
         let scanned = tokio::task::spawn_blocking(move || match watcher.lock() {
             Ok(mut watcher) => watcher.changes(),
@@ -128,8 +158,8 @@ impl App {
 
     /// Builds again, then stops the old app (gin: the watcher's callback,
     /// `runner.Kill(); build(...)`, in the other order so that the old app
-    /// serves while the compiler runs). The app starts again on the next
-    /// request.
+    /// finishes its requests while the compiler runs). The app starts
+    /// again on the next request.
     pub async fn rebuild(&self) -> Result<(), String> {
         let _building = self.build_lock.write().await;
         self.build_then_stop_old().await
@@ -176,8 +206,8 @@ impl App {
         if !self.built.load(Ordering::Acquire) {
             self.build_once().await;
         }
-        // A running app takes the request, even during a build: it is
-        // stopped only once the new build is ready (or has failed).
+        // `catch_up` came first, so a running app is built from every edit
+        // this request could have seen.
         if self.runner.lock().await.is_running() {
             return Ok(());
         }

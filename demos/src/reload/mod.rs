@@ -113,6 +113,6 @@ pub async fn run(options: Options, stop: impl Future<Output = ()>) -> std::io::R
 async fn watch(every: Duration, app: Arc<App>) {
     loop {
         tokio::time::sleep(every).await;
-        app.check_for_changes().await;
+        app.poll().await;
     }
 }

@@ -2,7 +2,7 @@
 //! `Proxy.defaultHandler`).
 //!
 //! For each request: look for changed sources (and rebuild if there are
-//! any); wait for a build under way; if the last build failed,
+//! any, or wait for the rebuild already under way); if the last build failed,
 //! answer with its errors; else make sure the app runs and listens, then
 //! forward the request to it through the
 //! [`ReverseProxy`](client_pool::reverse_proxy::ReverseProxy) and stream
@@ -32,9 +32,9 @@ impl ReloadProxy {
 impl Handler for ReloadProxy {
     fn serve_http<'a>(&'a self, w: &'a mut ResponseWriter, r: &'a mut Request) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            // Do not wait for the watch loop: an edit saved just before this
+            // Do not rely on the watch loop: an edit saved just before this
             // request is seen now, and the request gets the new build.
-            self.app.check_for_changes().await;
+            self.app.catch_up().await;
             match self.app.ensure_running().await {
                 Ok(()) => self.forward.serve_http(w, r).await,
                 Err(Unavailable::BuildFailed(errors)) => {
