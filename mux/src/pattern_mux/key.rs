@@ -16,34 +16,7 @@
 //! place; about 50 fewer for each literal child looked up (two per
 //! request there).
 
-/// Reads eight bytes at `at` as a little-endian `u64` (the first byte is
-/// the lowest).
-#[inline]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let eight: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
-    u64::from_le_bytes(eight)
-}
-
-/// Up to the first eight bytes of `bytes` as a little-endian `u64`,
-/// zero-padded, read in at most two loads that stay inside `bytes`
-/// (overlapping where the length is not a power of two: the bytes they
-/// share are the same, so OR keeps them).
-#[inline]
-fn first_word(bytes: &[u8]) -> u64 {
-    let n = bytes.len();
-    let le = |at: usize, width: usize| -> u64 {
-        let mut word = [0u8; 8];
-        word[..width].copy_from_slice(&bytes[at..at + width]);
-        u64::from_le_bytes(word)
-    };
-    match n {
-        8.. => word_at(bytes, 0),
-        4..=7 => le(0, 4) | le(n - 4, 4) << (8 * (n - 4)),
-        2..=3 => le(0, 2) | le(n - 2, 2) << (8 * (n - 2)),
-        1 => u64::from(bytes[0]),
-        0 => 0,
-    }
-}
+use super::words::{first_word, word_at};
 
 /// A literal's identity for the routing tree's child tables: its length
 /// and its first and last eight bytes. Two literals of up to 16 bytes are
@@ -90,18 +63,6 @@ impl Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A key's first word is its bytes, however they were read.
-    #[test]
-    fn first_word_is_the_first_bytes() {
-        let bytes = b"abcdefghijk";
-        for n in 0..=bytes.len() {
-            let mut want = [0u8; 8];
-            let k = n.min(8);
-            want[..k].copy_from_slice(&bytes[..k]);
-            assert_eq!(first_word(&bytes[..n]), u64::from_le_bytes(want), "{n}");
-        }
-    }
 
     /// Keys of up to 16 bytes are equal exactly when the bytes are.
     #[test]

@@ -57,6 +57,7 @@
 //! a POST) and its `Location` is built from the escaped path (from Go
 //! 1.27: `urlFromEscaped`, so `%2F` and `%20` are not escaped twice).
 
+mod children;
 mod escape;
 mod index;
 mod key;
@@ -64,6 +65,7 @@ mod pattern;
 mod segments;
 mod specificity;
 mod tree;
+mod words;
 
 pub use pattern::{Pattern, Segment};
 pub use specificity::Relationship;

@@ -27,6 +27,7 @@
 //! time (its measured gain is written beside it).
 
 use super::escape::with_unescaped;
+use super::words::next_slash;
 use std::cell::Cell;
 
 /// A path to walk, and what the walk has learnt about it.
@@ -38,6 +39,9 @@ pub struct Subject<'p> {
     /// The path is escaped and holds a `%`: compare the segments
     /// unescaped, and unescape the values taken from them.
     escapes: bool,
+    /// The path is decoded (`Subject::decoded`) and no slash is taken as
+    /// appended: the tree compares its literals where they lie in it.
+    in_place: bool,
     /// The walk met a segment that cleaning would remove (empty, `.` or
     /// `..`): see [`Subject::met_unclean`].
     unclean: Cell<bool>,
@@ -66,6 +70,7 @@ impl<'p> Subject<'p> {
             path,
             slash,
             escapes: path.contains(&b'%'),
+            in_place: false,
             unclean: Cell::new(false),
         }
     }
@@ -77,6 +82,7 @@ impl<'p> Subject<'p> {
             path,
             slash: false,
             escapes: false,
+            in_place: true,
             unclean: Cell::new(false),
         }
     }
@@ -87,6 +93,7 @@ impl<'p> Subject<'p> {
             path: self.path,
             slash: true,
             escapes: self.escapes,
+            in_place: false,
             unclean: Cell::new(false),
         }
     }
@@ -106,6 +113,41 @@ impl<'p> Subject<'p> {
     /// Where the walk starts: the whole path, and the pending slash.
     pub fn start(&self) -> (usize, bool) {
         (0, self.slash)
+    }
+
+    /// True for a decoded path without an appended slash: the tree
+    /// compares its literals where they lie in it (`children`).
+    #[inline]
+    pub fn compares_in_place(&self) -> bool {
+        self.in_place
+    }
+
+    /// True when what is left at `pos` is the `/` of a trailing slash (or
+    /// the appended one): Go's segment "/", which only `{$}` and a multi
+    /// take.
+    #[inline]
+    pub fn is_last_slash(&self, pos: usize, slash: bool) -> bool {
+        let left = self.path.len() - pos;
+        if slash {
+            left == 0
+        } else {
+            left == 1 && self.path[pos] == b'/'
+        }
+    }
+
+    /// Go: the segment at `pos` as the value of a `{x}` child, cut at its
+    /// end (and noted if cleaning would remove it); `None` for the
+    /// trailing slash, and for a segment that unescapes to `/`, which Go
+    /// cannot tell from it.
+    #[inline]
+    pub fn value_segment(&self, pos: usize, slash: bool) -> Option<PathSegment> {
+        if self.in_place {
+            return Some(self.segment_in_place(pos));
+        }
+        let seg = self.segment(pos, slash);
+        let raw = &self.path[seg.start..seg.end];
+        let unescapes_to_slash = self.escapes && raw.eq_ignore_ascii_case(b"%2F");
+        (!seg.is_last_slash && !unescapes_to_slash).then_some(seg)
     }
 
     /// True when nothing is left at `pos`.
@@ -133,15 +175,38 @@ impl<'p> Subject<'p> {
         // Skip the slash before the segment (Go assumes one is there).
         let start = pos + 1;
         let end = next_slash(path, start);
-        if end - start <= 2 && matches!(path[start..end], [] | [b'.'] | [b'.', b'.']) {
-            self.unclean.set(true);
-        }
+        self.note_if_unclean(start, end);
         PathSegment {
             start,
             end,
             next: end,
             slash_after: slash,
             is_last_slash: false,
+        }
+    }
+
+    /// [`Subject::segment`] for a path compared in place, at a `pos`
+    /// that is neither its end nor its trailing slash: one `/` at `pos`,
+    /// the segment after it, no slash appended.
+    #[inline]
+    fn segment_in_place(&self, pos: usize) -> PathSegment {
+        let start = pos + 1;
+        let end = next_slash(self.path, start);
+        self.note_if_unclean(start, end);
+        PathSegment {
+            start,
+            end,
+            next: end,
+            slash_after: false,
+            is_last_slash: false,
+        }
+    }
+
+    /// Notes a segment that cleaning would remove: empty, `.` or `..`.
+    #[inline]
+    fn note_if_unclean(&self, start: usize, end: usize) {
+        if end - start <= 2 && matches!(self.path[start..end], [] | [b'.'] | [b'.', b'.']) {
+            self.unclean.set(true);
         }
     }
 
@@ -177,56 +242,6 @@ impl<'p> Subject<'p> {
     pub fn met_unclean(&self) -> bool {
         self.unclean.get()
     }
-}
-
-/// Where the first `/` at or after `from` is in `path`, or its length
-/// when there is none: the end of a segment.
-///
-/// Eight bytes at a time (a `u64` in which a byte equal to `/` is found
-/// by the classic "has a zero byte" bit trick on `word ^ 0x2F2F...`), and
-/// the last fewer than eight bytes as the path's last eight, the ones
-/// before `from` shifted out, so that no path of eight bytes or more is
-/// ever searched a byte at a time. Measured with callgrind on the 130
-/// GitHub routes of `benches/go-patterns`: 793 instructions per request,
-/// against 823 with a search byte by byte.
-#[inline]
-fn next_slash(path: &[u8], from: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    const SLASHES: u64 = u64::from_le_bytes([b'/'; 8]);
-    // The lowest byte of `word` equal to `/`, if any: a false hit can only
-    // sit above a true one, so the lowest set high bit is exact.
-    let first_slash = |word: u64| {
-        let x = word ^ SLASHES;
-        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
-        (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
-    };
-    let len = path.len();
-    let mut at = from;
-    while at + 8 <= len {
-        if let Some(i) = first_slash(read_word(path, at)) {
-            return at + i;
-        }
-        at += 8;
-    }
-    if at >= len {
-        return len;
-    }
-    if len >= 8 {
-        // `at` is within the last eight bytes: read those, drop the ones
-        // before `at` (the zeros shifted in are not slashes).
-        let skip = at - (len - 8);
-        let word = read_word(path, len - 8) >> (8 * skip);
-        return first_slash(word).map_or(len, |i| at + i);
-    }
-    path[at..].iter().position(|&b| b == b'/').map_or(len, |i| at + i)
-}
-
-/// Eight bytes of `path` from `at`, the first one lowest.
-#[inline]
-fn read_word(path: &[u8], at: usize) -> u64 {
-    let eight: [u8; 8] = path[at..at + 8].try_into().expect("eight bytes");
-    u64::from_le_bytes(eight)
 }
 
 #[cfg(test)]
@@ -268,32 +283,6 @@ mod tests {
             ["abcdefghijk", "lmnopqrstuvwxyz", "/"]
         );
         assert_eq!(cut("/a%2Fb/%7Bx%7D", false), ["a/b", "{x}"]);
-    }
-
-    /// The word-wise search finds what a byte-wise one finds, from every
-    /// start, in paths shorter and longer than a word.
-    #[test]
-    fn next_slash_agrees_with_a_byte_search() {
-        for path in [
-            "",
-            "/",
-            "a",
-            "abc/",
-            "/abcdefg",
-            "/abcdefgh/",
-            "/a/bcdefghijklmn/o",
-            "/abcdefghijklmnopq",
-            "p\u{e9}/\u{ff}/x",
-        ] {
-            let path = path.as_bytes();
-            for from in 0..=path.len() {
-                let want = path[from..]
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .map_or(path.len(), |i| from + i);
-                assert_eq!(next_slash(path, from), want, "{path:?} {from}");
-            }
-        }
     }
 
     /// A walk over every segment notes an unclean one.

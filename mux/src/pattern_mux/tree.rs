@@ -27,11 +27,12 @@
 //! ranges of it, unescaping on its own only a value that holds a `%`.
 //!
 //! Where this differs from Go, for speed (each measured where it is
-//! done): the literal children are found through a small table keyed by
-//! the segment's length and first and last eight bytes (`Children`,
-//! `key::Key`), not a string map; a child after which nothing is left
-//! to try is walked into by a loop, not a call (`Node::find`); and a
-//! segment's end is found eight bytes at a time (`segments::next_slash`).
+//! done): a decoded path's literal children are found without cutting
+//! the segment first, each candidate compared where the segment lies in
+//! the path (`children`); a child after which nothing is left to try is
+//! walked into by a loop, not a call (`Node::find`); and a segment's end,
+//! which only a wildcard still needs, is found eight bytes at a time
+//! (`words::next_slash`).
 //!
 //! One quirk of Go's tree is kept on purpose: Go keys the `{x}` child by
 //! the empty string, so an empty path segment (`//`, which only a CONNECT
@@ -40,7 +41,7 @@
 //! is stored as a wildcard. Go answers such a request with a handler that
 //! panics on `PathValue`; we reproduce the match and leave the value out.
 
-use super::key::Key;
+use super::children::Children;
 use super::pattern::{Pattern, Segment};
 use super::segments::Subject;
 use crate::hash::FxBuildHasher;
@@ -56,111 +57,13 @@ pub type Captures = SmallVec<[(usize, usize); 8]>;
 /// A pattern's place among the registered routes, as the tree stores it.
 pub type RouteIndex = usize;
 
-/// The literal children of a node (Go: `mapping`, a list that turns into
-/// a map past eight children), found through a small open-addressing
-/// table of [`Key`]s (why, and what it saves: the `key` module).
-///
-/// A probe starts at the key's slot and goes on to the next while the
-/// slot holds another key; a free slot ends it. Two different keys may
-/// start at the same slot, and two different literals longer than 16
-/// bytes may have equal keys: the bytes then decide, so the answer never
-/// depends on the table.
-#[derive(Debug, Default)]
-struct Children {
-    /// Literals (unescaped, never empty) and their nodes, in the order
-    /// they were added.
-    entries: Vec<(Box<[u8]>, Node)>,
-    /// The table: a power of two long, at least twice as long as
-    /// `entries`, so that a probe soon meets a free slot.
-    slots: Box<[Slot]>,
-    /// `slots.len() == 1 << bits`.
-    bits: u32,
-}
-
-/// One slot of [`Children`]: a key and `1 +` its index in `entries`, or
-/// 0 when free.
-#[derive(Debug, Default, Clone, Copy)]
-struct Slot {
-    key: Key,
-    entry: u32,
-}
-
-impl Children {
-    fn get_or_insert(&mut self, literal: &[u8]) -> &mut Node {
-        let at = match self.position(literal) {
-            Some(at) => at,
-            None => {
-                self.entries.push((literal.into(), Node::default()));
-                if self.slots.len() < 2 * self.entries.len() {
-                    self.rebuild_slots();
-                } else {
-                    self.put_in_slot(self.entries.len() - 1);
-                }
-                self.entries.len() - 1
-            }
-        };
-        &mut self.entries[at].1
-    }
-
-    /// A table twice as long as the entries (rounded up to a power of
-    /// two), every entry put back in.
-    fn rebuild_slots(&mut self) {
-        let len = (2 * self.entries.len()).next_power_of_two();
-        self.bits = len.trailing_zeros();
-        self.slots = vec![Slot::default(); len].into_boxed_slice();
-        for at in 0..self.entries.len() {
-            self.put_in_slot(at);
-        }
-    }
-
-    fn put_in_slot(&mut self, at: usize) {
-        let key = Key::of(&self.entries[at].0);
-        let mask = self.slots.len() - 1;
-        let mut slot = key.slot(self.bits);
-        while self.slots[slot].entry != 0 {
-            slot = (slot + 1) & mask;
-        }
-        let entry = u32::try_from(at + 1).expect("fewer than 2^32 children");
-        self.slots[slot] = Slot { key, entry };
-    }
-
-    /// The child for an unescaped segment (never empty: Go's key "" is
-    /// the `{x}` child, looked up apart).
-    #[inline]
-    fn find(&self, literal: &[u8]) -> Option<&Node> {
-        let at = self.position(literal)?;
-        Some(&self.entries[at].1)
-    }
-
-    /// Where `literal` is in `entries`. Always inlined: left to the
-    /// compiler, `find` called it, and the walk cost about 90 more
-    /// instructions a request (callgrind, the 130 GitHub routes).
-    #[inline(always)]
-    fn position(&self, literal: &[u8]) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let key = Key::of(literal);
-        let mask = self.slots.len() - 1;
-        let mut slot = key.slot(self.bits);
-        loop {
-            let Slot { key: there, entry } = self.slots[slot];
-            let at = (entry as usize).checked_sub(1)?;
-            if there == key && (key.is_exact() || *self.entries[at].0 == *literal) {
-                return Some(at);
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-}
-
 /// One node of the path levels (Go: `routingNode`).
 #[derive(Debug, Default)]
 pub struct Node {
     /// The pattern that ends here.
     leaf: Option<RouteIndex>,
     /// Literal segments, and `/` for a `{$}` (Go: `children`).
-    literals: Children,
+    literals: Children<Node>,
     /// The `{x}` child (Go: `emptyChild`).
     wildcard: Option<Box<Node>>,
     /// The pattern ending in `{x...}` or `/` here (Go: `multiChild`), and
@@ -310,18 +213,54 @@ impl Node {
         }
     }
 
-    /// The literal child for an unescaped segment, and whether the
-    /// segment is `/`. The empty segment is Go's key for the `{x}` child.
-    /// `{x}` never takes the trailing slash (nor a segment that unescapes
-    /// to "/", which Go cannot tell from it).
-    #[inline(always)]
-    fn literal_child(&self, literal: &[u8]) -> (Option<&Node>, bool) {
-        let child = if literal.is_empty() {
+    /// The child for an unescaped segment (Go: `findChild`): a literal,
+    /// or for the empty segment the `{x}` child (Go's key "").
+    fn child_for(&self, literal: &[u8]) -> Option<&Node> {
+        if literal.is_empty() {
             self.wildcard.as_deref()
         } else {
             self.literals.find(literal)
-        };
-        (child, literal == b"/")
+        }
+    }
+
+    /// Go: `firstSegment`, then `findChild`: the child for the segment at
+    /// `pos` (not the trailing slash), and where the path goes on after
+    /// it. A decoded path is compared where it lies
+    /// (`Children::find_in_place`), without cutting the segment; an
+    /// escaped one is cut and unescaped first.
+    #[inline(always)]
+    fn literal_child(&self, path: &Subject<'_>, pos: usize, slash: bool) -> Option<(&Node, usize, bool)> {
+        if path.compares_in_place() {
+            let (child, end) = self.literals.find_in_place(path.path(), pos + 1)?;
+            return Some((child, end, false));
+        }
+        let seg = path.segment(pos, slash);
+        let child = match path.plain_key(&seg) {
+            Some(literal) => self.child_for(literal),
+            None => path.with_unescaped(&seg, |literal| self.child_for(literal)),
+        }?;
+        Some((child, seg.next, seg.slash_after))
+    }
+
+    /// The trailing slash, Go's segment "/": only a `{$}` (the literal
+    /// child "/") or the multi takes it; `{x}` never does.
+    fn find_last_slash(&self, path: &Subject<'_>, pos: usize, captures: &mut Captures) -> Option<RouteIndex> {
+        if let Some(found) = self.literals.find(b"/").and_then(|child| child.leaf) {
+            return Some(found);
+        }
+        self.take_rest(path, pos, captures)
+    }
+
+    /// The multi child, taking the rest of the path from `pos`.
+    #[inline]
+    fn take_rest(&self, path: &Subject<'_>, pos: usize, captures: &mut Captures) -> Option<RouteIndex> {
+        let (route, named) = self.multi?;
+        if named {
+            // The rest of the path, without its leading slash.
+            let len = path.path().len();
+            captures.push(((pos + 1).min(len), len));
+        }
+        Some(route)
     }
 
     /// Go: `matchPath`, with backtracking: the literal child, then `{x}`,
@@ -345,24 +284,23 @@ impl Node {
             if path.is_done(pos, slash) {
                 return node.leaf;
             }
-            let seg = path.segment(pos, slash);
-            let (literal, is_slash) = match path.plain_key(&seg) {
-                Some(literal) => node.literal_child(literal),
-                None => path.with_unescaped(&seg, |literal| node.literal_child(literal)),
-            };
-            let wildcard = node.wildcard.as_deref().filter(|_| !is_slash);
-            if let Some(child) = literal {
-                if wildcard.is_none() && node.multi.is_none() {
-                    (node, pos, slash) = (child, seg.next, seg.slash_after);
+            if path.is_last_slash(pos, slash) {
+                return node.find_last_slash(path, pos, captures);
+            }
+            if let Some((child, next, slash_after)) = node.literal_child(path, pos, slash) {
+                if node.wildcard.is_none() && node.multi.is_none() {
+                    (node, pos, slash) = (child, next, slash_after);
                     continue;
                 }
                 let mark = captures.len();
-                if let Some(found) = child.find(path, seg.next, seg.slash_after, captures) {
+                if let Some(found) = child.find(path, next, slash_after, captures) {
                     return Some(found);
                 }
                 captures.truncate(mark);
             }
-            if let Some(child) = wildcard {
+            // The segment is cut only when there is a `{x}` child to take it.
+            let wildcard = node.wildcard.as_deref();
+            if let Some((child, seg)) = wildcard.and_then(|c| Some((c, path.value_segment(pos, slash)?))) {
                 let mark = captures.len();
                 captures.push((seg.start, seg.end));
                 if node.multi.is_none() {
@@ -374,13 +312,7 @@ impl Node {
                 }
                 captures.truncate(mark);
             }
-            let (route, named) = node.multi?;
-            if named {
-                // The rest of the path, without its leading slash.
-                let from = (pos + 1).min(path.path().len());
-                captures.push((from, path.path().len()));
-            }
-            return Some(route);
+            return node.take_rest(path, pos, captures);
         }
     }
 }
