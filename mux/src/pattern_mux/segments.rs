@@ -150,6 +150,14 @@ impl<'p> Subject<'p> {
         (!seg.is_last_slash && !unescapes_to_slash).then_some(seg)
     }
 
+    /// True when at most one byte of the path is left at `pos`: only then
+    /// can the walk be done or at the trailing slash (one test on the way
+    /// down instead of two).
+    #[inline]
+    pub fn is_near_end(&self, pos: usize) -> bool {
+        self.path.len() - pos <= 1
+    }
+
     /// True when nothing is left at `pos`.
     #[inline]
     pub fn is_done(&self, pos: usize, slash: bool) -> bool {
@@ -205,7 +213,9 @@ impl<'p> Subject<'p> {
     /// Notes a segment that cleaning would remove: empty, `.` or `..`.
     #[inline]
     fn note_if_unclean(&self, start: usize, end: usize) {
-        if end - start <= 2 && matches!(self.path[start..end], [] | [b'.'] | [b'.', b'.']) {
+        // Empty, or one or two bytes that start and end with a dot.
+        let dots = |at: usize| self.path.get(at) == Some(&b'.');
+        if end == start || (end - start <= 2 && dots(start) && dots(end - 1)) {
             self.unclean.set(true);
         }
     }

@@ -271,7 +271,9 @@ impl Node {
     /// to) is walked into by the loop instead: the same answer, without a
     /// call per level. Measured with callgrind on the 130 GitHub routes
     /// of `benches/go-patterns`: 987 instructions per request, 1 087 with
-    /// a call for every child.
+    /// a call for every child. Marked `inline` so that the first level
+    /// is walked inside `Methods::find`, not called: 699 against 708.
+    #[inline]
     fn find(
         &self,
         path: &Subject<'_>,
@@ -281,11 +283,13 @@ impl Node {
     ) -> Option<RouteIndex> {
         let mut node = self;
         loop {
-            if path.is_done(pos, slash) {
-                return node.leaf;
-            }
-            if path.is_last_slash(pos, slash) {
-                return node.find_last_slash(path, pos, captures);
+            if path.is_near_end(pos) {
+                if path.is_done(pos, slash) {
+                    return node.leaf;
+                }
+                if path.is_last_slash(pos, slash) {
+                    return node.find_last_slash(path, pos, captures);
+                }
             }
             if let Some((child, next, slash_after)) = node.literal_child(path, pos, slash) {
                 if node.wildcard.is_none() && node.multi.is_none() {
