@@ -401,7 +401,7 @@ impl PatternServeMux {
         };
         let route = self.tree.find(host, r.method, path, captures)?;
         let exact = exact_match(&self.entries[route].pattern, path.path(), false);
-        (exact && !path.met_unclean()).then_some(route)
+        exact.then_some(route)
     }
 
     /// CONNECT: the path is neither cleaned nor the port stripped; the

@@ -28,7 +28,6 @@
 
 use super::escape::with_unescaped;
 use super::words::next_slash;
-use std::cell::Cell;
 
 /// A path to walk, and what the walk has learnt about it.
 pub struct Subject<'p> {
@@ -42,9 +41,6 @@ pub struct Subject<'p> {
     /// The path is decoded (`Subject::decoded`) and no slash is taken as
     /// appended: the tree compares its literals where they lie in it.
     in_place: bool,
-    /// The walk met a segment that cleaning would remove (empty, `.` or
-    /// `..`): see [`Subject::met_unclean`].
-    unclean: Cell<bool>,
 }
 
 /// One segment of the request's path, as [`Subject::segment`] cuts it
@@ -71,7 +67,6 @@ impl<'p> Subject<'p> {
             slash,
             escapes: path.contains(&b'%'),
             in_place: false,
-            unclean: Cell::new(false),
         }
     }
 
@@ -83,7 +78,6 @@ impl<'p> Subject<'p> {
             slash: false,
             escapes: false,
             in_place: true,
-            unclean: Cell::new(false),
         }
     }
 
@@ -94,7 +88,6 @@ impl<'p> Subject<'p> {
             slash: true,
             escapes: self.escapes,
             in_place: false,
-            unclean: Cell::new(false),
         }
     }
 
@@ -122,42 +115,6 @@ impl<'p> Subject<'p> {
         self.in_place
     }
 
-    /// True when what is left at `pos` is the `/` of a trailing slash (or
-    /// the appended one): Go's segment "/", which only `{$}` and a multi
-    /// take.
-    #[inline]
-    pub fn is_last_slash(&self, pos: usize, slash: bool) -> bool {
-        let left = self.path.len() - pos;
-        if slash {
-            left == 0
-        } else {
-            left == 1 && self.path[pos] == b'/'
-        }
-    }
-
-    /// Go: the segment at `pos` as the value of a `{x}` child, cut at its
-    /// end (and noted if cleaning would remove it); `None` for the
-    /// trailing slash, and for a segment that unescapes to `/`, which Go
-    /// cannot tell from it.
-    #[inline]
-    pub fn value_segment(&self, pos: usize, slash: bool) -> Option<PathSegment> {
-        if self.in_place {
-            return Some(self.segment_in_place(pos));
-        }
-        let seg = self.segment(pos, slash);
-        let raw = &self.path[seg.start..seg.end];
-        let unescapes_to_slash = self.escapes && raw.eq_ignore_ascii_case(b"%2F");
-        (!seg.is_last_slash && !unescapes_to_slash).then_some(seg)
-    }
-
-    /// True when at most one byte of the path is left at `pos`: only then
-    /// can the walk be done or at the trailing slash (one test on the way
-    /// down instead of two).
-    #[inline]
-    pub fn is_near_end(&self, pos: usize) -> bool {
-        self.path.len() - pos <= 1
-    }
-
     /// True when nothing is left at `pos`.
     #[inline]
     pub fn is_done(&self, pos: usize, slash: bool) -> bool {
@@ -183,40 +140,12 @@ impl<'p> Subject<'p> {
         // Skip the slash before the segment (Go assumes one is there).
         let start = pos + 1;
         let end = next_slash(path, start);
-        self.note_if_unclean(start, end);
         PathSegment {
             start,
             end,
             next: end,
             slash_after: slash,
             is_last_slash: false,
-        }
-    }
-
-    /// [`Subject::segment`] for a path compared in place, at a `pos`
-    /// that is neither its end nor its trailing slash: one `/` at `pos`,
-    /// the segment after it, no slash appended.
-    #[inline]
-    fn segment_in_place(&self, pos: usize) -> PathSegment {
-        let start = pos + 1;
-        let end = next_slash(self.path, start);
-        self.note_if_unclean(start, end);
-        PathSegment {
-            start,
-            end,
-            next: end,
-            slash_after: false,
-            is_last_slash: false,
-        }
-    }
-
-    /// Notes a segment that cleaning would remove: empty, `.` or `..`.
-    #[inline]
-    fn note_if_unclean(&self, start: usize, end: usize) {
-        // Empty, or one or two bytes that start and end with a dot.
-        let dots = |at: usize| self.path.get(at) == Some(&b'.');
-        if end == start || (end - start <= 2 && dots(start) && dots(end - 1)) {
-            self.unclean.set(true);
         }
     }
 
@@ -244,13 +173,6 @@ impl<'p> Subject<'p> {
     /// The bytes between `start` and `end` (a segment or a rest).
     pub fn bytes(&self, start: usize, end: usize) -> &'p [u8] {
         &self.path[start..end]
-    }
-
-    /// True when the walk met a segment that `cleanPath` would remove.
-    /// An exact match met every segment of the path on its way, so then
-    /// `false` means the path is clean.
-    pub fn met_unclean(&self) -> bool {
-        self.unclean.get()
     }
 }
 
@@ -293,25 +215,5 @@ mod tests {
             ["abcdefghijk", "lmnopqrstuvwxyz", "/"]
         );
         assert_eq!(cut("/a%2Fb/%7Bx%7D", false), ["a/b", "{x}"]);
-    }
-
-    /// A walk over every segment notes an unclean one.
-    #[test]
-    fn notes_unclean_segments() {
-        for (path, unclean) in [
-            ("/a/b/", false),
-            ("/a//b", true),
-            ("/a/./b", true),
-            ("/a/..", true),
-            ("/.a/..b/.../", false),
-        ] {
-            let s = Subject::decoded(path.as_bytes());
-            let (mut pos, mut slash) = s.start();
-            while !s.is_done(pos, slash) {
-                let seg = s.segment(pos, slash);
-                (pos, slash) = (seg.next, seg.slash_after);
-            }
-            assert_eq!(s.met_unclean(), unclean, "{path}");
-        }
     }
 }
