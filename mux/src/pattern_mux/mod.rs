@@ -499,8 +499,11 @@ impl PatternServeMux {
     /// What Go's `ServeHTTP` sets before it calls the handler: the
     /// pattern (`r.pat`) and its values (`r.matches`). A value is a range
     /// of the walked path, which `values` copies once; only one that
-    /// holds a `%` in an escaped path is unescaped, on its own.
-    #[inline]
+    /// holds a `%` in an escaped path is unescaped, on its own. Always
+    /// inlined: left to the compiler it stayed a call, 25 more
+    /// instructions a lookup (657 against 632, callgrind, the 130 GitHub
+    /// routes).
+    #[inline(always)]
     fn store_values(
         &self,
         route: RouteIndex,
