@@ -247,8 +247,14 @@ impl<V> Children<V> {
             return found_in_place(&entry.text).then_some((&entry.value, end));
         }
         // No plain literal starts with `/`: an empty segment finds none.
+        // The path is read as a word only when the bucket holds a
+        // candidate (a node with only `{x}` below it has none): 15 fewer
+        // instructions a request (callgrind, the 130 GitHub routes).
+        let mut at = self.first_in[bucket_of_byte(path[start])];
+        if at == 0 {
+            return None;
+        }
         let head = padded_word(path, start);
-        let mut at = self.first_in[bucket_of_byte(head as u8)];
         while at != 0 {
             let entry = &self.entries[usize::from(at) - 1];
             if entry.lies_at(path, start, head) {
