@@ -11,7 +11,9 @@
 //! | `specificity` | pattern.go: `conflictsWith`, `comparePaths`, `describeConflict` |
 //! | `tree` | routing_tree.go: `routingNode`, `match`, `matchingMethods`; mapping.go |
 //! | `segments` | routing_tree.go: `firstSegment` |
-//! | `key` | (none: how `tree` finds a literal child fast) |
+//! | `children` | mapping.go: a node's literal children, found in place (speed) |
+//! | `key` | (none: how `children` finds a literal past 32 children) |
+//! | `words` | (none: bytes read eight at a time, for speed) |
 //! | `index` | routing_index.go: `routingIndex` |
 //! | `escape` | net/url: `PathUnescape`, `EscapedPath` |
 //! | this module | server.go: `ServeMux`, `findHandler`, `matchOrRedirect`, `matchingMethods`, `registerErr` |
@@ -34,9 +36,11 @@
 //! to the same answer (`find_plain`). Its URL has no `raw_path`, so its
 //! escaped path is the default escaping of the decoded one, whose
 //! segments are then exactly the unescaped segments Go compares: the tree
-//! walks the decoded path as it is. Only an exact match is taken (no
-//! slash redirect then), and an exact match has met every segment on its
-//! way, so the clean check rides on the walk. Anything else (no match, a
+//! walks the decoded path as it is, with a walk of its own
+//! (`tree::Node::find_in_place`: Go's shape, its literals compared where
+//! they lie in the path). That walk takes no segment that cleaning
+//! removes, and only an exact match is taken (no slash redirect then),
+//! so the clean check rides on the walk. Anything else (no match, a
 //! match that is not exact, a path to clean, a `raw_path`, CONNECT) goes
 //! the general way above. Measured with
 //! callgrind on the 130 GitHub routes of `benches/go-patterns`: the one
@@ -382,13 +386,13 @@ impl PatternServeMux {
     /// the general way. The URL has no `raw_path`, so its decoded path is
     /// walked as it is (see `segments`), and the host matters only if
     /// some pattern has one. What the general way does first, clean the
-    /// path and maybe redirect, is checked after the walk instead. Only
-    /// an exact match is taken (`exact_match`: no slash redirect then),
-    /// and an exact match has met every segment of the path on its way
-    /// (a multi that matches exactly takes only a final slash); so if
-    /// none of them was one that cleaning removes, the path is clean. No
-    /// match, a match that is not exact, or an unclean segment met: the
-    /// general way decides (and walks again).
+    /// path and maybe redirect, rides on the walk instead: only an exact
+    /// match is taken (`exact_match`: no slash redirect then), an exact
+    /// match has passed every segment of the path (a multi that matches
+    /// exactly takes only a final slash), and the short way's walk takes
+    /// no segment that cleaning removes; so the path is clean. No match,
+    /// or a match that is not exact: the general way decides (and walks
+    /// again).
     #[inline]
     fn find_plain(&self, r: &Asked<'_>, path: &Subject<'_>, captures: &mut Captures) -> Option<RouteIndex> {
         if path.path().first() != Some(&b'/') {

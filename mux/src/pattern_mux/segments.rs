@@ -20,11 +20,13 @@
 //! `raw_path`: their escaped path is the default escaping of the decoded
 //! one, and escaping never touches `/` while unescaping undoes it, so the
 //! decoded path's segments *are* the unescaped segments. The mux walks
-//! such a path as it is ([`Subject::decoded`]), and unescapes nothing.
+//! such a path as it is ([`Subject::decoded`]), and unescapes nothing:
+//! the tree then walks it its own way (`tree::Node::find_in_place`),
+//! comparing literals where they lie instead of cutting segments here.
 //!
 //! And one for speed: Go's `firstSegment` finds the next `/` with
-//! `strings.IndexByte`; here `next_slash` reads the path eight bytes at a
-//! time (its measured gain is written beside it).
+//! `strings.IndexByte`; here `words::next_slash` reads the path eight
+//! bytes at a time (its measured gain is written beside it).
 
 use super::escape::with_unescaped;
 use super::words::next_slash;
@@ -108,8 +110,9 @@ impl<'p> Subject<'p> {
         (0, self.slash)
     }
 
-    /// True for a decoded path without an appended slash: the tree
-    /// compares its literals where they lie in it (`children`).
+    /// True for a decoded path without an appended slash: the tree walks
+    /// it the short way (`tree::Node::find_in_place`), comparing its
+    /// literals where they lie in it.
     #[inline]
     pub fn compares_in_place(&self) -> bool {
         self.in_place

@@ -26,12 +26,17 @@
 //! request (`server::PathValues`), which copies the path once and keeps
 //! ranges of it, unescaping on its own only a value that holds a `%`.
 //!
-//! Where this differs from Go, for speed (each measured where it is
-//! done): a decoded path's literal children are found without cutting
-//! the segment first, each candidate compared where the segment lies in
-//! the path (`children`); a child after which nothing is left to try is
-//! walked into by a loop, not a call (`Node::find`); and a segment's end,
-//! which only a wildcard still needs, is found eight bytes at a time
+//! There are two walks of that one shape. `Node::find` is Go's
+//! `matchPath`, for any path: each segment cut at its `/` and unescaped,
+//! then looked up. `Node::find_in_place` is the mux's short way, for a
+//! decoded path that needs no unescaping (most requests): a literal child
+//! is compared where the segment lies in the path (`children`), so that
+//! only `{x}` needs the segment's end; and it takes no segment that
+//! cleaning removes, which lets the mux skip its clean-path check.
+//!
+//! Where both differ from Go, for speed (each measured where it is done):
+//! a child after which nothing is left to try is walked into by a loop,
+//! not a call; and a segment's end is found eight bytes at a time
 //! (`words::next_slash`).
 //!
 //! One quirk of Go's tree is kept on purpose: Go keys the `{x}` child by
