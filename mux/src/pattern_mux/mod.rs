@@ -559,6 +559,7 @@ impl PatternServeMux {
         if found.is_some_and(|i| exact_match(&self.entries[i].pattern, bytes, false)) {
             return None;
         }
+        captures.clear();
         let found = self.tree.find(host, method, &path.with_slash(), &mut captures)?;
         exact_match(&self.entries[found].pattern, bytes, true).then_some(found)
     }
