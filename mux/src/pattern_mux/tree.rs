@@ -356,7 +356,7 @@ impl Node {
             }
             if let Some(child) = node.wildcard.as_deref() {
                 let end = next_slash(path, start);
-                if !is_removed_by_cleaning(&path[start..end]) {
+                if !is_removed_by_cleaning(path, start, end) {
                     let mark = captures.len();
                     captures.push((start, end));
                     if node.multi.is_none() {
@@ -374,11 +374,13 @@ impl Node {
     }
 }
 
-/// True for a segment that `cleanPath` removes: empty, `.` or `..`.
+/// True when the segment of `path` from `start` to `end` is one that
+/// `cleanPath` removes: empty, `.` or `..`.
 #[inline]
-fn is_removed_by_cleaning(segment: &[u8]) -> bool {
+fn is_removed_by_cleaning(path: &[u8], start: usize, end: usize) -> bool {
     // Empty, or one or two bytes that start and end with a dot.
-    segment.is_empty() || (segment.len() <= 2 && segment[0] == b'.' && segment[segment.len() - 1] == b'.')
+    let dot = |at: usize| path.get(at) == Some(&b'.');
+    end == start || (end - start <= 2 && dot(start) && dot(end - 1))
 }
 
 #[cfg(test)]
