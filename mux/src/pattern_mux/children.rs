@@ -193,9 +193,22 @@ impl<V> Children<V> {
         let at = self.entries.len();
         self.entries.push(Literal::new(literal, V::default()));
         if self.entries.len() <= LIST_MAX {
-            let first = &mut self.first_in[bucket(literal)];
-            self.entries[at].next_in_bucket = *first;
-            *first = u8::try_from(at + 1).expect("a list of fewer than 256");
+            // Last in its bucket: a bucket is searched in the order the
+            // literals were added, as Go searches its list. (On the 130
+            // GitHub routes, 11 fewer instructions a request than first
+            // in its bucket: the table lists `repos` before `repositories`
+            // and `rate_limit`, so fewer literals are compared in vain;
+            // another table could gain or lose as much.)
+            let link = u8::try_from(at + 1).expect("a list of fewer than 256");
+            let mut last = self.first_in[bucket(literal)];
+            if last == 0 {
+                self.first_in[bucket(literal)] = link;
+            } else {
+                while self.entries[usize::from(last) - 1].next_in_bucket != 0 {
+                    last = self.entries[usize::from(last) - 1].next_in_bucket;
+                }
+                self.entries[usize::from(last) - 1].next_in_bucket = link;
+            }
         } else if self.slots.len() < 2 * self.entries.len() {
             self.rebuild_slots();
         } else {
