@@ -25,21 +25,21 @@
 //! in the table (774 with the first bytes searched eight at a time, as a
 //! word, instead of the buckets).
 //!
-//! Comparing in place is for a decoded path that the mux walks as it is
-//! (`segments::Subject::decoded`), whose segments hold no `/` and which
-//! the mux refuses to answer the short way if it meets a segment that
-//! cleaning removes. So a literal that no such segment can equal (one
-//! holding a `/`, the `/` of `{$}`, `.` and `..`) is never found in
-//! place: it lies in a bucket of its own, which no segment picks. Go's way, unescaped segment by segment, finds
-//! every literal with [`Children::find`].
+//! Comparing in place is for the short way's walk
+//! (`tree::Node::find_in_place`) over a decoded path, whose segments
+//! hold no `/`, and which takes no segment that cleaning removes. So a
+//! literal that no such segment can equal (one holding a `/`, the `/` of
+//! `{$}`, `.` and `..`) is never found in place: it lies in a bucket of
+//! its own, which no segment picks. Go's way, unescaped segment by
+//! segment, finds every literal with [`Children::find`].
 
 use super::key::Key;
 use super::words::{next_slash, padded_word};
 
-/// The most children kept as a list; past it, the table. The list's cost
-/// grows with its length (one word of the index read per eight
-/// children), the table's does not. The busiest node of the GitHub API
-/// (`/repos/{owner}/{repo}/`) has 27.
+/// The most children kept as a list; past it, the table. A lookup in the
+/// list compares every literal in its bucket, so its cost grows with the
+/// literals that share a first byte; the table's does not. The busiest
+/// node of the GitHub API (`/repos/{owner}/{repo}/`) has 27.
 pub const LIST_MAX: usize = 32;
 
 /// A literal child (Go: an `entry` of `mapping`).
