@@ -344,6 +344,8 @@ impl Node {
     fn find_in_place(&self, path: &[u8], mut pos: usize, captures: &mut Captures) -> Option<RouteIndex> {
         let mut node = self;
         loop {
+            // What is left: nothing, the trailing slash, or a `/` and a
+            // segment, which starts at `start`.
             if path.len() - pos <= 1 {
                 if pos == path.len() {
                     return node.leaf;
@@ -363,6 +365,7 @@ impl Node {
                 captures.truncate(mark);
             }
             if let Some(child) = node.wildcard.as_deref() {
+                // Only `{x}` needs the segment's end.
                 let end = next_slash(path, start);
                 if !is_removed_by_cleaning(path, start, end) {
                     let mark = captures.len();
