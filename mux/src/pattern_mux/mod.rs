@@ -769,4 +769,73 @@ mod tests {
         // The short way did answer, often: the comparison is not empty.
         assert!(short_answers > 100, "{short_answers}");
     }
+
+    /// The same on what the short way's in-place comparison must get
+    /// right: literals that end where a longer or shorter segment does,
+    /// long literals, a literal holding an escaped `/`, `.` segments in a
+    /// pattern, a segment starting with a dot, and a node with more
+    /// literals than its list holds (`children::LIST_MAX`), whose table
+    /// is then asked.
+    #[test]
+    fn the_short_way_agrees_on_literals_compared_in_place() {
+        let mut patterns: Vec<String> = [
+            "/a%2Fb/{c}",
+            "/ab/{c}",
+            "/abcdefgh/{x}",
+            "/abcdefghi/{x...}",
+            "/abcdefghijklmnop/{x}/",
+            "/.well-known/{x}",
+            "/d/./e",
+            "/d/{x}/f",
+            "/s/{x}/{$}",
+        ]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        patterns.extend((0..40).map(|i| format!("/many/k{i}/z")));
+        patterns.push("/many/{x}/{y}".into());
+        let table: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let mux = mux(&table);
+        let paths = [
+            "/a/b/c",
+            "/a%2Fb/c",
+            "/ab/c",
+            "/ab",
+            "/abc/c",
+            "/a",
+            "/abcdefgh/1",
+            "/abcdefgh",
+            "/abcdefg/1",
+            "/abcdefghi/1/2",
+            "/abcdefghi/",
+            "/abcdefghij/1",
+            "/abcdefghijklmnop/1/",
+            "/abcdefghijklmnop/1",
+            "/abcdefghijklmnopq/1/",
+            "/.well-known/x",
+            "/.well-known",
+            "/d/./e",
+            "/d/e",
+            "/d/x/f",
+            "/d/../f",
+            "/s/1/",
+            "/s/1",
+            "/s//",
+            "/many/k7/1",
+            "/many/k39/2",
+            "/many/k40/z",
+            "/many/k4/z",
+            "/many/k/1",
+            "/many//z",
+            "/many/./z",
+        ];
+        let mut short_answers = 0;
+        for path in paths {
+            let r = Request::new(Method::GET, path).unwrap();
+            let (short, long, answered) = both_ways(&mux, &r);
+            assert_eq!(short, long, "{path}");
+            short_answers += usize::from(answered);
+        }
+        assert!(short_answers > 10, "{short_answers}");
+    }
 }
