@@ -1,49 +1,23 @@
-//! The key the routing tree finds a literal child by: the mux's one
-//! speed trick on bytes, kept here.
+//! The key a node with many literal children finds one by (more than
+//! `children::LIST_MAX`; fewer are found by their first byte, compared in
+//! place).
 //!
 //! Go keeps a node's literal children in a list, and past eight of them
 //! in a map keyed by the segment string (`mapping`, `findChild`). A map
 //! hashes every byte of the segment and then compares them all again.
-//! Here a child is found through a small open-addressing table (in
-//! `tree`) whose key is the literal's length and its first and last
+//! Here such a child is found through a small open-addressing table (in
+//! `children`) whose key is the literal's length and its first and last
 //! eight bytes, read as two `u64`s: the same three numbers pick the slot
 //! and, for a literal of up to 16 bytes, decide equality, with no loop
 //! over the bytes and no call to `memcmp`.
 //!
 //! Measured with callgrind on the 130 GitHub routes of
-//! `benches/go-patterns` (`instructions.sh`): 987 instructions per
-//! request, against 1 098 with an FxHash map of the literals in its
-//! place; about 50 fewer for each literal child looked up (two per
-//! request there).
+//! `benches/go-patterns` (`instructions.sh`), when every node used this
+//! table: 987 instructions per request, against 1 098 with an FxHash map
+//! of the literals in its place; about 50 fewer for each literal child
+//! looked up (two per request there).
 
-/// Reads eight bytes at `at` as a little-endian `u64` (the first byte is
-/// the lowest).
-#[inline]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let eight: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
-    u64::from_le_bytes(eight)
-}
-
-/// Up to the first eight bytes of `bytes` as a little-endian `u64`,
-/// zero-padded, read in at most two loads that stay inside `bytes`
-/// (overlapping where the length is not a power of two: the bytes they
-/// share are the same, so OR keeps them).
-#[inline]
-fn first_word(bytes: &[u8]) -> u64 {
-    let n = bytes.len();
-    let le = |at: usize, width: usize| -> u64 {
-        let mut word = [0u8; 8];
-        word[..width].copy_from_slice(&bytes[at..at + width]);
-        u64::from_le_bytes(word)
-    };
-    match n {
-        8.. => word_at(bytes, 0),
-        4..=7 => le(0, 4) | le(n - 4, 4) << (8 * (n - 4)),
-        2..=3 => le(0, 2) | le(n - 2, 2) << (8 * (n - 2)),
-        1 => u64::from(bytes[0]),
-        0 => 0,
-    }
-}
+use super::words::{first_word, word_at};
 
 /// A literal's identity for the routing tree's child tables: its length
 /// and its first and last eight bytes. Two literals of up to 16 bytes are
@@ -90,18 +64,6 @@ impl Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A key's first word is its bytes, however they were read.
-    #[test]
-    fn first_word_is_the_first_bytes() {
-        let bytes = b"abcdefghijk";
-        for n in 0..=bytes.len() {
-            let mut want = [0u8; 8];
-            let k = n.min(8);
-            want[..k].copy_from_slice(&bytes[..k]);
-            assert_eq!(first_word(&bytes[..n]), u64::from_le_bytes(want), "{n}");
-        }
-    }
 
     /// Keys of up to 16 bytes are equal exactly when the bytes are.
     #[test]

@@ -20,14 +20,16 @@
 //! `raw_path`: their escaped path is the default escaping of the decoded
 //! one, and escaping never touches `/` while unescaping undoes it, so the
 //! decoded path's segments *are* the unescaped segments. The mux walks
-//! such a path as it is ([`Subject::decoded`]), and unescapes nothing.
+//! such a path as it is ([`Subject::decoded`]), and unescapes nothing:
+//! the tree then walks it its own way (`tree::Node::find_in_place`),
+//! comparing literals where they lie instead of cutting segments here.
 //!
 //! And one for speed: Go's `firstSegment` finds the next `/` with
-//! `strings.IndexByte`; here `next_slash` reads the path eight bytes at a
-//! time (its measured gain is written beside it).
+//! `strings.IndexByte`; here `words::next_slash` reads the path eight
+//! bytes at a time (its measured gain is written beside it).
 
 use super::escape::with_unescaped;
-use std::cell::Cell;
+use super::words::next_slash;
 
 /// A path to walk, and what the walk has learnt about it.
 pub struct Subject<'p> {
@@ -38,9 +40,9 @@ pub struct Subject<'p> {
     /// The path is escaped and holds a `%`: compare the segments
     /// unescaped, and unescape the values taken from them.
     escapes: bool,
-    /// The walk met a segment that cleaning would remove (empty, `.` or
-    /// `..`): see [`Subject::met_unclean`].
-    unclean: Cell<bool>,
+    /// The path is decoded (`Subject::decoded`) and no slash is taken as
+    /// appended: the tree compares its literals where they lie in it.
+    in_place: bool,
 }
 
 /// One segment of the request's path, as [`Subject::segment`] cuts it
@@ -66,7 +68,7 @@ impl<'p> Subject<'p> {
             path,
             slash,
             escapes: path.contains(&b'%'),
-            unclean: Cell::new(false),
+            in_place: false,
         }
     }
 
@@ -77,7 +79,7 @@ impl<'p> Subject<'p> {
             path,
             slash: false,
             escapes: false,
-            unclean: Cell::new(false),
+            in_place: true,
         }
     }
 
@@ -87,7 +89,7 @@ impl<'p> Subject<'p> {
             path: self.path,
             slash: true,
             escapes: self.escapes,
-            unclean: Cell::new(false),
+            in_place: false,
         }
     }
 
@@ -106,6 +108,14 @@ impl<'p> Subject<'p> {
     /// Where the walk starts: the whole path, and the pending slash.
     pub fn start(&self) -> (usize, bool) {
         (0, self.slash)
+    }
+
+    /// True for a decoded path without an appended slash: the tree walks
+    /// it the short way (`tree::Node::find_in_place`), comparing its
+    /// literals where they lie in it.
+    #[inline]
+    pub fn compares_in_place(&self) -> bool {
+        self.in_place
     }
 
     /// True when nothing is left at `pos`.
@@ -133,9 +143,6 @@ impl<'p> Subject<'p> {
         // Skip the slash before the segment (Go assumes one is there).
         let start = pos + 1;
         let end = next_slash(path, start);
-        if end - start <= 2 && matches!(path[start..end], [] | [b'.'] | [b'.', b'.']) {
-            self.unclean.set(true);
-        }
         PathSegment {
             start,
             end,
@@ -170,63 +177,6 @@ impl<'p> Subject<'p> {
     pub fn bytes(&self, start: usize, end: usize) -> &'p [u8] {
         &self.path[start..end]
     }
-
-    /// True when the walk met a segment that `cleanPath` would remove.
-    /// An exact match met every segment of the path on its way, so then
-    /// `false` means the path is clean.
-    pub fn met_unclean(&self) -> bool {
-        self.unclean.get()
-    }
-}
-
-/// Where the first `/` at or after `from` is in `path`, or its length
-/// when there is none: the end of a segment.
-///
-/// Eight bytes at a time (a `u64` in which a byte equal to `/` is found
-/// by the classic "has a zero byte" bit trick on `word ^ 0x2F2F...`), and
-/// the last fewer than eight bytes as the path's last eight, the ones
-/// before `from` shifted out, so that no path of eight bytes or more is
-/// ever searched a byte at a time. Measured with callgrind on the 130
-/// GitHub routes of `benches/go-patterns`: 793 instructions per request,
-/// against 823 with a search byte by byte.
-#[inline]
-fn next_slash(path: &[u8], from: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    const SLASHES: u64 = u64::from_le_bytes([b'/'; 8]);
-    // The lowest byte of `word` equal to `/`, if any: a false hit can only
-    // sit above a true one, so the lowest set high bit is exact.
-    let first_slash = |word: u64| {
-        let x = word ^ SLASHES;
-        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
-        (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
-    };
-    let len = path.len();
-    let mut at = from;
-    while at + 8 <= len {
-        if let Some(i) = first_slash(read_word(path, at)) {
-            return at + i;
-        }
-        at += 8;
-    }
-    if at >= len {
-        return len;
-    }
-    if len >= 8 {
-        // `at` is within the last eight bytes: read those, drop the ones
-        // before `at` (the zeros shifted in are not slashes).
-        let skip = at - (len - 8);
-        let word = read_word(path, len - 8) >> (8 * skip);
-        return first_slash(word).map_or(len, |i| at + i);
-    }
-    path[at..].iter().position(|&b| b == b'/').map_or(len, |i| at + i)
-}
-
-/// Eight bytes of `path` from `at`, the first one lowest.
-#[inline]
-fn read_word(path: &[u8], at: usize) -> u64 {
-    let eight: [u8; 8] = path[at..at + 8].try_into().expect("eight bytes");
-    u64::from_le_bytes(eight)
 }
 
 #[cfg(test)]
@@ -268,51 +218,5 @@ mod tests {
             ["abcdefghijk", "lmnopqrstuvwxyz", "/"]
         );
         assert_eq!(cut("/a%2Fb/%7Bx%7D", false), ["a/b", "{x}"]);
-    }
-
-    /// The word-wise search finds what a byte-wise one finds, from every
-    /// start, in paths shorter and longer than a word.
-    #[test]
-    fn next_slash_agrees_with_a_byte_search() {
-        for path in [
-            "",
-            "/",
-            "a",
-            "abc/",
-            "/abcdefg",
-            "/abcdefgh/",
-            "/a/bcdefghijklmn/o",
-            "/abcdefghijklmnopq",
-            "p\u{e9}/\u{ff}/x",
-        ] {
-            let path = path.as_bytes();
-            for from in 0..=path.len() {
-                let want = path[from..]
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .map_or(path.len(), |i| from + i);
-                assert_eq!(next_slash(path, from), want, "{path:?} {from}");
-            }
-        }
-    }
-
-    /// A walk over every segment notes an unclean one.
-    #[test]
-    fn notes_unclean_segments() {
-        for (path, unclean) in [
-            ("/a/b/", false),
-            ("/a//b", true),
-            ("/a/./b", true),
-            ("/a/..", true),
-            ("/.a/..b/.../", false),
-        ] {
-            let s = Subject::decoded(path.as_bytes());
-            let (mut pos, mut slash) = s.start();
-            while !s.is_done(pos, slash) {
-                let seg = s.segment(pos, slash);
-                (pos, slash) = (seg.next, seg.slash_after);
-            }
-            assert_eq!(s.met_unclean(), unclean, "{path}");
-        }
     }
 }
