@@ -166,10 +166,18 @@ impl RequestSlot {
     pub fn reclaim(&mut self) {
         let request = &mut self.request;
         if request.headers.capacity() <= MAX_KEPT_HEADERS {
-            self.head.headers = std::mem::take(&mut request.headers);
+            // Swapped back, not taken: the request gets the empty map that
+            // `fill` swapped out, rather than a new one while the head's is
+            // dropped: 64 instructions per keep-alive request (6 950 -> 6 886;
+            // callgrind, `benches/instructions.sh`).
+            std::mem::swap(&mut self.head.headers, &mut request.headers);
             // Also lets go of the head's bytes, so that the read buffer
             // they were cut from can be reused from its start.
             self.head.headers.clear();
+            if !request.headers.is_empty() {
+                // A head parsed but never moved in (`fill` refused it).
+                request.headers.clear();
+            }
         } else {
             request.headers = HeaderMap::new();
         }
