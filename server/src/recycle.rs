@@ -44,8 +44,8 @@ use crate::conn_header::ConnectionTokens;
 use crate::lifecycle::lock;
 use crate::request::Request;
 use crate::url::{parse_request_target_into, Url};
-use crate::wire::{self, BodyFraming, RequestHead, WireError};
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use crate::wire::{self, BodyFraming, HostLines, RequestHead, WireError};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::HeaderMap;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -117,8 +117,11 @@ impl RequestSlot {
         let mut has_framing_headers = false;
         let mut connection = ConnectionTokens::default();
         let mut expect = Expect::None;
+        let mut host_lines = HostLines::default();
         for (name, value) in &head.headers {
-            if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            if name == HOST {
+                host_lines.add(value);
+            } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
                 has_framing_headers = true;
             } else if name == CONNECTION {
                 connection.add(value);
@@ -141,7 +144,7 @@ impl RequestSlot {
             wants_close: connection.close_requested(head.version),
             expect,
         };
-        let host_header = wire::host_of(head)?;
+        let host_header = wire::host_from(head, host_lines)?;
         parse_request_target_into(&head.method, &head.target, &mut request.url)
             .map_err(|_| WireError::BadStartLine("invalid URI for request"))?;
         // An absolute-form target's authority wins over Host (RFC 9112 section 3.2.2).
