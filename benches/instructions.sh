@@ -14,7 +14,7 @@
 #   -C        also simulate the caches (callgrind --cache-sim=yes: valgrind's model of the
 #             machine's L1 and last-level caches): misses per request, instruction fetch (I1),
 #             data reads and writes (D1), and the last level (LL). Three times slower.
-#   -s LIST   servers (default hyper,ours)
+#   -s LIST   servers (default hyper,ours; also fixed-response, the parse-free ceiling)
 #   -k        keep the callgrind outputs (for callgrind_annotate) in ./instructions-out/
 #   -T        over TLS: servers started with --tls, fixed-load --tls (with -- --close: one TLS
 #             handshake per request, and ten times fewer requests, since valgrind makes each slow)

@@ -201,7 +201,7 @@ impl ConnBody {
     /// Aims the body at the request whose head was just read.
     /// `continue_pending`: the client waits for `100 Continue`.
     pub fn begin(&mut self, framing: BodyFraming, continue_pending: bool) {
-        self.decoder = BodyDecoder::new(framing);
+        self.decoder.restart(framing);
         self.continue_pending = continue_pending;
         self.error = None;
     }

@@ -253,7 +253,7 @@ pub(crate) fn write_head(
     write_response_head(out, version, status, headers);
     if plan.add_date {
         out.extend_from_slice(b"Date: ");
-        out.extend_from_slice(date::now().as_bytes());
+        date::write_now(out);
         out.extend_from_slice(b"\r\n");
     }
     if let Some(len) = plan.add_content_length {

@@ -22,6 +22,7 @@ use crate::stream::{with_deadline, READ_CHUNK};
 use bytes::BytesMut;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -117,7 +118,7 @@ impl ConnReader {
     /// Reads more bytes into the buffer; `Ok(0)` means the peer closed.
     pub async fn fill(&mut self) -> io::Result<usize> {
         self.make_room();
-        with_deadline(self.deadline, self.shared.stream.read_buf(&mut self.buf)).await
+        with_deadline(self.deadline, pin!(self.shared.stream.read_buf(&mut self.buf))).await
     }
 
     /// Reads more bytes of a request head into the buffer, like
@@ -186,7 +187,7 @@ impl ConnReader {
     /// (Go: `expectContinueReader`, server.go:898), through the connection
     /// the response writer shares.
     pub async fn write_interim(&self, bytes: &[u8]) -> io::Result<()> {
-        with_deadline(self.write_deadline, self.shared.stream.write_all(bytes)).await
+        with_deadline(self.write_deadline, pin!(self.shared.stream.write_all(bytes))).await
     }
 }
 
@@ -220,7 +221,7 @@ impl ConnWriter {
     }
 
     pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        with_deadline(self.deadline, self.shared.stream.write_all(bytes)).await
+        with_deadline(self.deadline, pin!(self.shared.stream.write_all(bytes))).await
     }
 
     /// Writes `parts` one after the other, gathered by the system call
@@ -228,7 +229,8 @@ impl ConnWriter {
     /// being copied into one buffer.
     pub async fn write_all_parts(&mut self, parts: [&[u8]; 3]) -> io::Result<()> {
         let mut slices = parts.map(IoSlice::new);
-        with_deadline(self.deadline, self.shared.stream.write_all_parts(&mut slices)).await
+        let write = pin!(self.shared.stream.write_all_parts(&mut slices));
+        with_deadline(self.deadline, write).await
     }
 
     /// Readies the writer for the response to a request whose head was

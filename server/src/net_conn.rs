@@ -210,20 +210,16 @@ impl NetConn {
 
     fn poll_write_vectored(&self, cx: &mut Context<'_>, parts: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         match self {
-            NetConn::Tcp(tcp) => loop {
-                ready!(tcp.poll_write_ready(cx))?;
-                match tcp.try_write_vectored(parts) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    result => return Poll::Ready(result),
-                }
-            },
-            NetConn::Unix(unix) => loop {
-                ready!(unix.poll_write_ready(cx))?;
-                match unix.try_write_vectored(parts) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    result => return Poll::Ready(result),
-                }
-            },
+            NetConn::Tcp(tcp) => write_trying_first(
+                cx,
+                || tcp.try_write_vectored(parts),
+                |cx| tcp.poll_write_ready(cx),
+            ),
+            NetConn::Unix(unix) => write_trying_first(
+                cx,
+                || unix.try_write_vectored(parts),
+                |cx| unix.poll_write_ready(cx),
+            ),
             NetConn::Tls(tls) => Pin::new(&mut *tls.lock()).poll_write_vectored(cx, parts),
         }
     }
@@ -293,6 +289,42 @@ impl NetConn {
             NetConn::Tcp(tcp) => f(socket2::SockRef::from(tcp)),
             NetConn::Unix(unix) => f(socket2::SockRef::from(unix)),
             NetConn::Tls(tls) => f(socket2::SockRef::from(tls.lock().get_ref().0)),
+        }
+    }
+}
+
+/// Writes on a plain socket: `try_write` at once, and only if the socket
+/// is not known to be writable, `poll_ready` (which registers the task's
+/// waker) and again, as tokio's own `poll_write` does.
+///
+/// A speed trick: a server's response nearly always finds the socket
+/// writable, and asking tokio for the readiness first (`poll_write_ready`)
+/// is work `try_write` does not need, since it checks the readiness itself
+/// and makes no system call without it: 100 instructions per keep-alive
+/// request (6 700 -> 6 600; callgrind, `benches/instructions.sh`; the same
+/// system calls). The cooperative budget that `poll_write_ready` would
+/// spend is spent here all the same (`coop::poll_proceed`, 24 of the 124
+/// instructions saved), so that a connection whose requests keep arriving
+/// still yields to the others as often as before.
+fn write_trying_first(
+    cx: &mut Context<'_>,
+    try_write: impl Fn() -> io::Result<usize>,
+    poll_ready: impl Fn(&mut Context<'_>) -> Poll<io::Result<()>>,
+) -> Poll<io::Result<usize>> {
+    let budget = ready!(tokio::task::coop::poll_proceed(cx));
+    match try_write() {
+        // Not spent after all: `poll_ready` below spends it.
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => drop(budget),
+        result => {
+            budget.made_progress();
+            return Poll::Ready(result);
+        }
+    }
+    loop {
+        ready!(poll_ready(cx))?;
+        match try_write() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => return Poll::Ready(result),
         }
     }
 }

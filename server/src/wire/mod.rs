@@ -54,5 +54,5 @@ pub use encode::{
 pub use error::{HostError, WireError};
 pub use framing::{request_framing, response_framing, BodyFraming};
 pub use head::{parse_request_head, parse_request_head_into, parse_response_head, RequestHead, ResponseHead};
-pub use host::host_of;
+pub use host::{host_from, host_of, HostLines};
 pub use limits::{Limits, PartLimits};

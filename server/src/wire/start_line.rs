@@ -222,6 +222,13 @@ fn classify_version(v: &[u8]) -> Option<Parsed> {
 /// The version at `at`, then CRLF. Returns the version and the offset just
 /// after the CRLF.
 fn version_then_crlf(buf: &[u8], at: usize) -> Result<Option<(Parsed, usize)>, WireError> {
+    // A speed trick: the version nearly every request has, with its CRLF,
+    // is recognised in one comparison before the byte-by-byte checks
+    // below, which give the same answer for it: 116 instructions fewer per
+    // keep-alive request (7 129 -> 7 013; callgrind, `benches/instructions.sh`).
+    if buf.get(at..at + 10) == Some(b"HTTP/1.1\r\n") {
+        return Ok(Some((Parsed::Known(Version::HTTP_11), at + 10)));
+    }
     let available = &buf[at..buf.len().min(at + 8)];
     // Fail early on a prefix that can never become a version.
     let pattern_ok = available.iter().enumerate().all(|(i, &b)| match i {
