@@ -25,7 +25,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// The fake app's source; `VERSION` is what the tests edit.
 fn app_source(version: &str) -> String {
     format!(
-        r#"import http.server, os, signal, sys, threading, time
+        r#"import http.server, os, signal, sys, time
 VERSION = "{version}"
 time.sleep(0.4)  # a slow start: longer than gin's 250 ms
 if os.environ.get("DIE_AT_START"):
@@ -44,7 +44,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Pid", str(os.getpid()))
-        if draining.is_set():
+        if draining:
             self.send_header("Connection", "close")  # as Go's Shutdown does
         self.end_headers()
         self.wfile.write(body)
@@ -56,15 +56,21 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = False  # server_close waits for the requests in flight
 
 server = Server(("127.0.0.1", int(os.environ["PORT"])), Handler)
-draining = threading.Event()
+server.timeout = 0.05  # how often the loop below looks at `draining`
+draining = False
 
 def drain(*_):
-    draining.set()
-    # shutdown() waits for serve_forever to return: not from its thread.
-    threading.Thread(target=server.shutdown).start()
+    # Only a flag. The signal can come twice in a row (the parent-death
+    # signal of a killed tool, whose threads die one by one), and this
+    # handler then runs again inside itself: one that took a lock (an
+    # Event, starting a thread) deadlocked here, in 1 run of about 20
+    # under load, and the app never exited.
+    global draining
+    draining = True
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN if os.environ.get("IGNORE_TERM") else drain)
-server.serve_forever()
+while not draining:
+    server.handle_request()
 server.server_close()
 "#
     )

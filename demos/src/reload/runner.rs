@@ -16,8 +16,12 @@
 //! gives the app its shutdown time (`--app-shutdown-timeout-ms`) to finish
 //! the requests it is serving, as a graceful server does on SIGTERM, then
 //! sends SIGKILL if anything lingers, so no process is left behind. gin
-//! kills after a fixed 3 s, which cuts a draining app's requests short. Should the tool itself be killed outright, the kernel
-//! sends the app SIGTERM (Linux's parent-death signal).
+//! kills after a fixed 3 s, which cuts a draining app's requests short.
+//! Should the tool itself be killed outright, the kernel sends the app
+//! SIGTERM (Linux's parent-death signal), and may send it more than once:
+//! the app is handed from one dying thread of the tool to the next, and
+//! each hand-over sends it again (seen: 2 for a parent of 6 threads). An
+//! app's SIGTERM handler must not mind a second one.
 
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{killpg, Signal};
