@@ -331,17 +331,36 @@ fn write_trying_first(
 
 /// The read of [`NetConn::try_read_buf`]: `try_io` is the socket's
 /// `try_io` (tokio's readiness check around one system call), `socket`
-/// the socket read.
+/// the socket read into `buf`'s spare capacity.
 fn read_forgetting_readiness<S: std::os::fd::AsFd>(
     buf: &mut BytesMut,
     try_io: impl FnOnce(&mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize>,
     socket: &S,
 ) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let room = spare.len();
+    let n = read_once_forgetting_readiness(try_io, room, || socket2::SockRef::from(socket).recv(spare))?;
+    // SAFETY: `recv` initialised and filled the first `n` bytes of the
+    // spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// One `read` of at most `room` bytes, run inside `try_io` (a socket's
+/// `try_io`: tokio's readiness check around one system call). A short
+/// read has emptied the socket's receive queue, so it is handed to
+/// `try_io` as `WouldBlock`, which makes tokio forget the readiness (the
+/// speed trick of [`NetConn::try_read_buf`], whose measured gain is
+/// written there), and the bytes read are returned all the same. The TLS
+/// handshake's read of the ClientHello uses it too.
+pub(crate) fn read_once_forgetting_readiness(
+    try_io: impl FnOnce(&mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize>,
+    room: usize,
+    mut read: impl FnMut() -> io::Result<usize>,
+) -> io::Result<usize> {
     let mut short_read = None;
     let result = try_io(&mut || {
-        let spare = buf.spare_capacity_mut();
-        let room = spare.len();
-        let n = socket2::SockRef::from(socket).recv(spare)?;
+        let n = read()?;
         if 0 < n && n < room {
             short_read = Some(n);
             // Not an error: makes `try_io` forget the readiness.
@@ -349,14 +368,10 @@ fn read_forgetting_readiness<S: std::os::fd::AsFd>(
         }
         Ok(n)
     });
-    let n = match (result, short_read) {
-        (_, Some(n)) => n,
-        (result, None) => result?,
-    };
-    // SAFETY: `recv` initialised and filled the first `n` bytes of the
-    // spare capacity.
-    unsafe { buf.set_len(buf.len() + n) };
-    Ok(n)
+    match (result, short_read) {
+        (_, Some(n)) => Ok(n),
+        (result, None) => result,
+    }
 }
 
 /// Peeks at one byte of a Unix socket once it is readable: `Ok(0)` at
